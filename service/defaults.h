@@ -1,0 +1,14 @@
+// Defaults a user can rely on, defined once. Flags, tests and docs take them
+// from here.
+#pragma once
+
+#include "absl/time/time.h"
+
+namespace ledger {
+
+inline constexpr int kDefaultPort = 50051;
+inline constexpr char kDefaultHost[] = "[::]";  // every interface, IPv4 and IPv6
+inline constexpr absl::Duration kDefaultStoreLatency = absl::Milliseconds(1);
+inline constexpr absl::Duration kDefaultShutdownTimeout = absl::Seconds(5);
+
+}  // namespace ledger

@@ -1,0 +1,85 @@
+#include "service/ledger_rules.h"
+
+#include <limits>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+
+namespace ledger {
+namespace {
+
+bool IsAccountIdCharacter(char c) {
+  return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
+}
+
+}  // namespace
+
+absl::Status ValidateAccountId(absl::string_view id) {
+  if (id.empty() || id.size() > kMaxAccountIdLength) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("account id must be 1 to ", kMaxAccountIdLength, " characters, got ",
+                     id.size()));
+  }
+  for (char c : id) {
+    if (!IsAccountIdCharacter(c)) {
+      return absl::InvalidArgumentError(
+          "account id may only contain letters, digits, '_', '.' and '-'");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateOpenAccount(const v1::OpenAccountRequest& request) {
+  if (absl::Status status = ValidateAccountId(request.id()); !status.ok()) return status;
+  if (request.initial_balance() < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("initial_balance must be >= 0, got ", request.initial_balance()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateTransfer(const v1::TransferRequest& request) {
+  if (request.request_id().empty() || request.request_id().size() > kMaxRequestIdLength) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "request_id must be 1 to ", kMaxRequestIdLength, " characters, got ",
+        request.request_id().size()));
+  }
+  if (absl::Status status = ValidateAccountId(request.from_id()); !status.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("from_id: ", status.message()));
+  }
+  if (absl::Status status = ValidateAccountId(request.to_id()); !status.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("to_id: ", status.message()));
+  }
+  if (request.from_id() == request.to_id()) {
+    return absl::InvalidArgumentError("from_id and to_id must differ");
+  }
+  if (request.amount() <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("amount must be > 0, got ", request.amount()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckRetry(const v1::TransferReceipt& committed, const v1::TransferRequest& request) {
+  if (committed.from_id() == request.from_id() && committed.to_id() == request.to_id() &&
+      committed.amount() == request.amount()) {
+    return absl::OkStatus();
+  }
+  return absl::AlreadyExistsError(absl::StrCat(
+      "request_id ", request.request_id(), " was already used for a different transfer (",
+      committed.from_id(), " -> ", committed.to_id(), ", ", committed.amount(), ")"));
+}
+
+absl::StatusOr<BalancesAfter> ApplyTransfer(int64_t from_balance, int64_t to_balance,
+                                            int64_t amount) {
+  if (from_balance < amount) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("insufficient funds: balance ", from_balance, ", amount ", amount));
+  }
+  if (to_balance > std::numeric_limits<int64_t>::max() - amount) {
+    return absl::FailedPreconditionError("the payee's balance would overflow");
+  }
+  return BalancesAfter{from_balance - amount, to_balance + amount};
+}
+
+}  // namespace ledger

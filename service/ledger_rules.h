@@ -1,0 +1,44 @@
+// The ledger's rules, stated once. Both ways of serving (coroutine and
+// thread-per-request) and every store apply exactly these functions: the
+// handlers validate requests with them, and stores decide a commit with them
+// while they hold their lock or transaction.
+#pragma once
+
+#include <cstdint>
+#include "absl/strings/string_view.h"
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "ledger/v1/ledger.pb.h"
+
+namespace ledger {
+
+inline constexpr std::size_t kMaxAccountIdLength = 64;
+inline constexpr std::size_t kMaxRequestIdLength = 128;
+
+// 1 to 64 characters of [A-Za-z0-9_.-], else INVALID_ARGUMENT.
+absl::Status ValidateAccountId(absl::string_view id);
+
+// A valid id and initial_balance >= 0, else INVALID_ARGUMENT.
+absl::Status ValidateOpenAccount(const v1::OpenAccountRequest& request);
+
+// request_id of 1 to 128 characters, valid distinct account ids and a
+// positive amount, else INVALID_ARGUMENT.
+absl::Status ValidateTransfer(const v1::TransferRequest& request);
+
+// A retry of a committed transfer: OK when `request` repeats what `committed`
+// recorded (the caller answers with `committed` and moves nothing), and
+// ALREADY_EXISTS when it reuses the request_id for a different transfer.
+absl::Status CheckRetry(const v1::TransferReceipt& committed, const v1::TransferRequest& request);
+
+struct BalancesAfter {
+  int64_t from_balance;
+  int64_t to_balance;
+};
+
+// The balances after moving `amount` (> 0): FAILED_PRECONDITION when the payer
+// cannot cover it or the payee's balance would overflow int64.
+absl::StatusOr<BalancesAfter> ApplyTransfer(int64_t from_balance, int64_t to_balance,
+                                            int64_t amount);
+
+}  // namespace ledger
