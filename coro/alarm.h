@@ -39,7 +39,7 @@ class [[nodiscard]] SleepUntil final : public detail::ResumeOnCompletion {
 };
 
 // Sleeps for `duration` on the current queue's thread.
-inline SleepUntil SleepFor(absl::Duration duration,
+inline SleepUntil Sleep(absl::Duration duration,
                            grpc::CompletionQueue* queue = CompletionQueueThreads::Current()) {
   return SleepUntil(absl::Now() + duration, queue);
 }

@@ -43,13 +43,17 @@ void CompletionQueueThreads::Poll(int index) {
   current_queue = nullptr;
 }
 
+bool CompletionQueueThreads::WaitUntilIdle(absl::Time deadline) {
+  std::unique_lock lock(work_mutex_);
+  return work_finished_.wait_until(lock, absl::ToChronoTime(deadline), [this] {
+    return live_work_.load(std::memory_order_acquire) == 0;
+  });
+}
+
 void CompletionQueueThreads::Shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
-  {
-    std::unique_lock lock(work_mutex_);
-    work_finished_.wait(lock, [this] { return live_work_.load(std::memory_order_acquire) == 0; });
-  }
+  WaitUntilIdle(absl::InfiniteFuture());
   for (auto& queue : queues_) queue->Shutdown();
   if (threads_.empty()) {
     // Never started: drain here so the queues may be destroyed.

@@ -20,6 +20,8 @@
 #include <thread>
 #include <vector>
 
+#include "absl/time/time.h"
+
 namespace coro {
 
 class CompletionQueueThreads {
@@ -62,6 +64,9 @@ class CompletionQueueThreads {
     CompletionQueueThreads* owner_;
   };
   KeepAlive keep_alive() { return KeepAlive(*this); }
+
+  // Waits until no KeepAlive is left or `deadline` passes; true if none is.
+  bool WaitUntilIdle(absl::Time deadline);
 
   // How many KeepAlives exist (live calls and loops): for metrics and tests.
   int live_work() const { return live_work_.load(std::memory_order_relaxed); }

@@ -21,6 +21,7 @@
 #include "absl/time/clock.h"
 #include "coro/completion_queue_threads.h"
 #include "coro/serve.h"
+#include "coro/server_shutdown.h"
 #include "service/coroutine_service.h"
 #include "service/defaults.h"
 #include "service/ledger.h"
@@ -120,10 +121,7 @@ int Run() {
   const absl::Duration timeout = absl::GetFlag(FLAGS_shutdown_timeout);
   Log("%s received: finishing in-flight calls (at most %s), then exiting", strsignal(signal),
       absl::FormatDuration(timeout));
-  // The order matters (coro/README.md): stop accepting and let calls finish,
-  // then stop the queues once no coroutine can start an operation on them.
-  server->Shutdown(absl::ToChronoTime(absl::Now() + timeout));
-  queues.Shutdown();
+  coro::ShutdownServer(*server, queues, absl::Now() + timeout);
   Log("stopped");
   return EXIT_SUCCESS;
 }

@@ -24,7 +24,7 @@ absl::Status UnknownAccount(absl::string_view id) {
 coro::Task<void> MemoryStore::SimulateIo() const {
   if (latency_ <= absl::ZeroDuration()) co_return;
   if (grpc::CompletionQueue* queue = coro::CompletionQueueThreads::Current()) {
-    co_await coro::SleepFor(latency_, queue);
+    co_await coro::Sleep(latency_, queue);
   } else {
     absl::SleepFor(latency_);
   }

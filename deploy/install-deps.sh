@@ -1,0 +1,44 @@
+#!/bin/sh
+# Installs the Debian 12 packages ledger needs, and nothing when they are all
+# present (so `make` stays quick). One list for the Makefile, CI and the
+# container image, so they cannot drift apart.
+#
+#   deploy/install-deps.sh build     compilers, libraries, test tools
+#   deploy/install-deps.sh runtime   only the shared libraries the binaries load
+set -eu
+
+build_packages="
+  g++ make cmake ninja-build ccache pkgconf
+  protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libgrpc++-dev libabsl-dev
+  prometheus-cpp-dev libssl-dev
+  libgtest-dev libgmock-dev
+  python3 python3-grpcio python3-protobuf
+"
+runtime_packages="
+  libgrpc++1.51 libgrpc29 libprotobuf32 libabsl20220623 ca-certificates
+"
+
+case "${1:-}" in
+  build) wanted=$build_packages ;;
+  runtime) wanted=$runtime_packages ;;
+  *) echo "usage: $0 build|runtime" >&2; exit 2 ;;
+esac
+
+missing=""
+for package in $wanted; do
+  status=$(dpkg-query -W -f='${db:Status-Status}' "$package" 2>/dev/null || true)
+  [ "$status" = installed ] || missing="$missing $package"
+done
+[ -z "$missing" ] && exit 0
+
+echo "installing:$missing" >&2
+if [ "$(id -u)" -ne 0 ]; then
+  sudo=sudo
+  command -v sudo >/dev/null || { echo "$0: run as root, or install sudo" >&2; exit 1; }
+else
+  sudo=
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q
+# shellcheck disable=SC2086 # the list is meant to split into words
+$sudo apt-get install -y -q --no-install-recommends $missing

@@ -1,0 +1,260 @@
+// coro::Serve and coro::CallUnary against a real in-process gRPC server on a
+// loopback port.
+#include "coro/serve.h"
+
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/server.h>
+#include <grpcpp/server_builder.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <memory>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "coro/alarm.h"
+#include "coro/client_unary.h"
+#include "coro/completion_queue_threads.h"
+#include "coro/server_shutdown.h"
+#include "coro/sync_wait.h"
+#include "coro/echo.grpc.pb.h"
+
+namespace coro {
+namespace {
+
+using test::Echo;
+using test::EchoMessage;
+
+// An Echo server whose unary handler does what the message's text asks.
+class EchoServer {
+ public:
+  explicit EchoServer(int threads, int accepts_per_queue = kDefaultAcceptsPerQueue) {
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
+    builder.RegisterService(&service_);
+    queues_ = std::make_unique<CompletionQueueThreads>(builder, threads);
+    server_ = builder.BuildAndStart();
+    Serve<&Echo::AsyncService::RequestUnary>(
+        service_, *queues_,
+        [this](grpc::ServerContext&, const EchoMessage& request, EchoMessage& response) {
+          return HandleUnary(request, response);
+        },
+        accepts_per_queue);
+    Serve<&Echo::AsyncService::RequestServerStream>(
+        service_, *queues_,
+        [](grpc::ServerContext&, const EchoMessage& request, auto& writer) -> Task<grpc::Status> {
+          EchoMessage message;
+          for (int i = 0; i < request.number(); ++i) {
+            message.set_number(i);
+            if (!co_await writer.Write(message)) co_return grpc::Status::CANCELLED;
+          }
+          co_return grpc::Status::OK;
+        });
+    Serve<&Echo::AsyncService::RequestClientStream>(
+        service_, *queues_,
+        [](grpc::ServerContext&, auto& reader, EchoMessage& response) -> Task<grpc::Status> {
+          EchoMessage message;
+          int sum = 0;
+          while (co_await reader.Read(message)) sum += message.number();
+          response.set_number(sum);
+          co_return grpc::Status::OK;
+        });
+    Serve<&Echo::AsyncService::RequestBidi>(
+        service_, *queues_, [](grpc::ServerContext&, auto& stream) -> Task<grpc::Status> {
+          EchoMessage message;
+          while (co_await stream.Read(message)) {
+            message.set_number(message.number() * 2);
+            if (!co_await stream.Write(message)) break;
+          }
+          co_return grpc::Status::OK;
+        });
+    queues_->Start();
+  }
+
+  ~EchoServer() { Shutdown(absl::Seconds(5)); }
+
+  void Shutdown(absl::Duration timeout) {
+    if (!server_) return;
+    ShutdownServer(*server_, *queues_, absl::Now() + timeout);
+    server_.reset();
+  }
+
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  std::unique_ptr<Echo::Stub> NewStub() const {
+    return Echo::NewStub(grpc::CreateChannel(address(), grpc::InsecureChannelCredentials()));
+  }
+
+  std::atomic<int> handlers_running{0};
+  std::atomic<int> most_handlers_running{0};
+  std::atomic<int> handler_thread_changes{0};
+
+ private:
+  // "throw": throws; "sleep": sleeps `number` ms on the queue; else echoes.
+  Task<grpc::Status> HandleUnary(const EchoMessage& request, EchoMessage& response) {
+    if (request.text() == "throw") throw std::runtime_error("handler failed on purpose");
+    const int running = handlers_running.fetch_add(1) + 1;
+    int most = most_handlers_running.load();
+    while (running > most && !most_handlers_running.compare_exchange_weak(most, running)) {
+    }
+    const std::thread::id arrived_on = std::this_thread::get_id();
+    if (request.text() == "sleep") co_await Sleep(absl::Milliseconds(request.number()));
+    if (std::this_thread::get_id() != arrived_on) handler_thread_changes.fetch_add(1);
+    handlers_running.fetch_sub(1);
+    response = request;
+    co_return grpc::Status::OK;
+  }
+
+  int port_ = 0;
+  Echo::AsyncService service_;
+  std::unique_ptr<CompletionQueueThreads> queues_;
+  std::unique_ptr<grpc::Server> server_;
+};
+
+EchoMessage Message(std::string text, int number = 0) {
+  EchoMessage message;
+  message.set_text(std::move(text));
+  message.set_number(number);
+  return message;
+}
+
+grpc::Status CallSync(Echo::Stub& stub, const EchoMessage& request, EchoMessage* response) {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  return stub.Unary(&context, request, response);
+}
+
+TEST(Serve, UnaryRoundTrip) {
+  EchoServer server(2);
+  auto stub = server.NewStub();
+  EchoMessage response;
+  ASSERT_TRUE(CallSync(*stub, Message("hello", 5), &response).ok());
+  EXPECT_EQ(response.text(), "hello");
+  EXPECT_EQ(response.number(), 5);
+}
+
+TEST(Serve, AThrowingHandlerEndsItsCallWithInternalAndTheServerGoesOn) {
+  EchoServer server(1);
+  auto stub = server.NewStub();
+  EchoMessage response;
+  const grpc::Status failed = CallSync(*stub, Message("throw"), &response);
+  EXPECT_EQ(failed.error_code(), grpc::StatusCode::INTERNAL);
+  EXPECT_EQ(failed.error_message(), "internal error");
+  EXPECT_TRUE(CallSync(*stub, Message("after"), &response).ok());
+  EXPECT_EQ(response.text(), "after");
+}
+
+// Suspended handlers do not hold their thread: with one thread and only two
+// outstanding accepts, 200 calls that each sleep are all in their handlers at
+// once, and each handler resumes on the thread its call arrived on.
+TEST(Serve, ManyCallsWaitAtOnceOnOneThread) {
+  constexpr int kCalls = 200;
+  EchoServer server(1, /*accepts_per_queue=*/2);
+  auto stub = server.NewStub();
+  CompletionQueueThreads client_queues(1);
+  client_queues.Start();
+  std::atomic<int> ok_calls{0};
+  std::atomic<int> done{0};
+  auto call = [&]() -> Task<void> {
+    co_await ResumeOn(client_queues.queue(0));
+    grpc::ClientContext context;
+    EchoMessage response;
+    const EchoMessage request = Message("sleep", 1000);
+    const grpc::Status status =
+        co_await CallUnary(&Echo::Stub::PrepareAsyncUnary, *stub, context, request, response);
+    if (status.ok() && response.number() == 1000) ok_calls.fetch_add(1);
+    done.fetch_add(1);
+  };
+  for (int i = 0; i < kCalls; ++i) Spawn(call());
+  const absl::Time give_up = absl::Now() + absl::Seconds(60);
+  while (done.load() < kCalls && absl::Now() < give_up) absl::SleepFor(absl::Milliseconds(5));
+  client_queues.Shutdown();
+  EXPECT_EQ(ok_calls.load(), kCalls);
+  EXPECT_EQ(server.most_handlers_running.load(), kCalls);
+  EXPECT_EQ(server.handler_thread_changes.load(), 0);
+}
+
+TEST(Serve, ServerStreaming) {
+  EchoServer server(2);
+  auto stub = server.NewStub();
+  grpc::ClientContext context;
+  auto reader = stub->ServerStream(&context, Message("", 5));
+  EchoMessage message;
+  std::vector<int> numbers;
+  while (reader->Read(&message)) numbers.push_back(message.number());
+  EXPECT_TRUE(reader->Finish().ok());
+  EXPECT_EQ(numbers, (std::vector<int>{0, 1, 2, 3, 4}));
+}
+
+TEST(Serve, ClientStreaming) {
+  EchoServer server(2);
+  auto stub = server.NewStub();
+  grpc::ClientContext context;
+  EchoMessage response;
+  auto writer = stub->ClientStream(&context, &response);
+  for (int i = 1; i <= 10; ++i) ASSERT_TRUE(writer->Write(Message("", i)));
+  ASSERT_TRUE(writer->WritesDone());
+  EXPECT_TRUE(writer->Finish().ok());
+  EXPECT_EQ(response.number(), 55);
+}
+
+TEST(Serve, BidiStreaming) {
+  EchoServer server(2);
+  auto stub = server.NewStub();
+  grpc::ClientContext context;
+  auto stream = stub->Bidi(&context);
+  EchoMessage message;
+  for (int i = 1; i <= 3; ++i) {
+    ASSERT_TRUE(stream->Write(Message("", i)));
+    ASSERT_TRUE(stream->Read(&message));
+    EXPECT_EQ(message.number(), 2 * i);
+  }
+  ASSERT_TRUE(stream->WritesDone());
+  EXPECT_FALSE(stream->Read(&message));
+  EXPECT_TRUE(stream->Finish().ok());
+}
+
+// Shutdown lets a call in progress finish within the deadline...
+TEST(Serve, ShutdownLetsInFlightCallsFinish) {
+  auto server = std::make_unique<EchoServer>(1);
+  auto stub = server->NewStub();
+  grpc::Status status;
+  EchoMessage response;
+  std::thread client([&] { status = CallSync(*stub, Message("sleep", 300), &response); });
+  while (server->handlers_running.load() == 0) absl::SleepFor(absl::Milliseconds(1));
+  server->Shutdown(absl::Seconds(10));
+  client.join();
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.number(), 300);
+}
+
+// ...and does not wait for clients that merely keep a connection open.
+TEST(Serve, ShutdownDoesNotWaitForIdleConnections) {
+  auto server = std::make_unique<EchoServer>(1);
+  auto stub = server->NewStub();
+  EchoMessage response;
+  ASSERT_TRUE(CallSync(*stub, Message("warm up"), &response).ok());
+  const absl::Time start = absl::Now();
+  server->Shutdown(absl::Seconds(60));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(30));
+}
+
+// ...and past the deadline cancels it, while the handler still completes
+// safely (its alarm keeps firing until the queues stop).
+TEST(Serve, ShutdownPastTheDeadlineCancelsInFlightCalls) {
+  auto server = std::make_unique<EchoServer>(1);
+  auto stub = server->NewStub();
+  grpc::Status status;
+  EchoMessage response;
+  std::thread client([&] { status = CallSync(*stub, Message("sleep", 1000), &response); });
+  while (server->handlers_running.load() == 0) absl::SleepFor(absl::Milliseconds(1));
+  server->Shutdown(absl::ZeroDuration());
+  client.join();
+  EXPECT_FALSE(status.ok());
+  EXPECT_EQ(server->handlers_running.load(), 0);
+}
+
+}  // namespace
+}  // namespace coro

@@ -1,0 +1,145 @@
+#!/usr/bin/python3
+"""The ledger from another language: Debian's python3-grpcio, with stubs
+generated from proto/ledger/v1/ledger.proto, against the real ledger-server.
+
+Run by CTest; by hand:
+  /usr/bin/python3 tests/python/python_client_test.py \
+      --server build/service/ledger-server --proto_root proto
+"""
+import argparse
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import unittest
+import uuid
+
+
+def generate_stubs(proto_root, out_dir):
+    subprocess.run(
+        ["protoc", f"-I{proto_root}", f"--python_out={out_dir}",
+         f"--grpc_python_out={out_dir}",
+         "--plugin=protoc-gen-grpc_python=/usr/bin/grpc_python_plugin",
+         "ledger/v1/ledger.proto"],
+        check=True)
+    sys.path.insert(0, out_dir)
+
+
+class Server:
+    """ledger-server on a free loopback port; the port comes from its startup line."""
+
+    def __init__(self, binary):
+        self.process = subprocess.Popen(
+            [binary, "--host=127.0.0.1", "--port=0"],
+            stderr=subprocess.PIPE, text=True)
+        port = threading.Event()
+        self.port = None
+
+        def read_log():
+            for line in self.process.stderr:
+                sys.stderr.write("[server] " + line)
+                match = re.search(r"listening on \S*:(\d+)", line)
+                if match and self.port is None:
+                    self.port = int(match.group(1))
+                    port.set()
+            port.set()
+
+        self.reader = threading.Thread(target=read_log, daemon=True)
+        self.reader.start()
+        if not port.wait(20) or self.port is None:
+            self.process.kill()
+            raise RuntimeError("ledger-server printed no startup line")
+
+    def stop(self):
+        self.process.send_signal(signal.SIGTERM)
+        code = self.process.wait(30)
+        self.reader.join(5)
+        return code
+
+
+class PythonClientTest(unittest.TestCase):
+    server = None
+
+    @classmethod
+    def setUpClass(cls):
+        import grpc
+        from ledger.v1 import ledger_pb2, ledger_pb2_grpc
+        cls.grpc, cls.pb = grpc, ledger_pb2
+        cls.channel = grpc.insecure_channel(f"127.0.0.1:{cls.server.port}")
+        cls.stub = ledger_pb2_grpc.LedgerStub(cls.channel)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.channel.close()
+
+    def new_id(self, stem):
+        return f"{stem}-{uuid.uuid4().hex[:12]}"
+
+    def open(self, account_id, balance):
+        return self.stub.OpenAccount(
+            self.pb.OpenAccountRequest(id=account_id, initial_balance=balance), timeout=10)
+
+    def code_of(self, call, *args):
+        with self.assertRaises(self.grpc.RpcError) as raised:
+            call(*args, timeout=10)
+        return raised.exception.code()
+
+    def test_open_transfer_and_read_back(self):
+        alice, bob = self.new_id("alice"), self.new_id("bob")
+        account = self.open(alice, 10_000)
+        self.assertEqual((account.id, account.balance, account.version), (alice, 10_000, 1))
+        self.open(bob, 0)
+        request = self.pb.TransferRequest(
+            request_id=str(uuid.uuid4()), from_id=alice, to_id=bob, amount=2_500)
+        receipt = self.stub.Transfer(request, timeout=10)
+        self.assertEqual((receipt.from_id, receipt.to_id, receipt.amount), (alice, bob, 2_500))
+        self.assertEqual((receipt.from_balance, receipt.to_balance), (7_500, 2_500))
+        self.assertGreater(receipt.sequence, 0)
+        self.assertGreater(receipt.committed_at.seconds, 0)
+        # A retry returns the same receipt and moves nothing.
+        self.assertEqual(self.stub.Transfer(request, timeout=10), receipt)
+        got = self.stub.GetAccount(self.pb.GetAccountRequest(id=bob), timeout=10)
+        self.assertEqual((got.balance, got.version), (2_500, 2))
+
+    def test_errors_arrive_as_grpc_status_codes(self):
+        StatusCode = self.grpc.StatusCode
+        payer, payee = self.new_id("payer"), self.new_id("payee")
+        self.open(payer, 10)
+        self.open(payee, 0)
+        self.assertEqual(self.code_of(self.stub.GetAccount, self.pb.GetAccountRequest(
+            id=self.new_id("ghost"))), StatusCode.NOT_FOUND)
+        self.assertEqual(self.code_of(self.stub.OpenAccount, self.pb.OpenAccountRequest(
+            id="bad id", initial_balance=1)), StatusCode.INVALID_ARGUMENT)
+        self.assertEqual(self.code_of(self.stub.OpenAccount, self.pb.OpenAccountRequest(
+            id=payer, initial_balance=1)), StatusCode.ALREADY_EXISTS)
+        self.assertEqual(self.code_of(self.stub.Transfer, self.pb.TransferRequest(
+            request_id="r", from_id=payer, to_id=payee, amount=11)),
+            StatusCode.FAILED_PRECONDITION)
+        self.assertEqual(self.code_of(self.stub.Audit, self.pb.AuditRequest(
+            account_id=payer)), StatusCode.UNIMPLEMENTED)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--server", required=True, help="path of ledger-server")
+    parser.add_argument("--proto_root", required=True, help="the repository's proto/ folder")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as stubs:
+        generate_stubs(args.proto_root, stubs)
+        server = Server(args.server)
+        PythonClientTest.server = server
+        try:
+            result = unittest.main(argv=[sys.argv[0]], exit=False).result
+        finally:
+            code = server.stop()
+        if code != 0:
+            print(f"ledger-server exited with {code} on SIGTERM, expected 0", file=sys.stderr)
+            return 1
+        return 0 if result.wasSuccessful() else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

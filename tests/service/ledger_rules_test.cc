@@ -1,0 +1,87 @@
+// The rules as pure functions. The contract test checks the same rules end to
+// end; these pin the boundaries cheaply.
+#include "service/ledger_rules.h"
+
+#include <gtest/gtest.h>
+
+#include <limits>
+#include <string>
+
+namespace ledger {
+namespace {
+
+constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+
+v1::TransferRequest Transfer(std::string request_id, std::string from, std::string to,
+                             int64_t amount) {
+  v1::TransferRequest request;
+  request.set_request_id(std::move(request_id));
+  request.set_from_id(std::move(from));
+  request.set_to_id(std::move(to));
+  request.set_amount(amount);
+  return request;
+}
+
+TEST(LedgerRules, AccountIds) {
+  EXPECT_TRUE(ValidateAccountId("a").ok());
+  EXPECT_TRUE(ValidateAccountId("AZaz09_.-").ok());
+  EXPECT_TRUE(ValidateAccountId(std::string(64, 'x')).ok());
+  for (const std::string& bad : {std::string(), std::string(65, 'x'), std::string("a b"),
+                                std::string("a/b"), std::string("caf\xc3\xa9"),
+                                std::string("a\0b", 3), std::string("a:b")}) {
+    EXPECT_EQ(ValidateAccountId(bad).code(), absl::StatusCode::kInvalidArgument) << bad;
+  }
+}
+
+TEST(LedgerRules, OpenAccount) {
+  v1::OpenAccountRequest request;
+  request.set_id("alice");
+  request.set_initial_balance(0);
+  EXPECT_TRUE(ValidateOpenAccount(request).ok());
+  request.set_initial_balance(kMax);
+  EXPECT_TRUE(ValidateOpenAccount(request).ok());
+  request.set_initial_balance(-1);
+  EXPECT_EQ(ValidateOpenAccount(request).code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(LedgerRules, Transfer) {
+  EXPECT_TRUE(ValidateTransfer(Transfer("r", "a", "b", 1)).ok());
+  EXPECT_TRUE(ValidateTransfer(Transfer(std::string(128, 'r'), "a", "b", kMax)).ok());
+  for (const auto& bad : {Transfer("", "a", "b", 1), Transfer(std::string(129, 'r'), "a", "b", 1),
+                          Transfer("r", "a", "a", 1), Transfer("r", "a", "b", 0),
+                          Transfer("r", "a", "b", -5), Transfer("r", "", "b", 1),
+                          Transfer("r", "a", "b!", 1)}) {
+    EXPECT_EQ(ValidateTransfer(bad).code(), absl::StatusCode::kInvalidArgument)
+        << bad.ShortDebugString();
+  }
+}
+
+TEST(LedgerRules, ApplyTransfer) {
+  absl::StatusOr<BalancesAfter> exact = ApplyTransfer(10, 0, 10);
+  ASSERT_TRUE(exact.ok());
+  EXPECT_EQ(exact->from_balance, 0);
+  EXPECT_EQ(exact->to_balance, 10);
+  EXPECT_EQ(ApplyTransfer(9, 0, 10).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ApplyTransfer(1, kMax, 1).status().code(), absl::StatusCode::kFailedPrecondition);
+  absl::StatusOr<BalancesAfter> to_the_brim = ApplyTransfer(1, kMax - 1, 1);
+  ASSERT_TRUE(to_the_brim.ok());
+  EXPECT_EQ(to_the_brim->to_balance, kMax);
+}
+
+TEST(LedgerRules, CheckRetry) {
+  v1::TransferReceipt committed;
+  committed.set_request_id("r");
+  committed.set_from_id("a");
+  committed.set_to_id("b");
+  committed.set_amount(5);
+  EXPECT_TRUE(CheckRetry(committed, Transfer("r", "a", "b", 5)).ok());
+  EXPECT_EQ(CheckRetry(committed, Transfer("r", "a", "b", 6)).code(),
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(CheckRetry(committed, Transfer("r", "b", "a", 5)).code(),
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(CheckRetry(committed, Transfer("r", "a", "c", 5)).code(),
+            absl::StatusCode::kAlreadyExists);
+}
+
+}  // namespace
+}  // namespace ledger

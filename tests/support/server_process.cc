@@ -1,0 +1,110 @@
+#include "tests/support/server_process.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <future>
+#include <regex>
+
+namespace ledger::testing {
+namespace {
+
+constexpr auto kStartupTimeout = std::chrono::seconds(20);
+
+// Copies the child's stderr to ours (so a failing test shows the server's
+// log) and hands the port of the startup line to `port`.
+void ForwardLog(int fd, std::promise<int> port) {
+  static const std::regex kListening("listening on [^ ]*:([0-9]+)");
+  bool port_found = false;
+  std::string line;
+  char buffer[4096];
+  for (;;) {
+    const ssize_t n = read(fd, buffer, sizeof buffer);
+    if (n <= 0) break;
+    for (ssize_t i = 0; i < n; ++i) {
+      line.push_back(buffer[i]);
+      if (buffer[i] != '\n') continue;
+      std::fputs(("[server] " + line).c_str(), stderr);
+      std::smatch match;
+      if (!port_found && std::regex_search(line, match, kListening)) {
+        port.set_value(std::stoi(match[1]));
+        port_found = true;
+      }
+      line.clear();
+    }
+  }
+  if (!port_found) port.set_value(0);
+  close(fd);
+}
+
+}  // namespace
+
+ServerProcess::ServerProcess(std::vector<std::string> flags, std::string binary) {
+  if (binary.empty()) {
+    const char* from_env = std::getenv("LEDGER_SERVER");
+    if (from_env == nullptr) {
+      ADD_FAILURE() << "LEDGER_SERVER is not set (CTest sets it to the built ledger-server)";
+      return;
+    }
+    binary = from_env;
+  }
+  std::vector<std::string> args = {binary, "--host=127.0.0.1", "--port=0"};
+  args.insert(args.end(), flags.begin(), flags.end());
+
+  int pipe_fds[2];
+  if (pipe2(pipe_fds, O_CLOEXEC) != 0) {
+    ADD_FAILURE() << "pipe: " << std::strerror(errno);
+    return;
+  }
+  pid_ = fork();
+  if (pid_ == 0) {
+    dup2(pipe_fds[1], STDERR_FILENO);
+    std::vector<char*> argv;
+    for (auto& arg : args) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    std::fprintf(stderr, "exec %s: %s\n", argv[0], std::strerror(errno));
+    _exit(127);
+  }
+  close(pipe_fds[1]);
+  if (pid_ < 0) {
+    close(pipe_fds[0]);
+    ADD_FAILURE() << "fork: " << std::strerror(errno);
+    return;
+  }
+  std::promise<int> port_promise;
+  std::future<int> port = port_promise.get_future();
+  log_forwarder_ = std::thread(ForwardLog, pipe_fds[0], std::move(port_promise));
+  if (port.wait_for(kStartupTimeout) == std::future_status::ready) port_ = port.get();
+  if (port_ == 0) {
+    ADD_FAILURE() << "ledger-server printed no startup line";
+    return;
+  }
+  address_ = "127.0.0.1:" + std::to_string(port_);
+}
+
+ServerProcess::~ServerProcess() {
+  if (pid_ > 0) EXPECT_EQ(Stop(SIGTERM), 0) << "ledger-server did not exit cleanly on SIGTERM";
+  if (log_forwarder_.joinable()) log_forwarder_.join();
+}
+
+int ServerProcess::Stop(int signal) {
+  if (pid_ <= 0) return -1;
+  kill(pid_, signal);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+  if (log_forwarder_.joinable()) log_forwarder_.join();
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  return 128 + WTERMSIG(status);
+}
+
+}  // namespace ledger::testing
