@@ -40,7 +40,7 @@ class [[nodiscard]] SleepUntil final : public detail::ResumeOnCompletion {
 
 // Sleeps for `duration` on the current queue's thread.
 inline SleepUntil Sleep(absl::Duration duration,
-                           grpc::CompletionQueue* queue = CompletionQueueThreads::Current()) {
+                        grpc::CompletionQueue* queue = CompletionQueueThreads::Current()) {
   return SleepUntil(absl::Now() + duration, queue);
 }
 

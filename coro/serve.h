@@ -148,8 +148,8 @@ Detached AcceptAndServe(typename ServerCallFor<RequestMethod>::ServiceType& serv
                         grpc::ServerCompletionQueue* queue,
                         CompletionQueueThreads::KeepAlive keep_alive, Handler handler) {
   ServerCallFor<RequestMethod> call;
-  const bool accepted = co_await Await(
-      [&](void* tag) { call.Accept(service, RequestMethod, queue, tag); });
+  const bool accepted =
+      co_await Await([&](void* tag) { call.Accept(service, RequestMethod, queue, tag); });
   if (!accepted) co_return;  // the server is shutting down
   AcceptAndServe<RequestMethod>(service, queue, keep_alive, handler);
 

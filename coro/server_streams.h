@@ -42,8 +42,7 @@ class ServerReaderWriter
     : public ServerReader<Request, grpc::ServerAsyncReaderWriter<Response, Request>> {
  public:
   using Responder = grpc::ServerAsyncReaderWriter<Response, Request>;
-  explicit ServerReaderWriter(Responder& responder)
-      : ServerReader<Request, Responder>(responder) {}
+  explicit ServerReaderWriter(Responder& responder) : ServerReader<Request, Responder>(responder) {}
   auto Write(const Response& message) {
     return detail::Await([this, &message](void* tag) { this->responder_.Write(message, tag); });
   }

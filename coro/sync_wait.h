@@ -3,10 +3,10 @@
 // call it on a completion-queue thread, whose tags it would stop delivering.
 #pragma once
 
-#include <exception>
-#include <optional>
 #include <condition_variable>
+#include <exception>
 #include <mutex>
+#include <optional>
 #include <type_traits>
 #include <utility>
 

@@ -10,8 +10,7 @@ using Service = v1::Ledger::AsyncService;
 
 // Awaits a Ledger result and turns it into the call's response and status.
 template <typename Response>
-coro::Task<grpc::Status> Respond(coro::Task<absl::StatusOr<Response>> pending,
-                                 Response& response) {
+coro::Task<grpc::Status> Respond(coro::Task<absl::StatusOr<Response>> pending, Response& response) {
   absl::StatusOr<Response> result = co_await std::move(pending);
   if (!result.ok()) co_return ToGrpcStatus(result.status());
   response = *std::move(result);
@@ -34,8 +33,9 @@ void ServeWithCoroutines(Service& service, coro::CompletionQueueThreads& queues,
       accepts_per_queue);
   coro::Serve<&Service::RequestGetAccount>(
       service, queues,
-      [&ledger](grpc::ServerContext&, const v1::GetAccountRequest& request,
-                v1::Account& response) { return Respond(ledger.GetAccount(request), response); },
+      [&ledger](grpc::ServerContext&, const v1::GetAccountRequest& request, v1::Account& response) {
+        return Respond(ledger.GetAccount(request), response);
+      },
       accepts_per_queue);
   coro::Serve<&Service::RequestTransfer>(
       service, queues,

@@ -4,8 +4,7 @@
 
 namespace ledger {
 
-coro::Task<absl::StatusOr<v1::Account>> Ledger::OpenAccount(
-    const v1::OpenAccountRequest& request) {
+coro::Task<absl::StatusOr<v1::Account>> Ledger::OpenAccount(const v1::OpenAccountRequest& request) {
   if (absl::Status invalid = ValidateOpenAccount(request); !invalid.ok()) co_return invalid;
   co_return co_await store_.OpenAccount(request.id(), request.initial_balance());
 }

@@ -16,9 +16,8 @@ bool IsAccountIdCharacter(char c) {
 
 absl::Status ValidateAccountId(absl::string_view id) {
   if (id.empty() || id.size() > kMaxAccountIdLength) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("account id must be 1 to ", kMaxAccountIdLength, " characters, got ",
-                     id.size()));
+    return absl::InvalidArgumentError(absl::StrCat("account id must be 1 to ", kMaxAccountIdLength,
+                                                   " characters, got ", id.size()));
   }
   for (char c : id) {
     if (!IsAccountIdCharacter(c)) {
@@ -40,9 +39,9 @@ absl::Status ValidateOpenAccount(const v1::OpenAccountRequest& request) {
 
 absl::Status ValidateTransfer(const v1::TransferRequest& request) {
   if (request.request_id().empty() || request.request_id().size() > kMaxRequestIdLength) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "request_id must be 1 to ", kMaxRequestIdLength, " characters, got ",
-        request.request_id().size()));
+    return absl::InvalidArgumentError(absl::StrCat("request_id must be 1 to ", kMaxRequestIdLength,
+                                                   " characters, got ",
+                                                   request.request_id().size()));
   }
   if (absl::Status status = ValidateAccountId(request.from_id()); !status.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("from_id: ", status.message()));
@@ -54,8 +53,7 @@ absl::Status ValidateTransfer(const v1::TransferRequest& request) {
     return absl::InvalidArgumentError("from_id and to_id must differ");
   }
   if (request.amount() <= 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("amount must be > 0, got ", request.amount()));
+    return absl::InvalidArgumentError(absl::StrCat("amount must be > 0, got ", request.amount()));
   }
   return absl::OkStatus();
 }

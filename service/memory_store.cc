@@ -35,7 +35,8 @@ coro::Task<absl::StatusOr<v1::Account>> MemoryStore::OpenAccount(std::string id,
   co_await SimulateIo();
   absl::MutexLock lock(&mutex_);
   auto [slot, inserted] = accounts_.try_emplace(id);
-  if (!inserted) co_return absl::AlreadyExistsError(absl::StrCat("account ", id, " already exists"));
+  if (!inserted)
+    co_return absl::AlreadyExistsError(absl::StrCat("account ", id, " already exists"));
   v1::Account& account = slot->second;
   account.set_id(std::move(id));
   account.set_balance(initial_balance);

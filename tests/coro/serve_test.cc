@@ -18,9 +18,9 @@
 #include "coro/alarm.h"
 #include "coro/client_unary.h"
 #include "coro/completion_queue_threads.h"
+#include "coro/echo.grpc.pb.h"
 #include "coro/server_shutdown.h"
 #include "coro/sync_wait.h"
-#include "coro/echo.grpc.pb.h"
 
 namespace coro {
 namespace {

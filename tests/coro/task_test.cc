@@ -84,15 +84,18 @@ TEST(Task, PropagatesExceptionThroughNestedAwaits) {
   EXPECT_THROW(SyncWait(RethrowsFromNested()), std::runtime_error);
 }
 
-TEST(Task, AwaiterCanCatchTheException) {
-  EXPECT_EQ(SyncWait(CatchesNested()), "caught boom");
-}
+TEST(Task, AwaiterCanCatchTheException) { EXPECT_EQ(SyncWait(CatchesNested()), "caught boom"); }
 
 TEST(Task, CarriesMoveOnlyValues) { EXPECT_EQ(*SyncWait(MoveOnly()), 7); }
 
 // Without symmetric transfer every synchronously completing await would nest
 // one more resume() on the stack; a million of them would overflow it.
 TEST(Task, SymmetricTransferKeepsTheStackFlat) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) || !defined(__OPTIMIZE__)
+  // GCC turns the hand-off into a tail call only in optimized builds without
+  // sanitizers (GCC bug 100897); elsewhere the stack does grow per await.
+  GTEST_SKIP() << "symmetric transfer is a guaranteed tail call only in optimized builds";
+#endif
   EXPECT_EQ(SyncWait(LongLoopOfSynchronousAwaits(1'000'000)), 1'000'000);
 }
 

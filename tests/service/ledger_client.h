@@ -31,9 +31,11 @@ inline void SetDeadline(grpc::ClientContext& context) {
 
 class LedgerClient {
  public:
-  explicit LedgerClient(const std::string& address) : stub_(v1::Ledger::NewStub(Connect(address))) {}
+  explicit LedgerClient(const std::string& address)
+      : stub_(v1::Ledger::NewStub(Connect(address))) {}
 
-  grpc::Status Open(const std::string& id, int64_t initial_balance, v1::Account* account = nullptr) {
+  grpc::Status Open(const std::string& id, int64_t initial_balance,
+                    v1::Account* account = nullptr) {
     v1::OpenAccountRequest request;
     request.set_id(id);
     request.set_initial_balance(initial_balance);

@@ -1,7 +1,6 @@
 // The API contract of issue #2, checked over a real loopback connection
 // against the real ledger-server process. Parameterized by serving mode so
 // that every mode passes the one suite.
-#include "grpc/health/v1/health.grpc.pb.h"
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -12,6 +11,7 @@
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "tests/service/ledger_client.h"
 #include "tests/support/server_process.h"
 
@@ -92,13 +92,12 @@ TEST_P(LedgerContract, AccountIdsAreOneTo64CharactersOfTheAllowedSet) {
   const std::string longest = UniqueId("long");
   const std::string id64 = longest + std::string(64 - longest.size(), 'x');
   EXPECT_TRUE(client_->Open(id64, 0).ok());
-  for (const std::string& bad : {std::string(""), id64 + "y", std::string("has space"),
-                                std::string("slash/"), std::string("caf\xc3\xa9"),
-                                std::string("semi;colon"), std::string("nul\0x", 5)}) {
+  for (const std::string& bad :
+       {std::string(""), id64 + "y", std::string("has space"), std::string("slash/"),
+        std::string("caf\xc3\xa9"), std::string("semi;colon"), std::string("nul\0x", 5)}) {
     EXPECT_EQ(client_->Open(bad, 0).error_code(), grpc::StatusCode::INVALID_ARGUMENT) << bad;
     v1::Account account;
-    EXPECT_EQ(client_->Get(bad, &account).error_code(), grpc::StatusCode::INVALID_ARGUMENT)
-        << bad;
+    EXPECT_EQ(client_->Get(bad, &account).error_code(), grpc::StatusCode::INVALID_ARGUMENT) << bad;
   }
 }
 
@@ -321,8 +320,7 @@ TEST_P(LedgerContract, StreamingRpcsAndAuditAnswerUnimplemented) {
     SetDeadline(context);
     v1::AuditRequest request;
     v1::AuditReport report;
-    EXPECT_EQ(stub.Audit(&context, request, &report).error_code(),
-              grpc::StatusCode::UNIMPLEMENTED);
+    EXPECT_EQ(stub.Audit(&context, request, &report).error_code(), grpc::StatusCode::UNIMPLEMENTED);
   }
 }
 

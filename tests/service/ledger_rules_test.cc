@@ -26,9 +26,9 @@ TEST(LedgerRules, AccountIds) {
   EXPECT_TRUE(ValidateAccountId("a").ok());
   EXPECT_TRUE(ValidateAccountId("AZaz09_.-").ok());
   EXPECT_TRUE(ValidateAccountId(std::string(64, 'x')).ok());
-  for (const std::string& bad : {std::string(), std::string(65, 'x'), std::string("a b"),
-                                std::string("a/b"), std::string("caf\xc3\xa9"),
-                                std::string("a\0b", 3), std::string("a:b")}) {
+  for (const std::string& bad :
+       {std::string(), std::string(65, 'x'), std::string("a b"), std::string("a/b"),
+        std::string("caf\xc3\xa9"), std::string("a\0b", 3), std::string("a:b")}) {
     EXPECT_EQ(ValidateAccountId(bad).code(), absl::StatusCode::kInvalidArgument) << bad;
   }
 }
@@ -47,10 +47,10 @@ TEST(LedgerRules, OpenAccount) {
 TEST(LedgerRules, Transfer) {
   EXPECT_TRUE(ValidateTransfer(Transfer("r", "a", "b", 1)).ok());
   EXPECT_TRUE(ValidateTransfer(Transfer(std::string(128, 'r'), "a", "b", kMax)).ok());
-  for (const auto& bad : {Transfer("", "a", "b", 1), Transfer(std::string(129, 'r'), "a", "b", 1),
-                          Transfer("r", "a", "a", 1), Transfer("r", "a", "b", 0),
-                          Transfer("r", "a", "b", -5), Transfer("r", "", "b", 1),
-                          Transfer("r", "a", "b!", 1)}) {
+  for (const auto& bad :
+       {Transfer("", "a", "b", 1), Transfer(std::string(129, 'r'), "a", "b", 1),
+        Transfer("r", "a", "a", 1), Transfer("r", "a", "b", 0), Transfer("r", "a", "b", -5),
+        Transfer("r", "", "b", 1), Transfer("r", "a", "b!", 1)}) {
     EXPECT_EQ(ValidateTransfer(bad).code(), absl::StatusCode::kInvalidArgument)
         << bad.ShortDebugString();
   }
