@@ -6,17 +6,20 @@
 #include <grpcpp/completion_queue.h>
 
 #include <cassert>
-#include <chrono>
+#include <optional>
+#include <stop_token>
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "coro/cancellation.h"
 #include "coro/completion_queue_threads.h"
 #include "coro/operation.h"
 
 namespace coro {
 
-// co_await SleepUntil(...) resumes on `queue`'s thread at `deadline`. Yields
-// false if the alarm was cancelled (which only happens at shutdown).
+// co_await SleepUntil(deadline) resumes on `queue`'s thread at `deadline` and
+// yields true; it yields false when the wait was cut short: by `cancellation`
+// (its stop token, or its deadline coming first) or by shutdown.
 class [[nodiscard]] SleepUntil final : public detail::ResumeOnCompletion {
  public:
   explicit SleepUntil(absl::Time deadline,
@@ -24,24 +27,54 @@ class [[nodiscard]] SleepUntil final : public detail::ResumeOnCompletion {
       : deadline_(deadline), queue_(queue) {
     assert(queue_ && "SleepUntil off a completion-queue thread needs an explicit queue");
   }
+  // Cancellable: only on the calling thread's own queue, so that the alarm's
+  // tag cannot complete while await_suspend is still registering the stop
+  // callback.
+  SleepUntil(absl::Time deadline, const Cancellation& cancellation)
+      : deadline_(std::min(deadline, cancellation.deadline())),
+        queue_(CompletionQueueThreads::Current()),
+        stop_(cancellation.stop_token()),
+        cut_short_by_deadline_(cancellation.deadline() < deadline) {
+    assert(queue_ && "a cancellable sleep must run on a completion-queue thread");
+  }
 
-  bool await_ready() const noexcept { return false; }
+  bool await_ready() const noexcept { return stop_.stop_requested(); }
   void await_suspend(std::coroutine_handle<> waiting) {
     waiting_ = waiting;
     alarm_.Set(queue_, absl::ToChronoTime(deadline_), tag());
+    // A stop requested from now on cancels the alarm, whose tag then comes
+    // back early with ok == false. The callback may run on another thread;
+    // Cancel() is safe there, and await_resume's reset() waits for it.
+    if (stop_.stop_possible()) stop_callback_.emplace(stop_, AlarmCanceller{&alarm_});
   }
-  bool await_resume() const noexcept { return ok(); }
+  bool await_resume() {
+    stop_callback_.reset();
+    return ok() && !stop_.stop_requested() && !cut_short_by_deadline_;
+  }
 
  private:
+  struct AlarmCanceller {
+    grpc::Alarm* alarm;
+    void operator()() const { alarm->Cancel(); }
+  };
+
   absl::Time deadline_;
   grpc::CompletionQueue* queue_;
+  std::stop_token stop_;
+  bool cut_short_by_deadline_ = false;
   grpc::Alarm alarm_;
+  std::optional<std::stop_callback<AlarmCanceller>> stop_callback_;
 };
 
 // Sleeps for `duration` on the current queue's thread.
 inline SleepUntil Sleep(absl::Duration duration,
                         grpc::CompletionQueue* queue = CompletionQueueThreads::Current()) {
   return SleepUntil(absl::Now() + duration, queue);
+}
+
+// Sleeps for `duration`, or less if `cancellation` says stop.
+inline SleepUntil Sleep(absl::Duration duration, const Cancellation& cancellation) {
+  return SleepUntil(absl::Now() + duration, cancellation);
 }
 
 // co_await ResumeOn(queue) continues the coroutine on `queue`'s thread: an

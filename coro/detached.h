@@ -12,7 +12,7 @@
 namespace coro {
 
 struct Detached {
-  struct promise_type {
+  struct promise_type : detail::CountedFrame {
     Detached get_return_object() noexcept { return {}; }
     std::suspend_never initial_suspend() noexcept { return {}; }
     std::suspend_never final_suspend() noexcept { return {}; }

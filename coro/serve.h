@@ -4,12 +4,12 @@
 // type; there is no per-method glue.
 //
 // Handler signatures, by kind (each returns coro::Task<grpc::Status>):
-//   unary             (grpc::ServerContext&, const Request&, Response&)
-//   server streaming  (grpc::ServerContext&, const Request&, coro::ServerWriter<Response,...>&)
-//   client streaming  (grpc::ServerContext&, coro::ServerReader<Request,...>&, Response&)
-//   bidi streaming    (grpc::ServerContext&, coro::ServerReaderWriter<Response, Request>&)
-// The returned status ends the call. A handler that throws ends it with
-// INTERNAL; the server goes on serving.
+//   unary             (coro::CallContext&, const Request&, Response&)
+//   server streaming  (coro::CallContext&, const Request&, coro::ServerWriter<Response>&)
+//   client streaming  (coro::CallContext&, coro::ServerReader<Request, Response>&, Response&)
+//   bidi streaming    (coro::CallContext&, coro::ServerReaderWriter<Response, Request>&)
+// The returned status ends the call (unless the handler finished the stream
+// itself). A handler that throws ends its call with INTERNAL; the server goes on.
 //
 // Each accepted call is one Detached coroutine that lives exactly as long as
 // the call, runs on the thread of the queue the call arrived on, and first of
@@ -24,7 +24,9 @@
 #include <grpcpp/support/status.h>
 
 #include <exception>
+#include <utility>
 
+#include "coro/call_context.h"
 #include "coro/completion_queue_threads.h"
 #include "coro/detached.h"
 #include "coro/operation.h"
@@ -39,7 +41,7 @@ namespace detail {
 
 // One specialization per kind of call, matched on the generated RequestX
 // signature. Each knows how to ask gRPC for the next call, how to invoke the
-// handler, and how to finish the call with the handler's status.
+// handler, and how to end the call with the handler's status.
 template <typename RequestMethod>
 struct ServerCall;
 
@@ -48,25 +50,28 @@ struct ServerCall<void (Service::*)(grpc::ServerContext*, Request*,
                                     grpc::ServerAsyncResponseWriter<Response>*,
                                     grpc::CompletionQueue*, grpc::ServerCompletionQueue*, void*)> {
   using ServiceType = Service;
-  grpc::ServerContext context;
+  CallContext call;
   Request request;
   Response response;
-  grpc::ServerAsyncResponseWriter<Response> responder{&context};
+  grpc::ServerAsyncResponseWriter<Response> responder{CallContextAccess::ServerContext(call)};
 
   template <typename Method>
   void Accept(Service& service, Method method, grpc::ServerCompletionQueue* queue, void* tag) {
-    (service.*method)(&context, &request, &responder, queue, queue, tag);
+    CallContextAccess::NotifyWhenDone(call);
+    (service.*method)(CallContextAccess::ServerContext(call), &request, &responder, queue, queue, tag);
   }
   template <typename Handler>
   Task<grpc::Status> Invoke(Handler& handler) {
-    return handler(context, std::as_const(request), response);
+    return handler(call, std::as_const(request), response);
   }
-  void Finish(const grpc::Status& status, void* tag) {
-    if (status.ok()) {
-      responder.Finish(response, status, tag);
-    } else {
-      responder.FinishWithError(status, tag);
-    }
+  Task<void> Finish(grpc::Status status) {
+    co_await Await([&](void* tag) {
+      if (status.ok()) {
+        responder.Finish(response, status, tag);
+      } else {
+        responder.FinishWithError(status, tag);
+      }
+    });
   }
 };
 
@@ -75,21 +80,21 @@ struct ServerCall<void (Service::*)(grpc::ServerContext*, Request*,
                                     grpc::ServerAsyncWriter<Response>*, grpc::CompletionQueue*,
                                     grpc::ServerCompletionQueue*, void*)> {
   using ServiceType = Service;
-  using Responder = grpc::ServerAsyncWriter<Response>;
-  grpc::ServerContext context;
+  CallContext call;
   Request request;
-  Responder responder{&context};
-  ServerWriter<Response, Responder> writer{responder};
+  grpc::ServerAsyncWriter<Response> responder{CallContextAccess::ServerContext(call)};
+  ServerWriter<Response> stream{responder};
 
   template <typename Method>
   void Accept(Service& service, Method method, grpc::ServerCompletionQueue* queue, void* tag) {
-    (service.*method)(&context, &request, &responder, queue, queue, tag);
+    CallContextAccess::NotifyWhenDone(call);
+    (service.*method)(CallContextAccess::ServerContext(call), &request, &responder, queue, queue, tag);
   }
   template <typename Handler>
   Task<grpc::Status> Invoke(Handler& handler) {
-    return handler(context, std::as_const(request), writer);
+    return handler(call, std::as_const(request), stream);
   }
-  void Finish(const grpc::Status& status, void* tag) { responder.Finish(status, tag); }
+  Task<void> Finish(grpc::Status status) { co_await stream.Finish(std::move(status)); }
 };
 
 template <typename Service, typename Request, typename Response>
@@ -97,25 +102,25 @@ struct ServerCall<void (Service::*)(grpc::ServerContext*,
                                     grpc::ServerAsyncReader<Response, Request>*,
                                     grpc::CompletionQueue*, grpc::ServerCompletionQueue*, void*)> {
   using ServiceType = Service;
-  using Responder = grpc::ServerAsyncReader<Response, Request>;
-  grpc::ServerContext context;
+  CallContext call;
   Response response;
-  Responder responder{&context};
-  ServerReader<Request, Responder> reader{responder};
+  grpc::ServerAsyncReader<Response, Request> responder{CallContextAccess::ServerContext(call)};
+  ServerReader<Request, Response> stream{responder};
 
   template <typename Method>
   void Accept(Service& service, Method method, grpc::ServerCompletionQueue* queue, void* tag) {
-    (service.*method)(&context, &responder, queue, queue, tag);
+    CallContextAccess::NotifyWhenDone(call);
+    (service.*method)(CallContextAccess::ServerContext(call), &responder, queue, queue, tag);
   }
   template <typename Handler>
   Task<grpc::Status> Invoke(Handler& handler) {
-    return handler(context, reader, response);
+    return handler(call, stream, response);
   }
-  void Finish(const grpc::Status& status, void* tag) {
+  Task<void> Finish(grpc::Status status) {
     if (status.ok()) {
-      responder.Finish(response, status, tag);
+      co_await stream.Finish(response, std::move(status));
     } else {
-      responder.FinishWithError(status, tag);
+      co_await stream.FinishWithError(std::move(status));
     }
   }
 };
@@ -125,19 +130,20 @@ struct ServerCall<void (Service::*)(grpc::ServerContext*,
                                     grpc::ServerAsyncReaderWriter<Response, Request>*,
                                     grpc::CompletionQueue*, grpc::ServerCompletionQueue*, void*)> {
   using ServiceType = Service;
-  grpc::ServerContext context;
-  grpc::ServerAsyncReaderWriter<Response, Request> responder{&context};
+  CallContext call;
+  grpc::ServerAsyncReaderWriter<Response, Request> responder{CallContextAccess::ServerContext(call)};
   ServerReaderWriter<Response, Request> stream{responder};
 
   template <typename Method>
   void Accept(Service& service, Method method, grpc::ServerCompletionQueue* queue, void* tag) {
-    (service.*method)(&context, &responder, queue, queue, tag);
+    CallContextAccess::NotifyWhenDone(call);
+    (service.*method)(CallContextAccess::ServerContext(call), &responder, queue, queue, tag);
   }
   template <typename Handler>
   Task<grpc::Status> Invoke(Handler& handler) {
-    return handler(context, stream);
+    return handler(call, stream);
   }
-  void Finish(const grpc::Status& status, void* tag) { responder.Finish(status, tag); }
+  Task<void> Finish(grpc::Status status) { co_await stream.Finish(std::move(status)); }
 };
 
 template <auto RequestMethod>
@@ -147,15 +153,16 @@ template <auto RequestMethod, typename Handler>
 Detached AcceptAndServe(typename ServerCallFor<RequestMethod>::ServiceType& service,
                         grpc::ServerCompletionQueue* queue,
                         CompletionQueueThreads::KeepAlive keep_alive, Handler handler) {
-  ServerCallFor<RequestMethod> call;
+  ServerCallFor<RequestMethod> server_call;
   const bool accepted =
-      co_await Await([&](void* tag) { call.Accept(service, RequestMethod, queue, tag); });
-  if (!accepted) co_return;  // the server is shutting down
+      co_await Await([&](void* tag) { server_call.Accept(service, RequestMethod, queue, tag); });
+  // Not accepted: the server is shutting down, and gRPC sends no done tag.
+  if (!accepted) co_return;
   AcceptAndServe<RequestMethod>(service, queue, keep_alive, handler);
 
   grpc::Status status;
   try {
-    status = co_await call.Invoke(handler);
+    status = co_await server_call.Invoke(handler);
   } catch (const std::exception& error) {
     gpr_log(GPR_ERROR, "handler threw: %s", error.what());
     status = grpc::Status(grpc::StatusCode::INTERNAL, "internal error");
@@ -163,8 +170,9 @@ Detached AcceptAndServe(typename ServerCallFor<RequestMethod>::ServiceType& serv
     gpr_log(GPR_ERROR, "handler threw a non-std::exception");
     status = grpc::Status(grpc::StatusCode::INTERNAL, "internal error");
   }
-  // ok == false only means the client is gone; there is nobody to tell.
-  co_await Await([&](void* tag) { call.Finish(status, tag); });
+  // Finishing fails only when the client is gone; there is nobody to tell.
+  co_await server_call.Finish(std::move(status));
+  co_await CallContextAccess::WhenDone(server_call.call);
 }
 
 }  // namespace detail

@@ -1,50 +1,134 @@
-// The stream ends of a server call, as awaitables. Each method returns an
-// awaiter that is its own completion-queue tag; co_await yields gRPC's `ok`.
-// gRPC allows one read and one write outstanding per stream at a time (they
-// may overlap each other); a handler awaits each before starting the next.
+// The stream ends of a server call, as awaitables; each yields gRPC's `ok`
+// (false once the call is dead: cancelled, past its deadline, client gone).
+//
+// Reads: one at a time, each awaited before the next (false at the end of the
+// client's stream). Writes: any number of coroutines may call Write at once;
+// they go out one at a time, each waiting for the previous to complete, so a
+// slow reader holds writers back instead of growing a buffer. A finishing
+// operation (WriteAndFinish, Finish) also waits its turn and ends the stream;
+// a handler that finished its stream itself has its returned status ignored.
 #pragma once
 
 #include <grpcpp/support/async_stream.h>
+#include <grpcpp/support/status.h>
 
+#include "coro/async_mutex.h"
 #include "coro/operation.h"
+#include "coro/task.h"
 
 namespace coro {
+namespace detail {
 
-// Client-streaming side: Read() yields false at the end of the client's stream.
-template <typename Request, typename Responder>
-class ServerReader {
+template <typename Responder>
+class ServerStreamBase {
  public:
-  explicit ServerReader(Responder& responder) : responder_(responder) {}
-  auto Read(Request& message) {
-    return detail::Await([this, &message](void* tag) { responder_.Read(&message, tag); });
+  explicit ServerStreamBase(Responder& responder) : responder_(responder) {}
+  ServerStreamBase(const ServerStreamBase&) = delete;
+  ServerStreamBase& operator=(const ServerStreamBase&) = delete;
+
+  // Sends the response headers now, before the first message.
+  Task<bool> SendInitialMetadata() {
+    AsyncMutex::Guard turn = co_await turn_.Lock();
+    co_return co_await Await([this](void* tag) { responder_.SendInitialMetadata(tag); });
   }
+
+  bool finished() const { return finished_; }
 
  protected:
   Responder& responder_;
+  AsyncMutex turn_;  // one write, metadata or finish outstanding at a time
+  bool finished_ = false;
 };
 
-// Server-streaming side: Write() yields false once the call is dead
-// (cancelled, deadline passed, client gone).
-template <typename Response, typename Responder>
-class ServerWriter {
+template <typename Message, typename Responder>
+class ServerStreamReads {
  public:
-  explicit ServerWriter(Responder& responder) : responder_(responder) {}
-  auto Write(const Response& message) {
-    return detail::Await([this, &message](void* tag) { responder_.Write(message, tag); });
+  explicit ServerStreamReads(Responder& responder) : reader_(responder) {}
+  auto Read(Message& message) {
+    return Await([this, &message](void* tag) { reader_.Read(&message, tag); });
   }
 
- protected:
-  Responder& responder_;
+ private:
+  Responder& reader_;
 };
 
+template <typename Message, typename Responder>
+class ServerStreamWrites : public ServerStreamBase<Responder> {
+ public:
+  using ServerStreamBase<Responder>::ServerStreamBase;
+
+  Task<bool> Write(const Message& message) {
+    AsyncMutex::Guard turn = co_await this->turn_.Lock();
+    if (this->finished_) co_return false;
+    co_return co_await Await([&](void* tag) { this->responder_.Write(message, tag); });
+  }
+
+  // The last message and the status in one go.
+  Task<bool> WriteAndFinish(const Message& message, grpc::Status status) {
+    AsyncMutex::Guard turn = co_await this->turn_.Lock();
+    if (this->finished_) co_return false;
+    this->finished_ = true;
+    co_return co_await Await([&](void* tag) {
+      this->responder_.WriteAndFinish(message, grpc::WriteOptions(), status, tag);
+    });
+  }
+
+  Task<bool> Finish(grpc::Status status) {
+    AsyncMutex::Guard turn = co_await this->turn_.Lock();
+    if (this->finished_) co_return false;
+    this->finished_ = true;
+    co_return co_await Await([&](void* tag) { this->responder_.Finish(status, tag); });
+  }
+};
+
+}  // namespace detail
+
+// Server streaming: the handler writes responses.
+template <typename Response>
+class ServerWriter
+    : public detail::ServerStreamWrites<Response, grpc::ServerAsyncWriter<Response>> {
+ public:
+  using detail::ServerStreamWrites<Response, grpc::ServerAsyncWriter<Response>>::ServerStreamWrites;
+};
+
+// Bidi streaming: the handler reads requests and writes responses; reads and
+// writes may overlap.
 template <typename Response, typename Request>
 class ServerReaderWriter
-    : public ServerReader<Request, grpc::ServerAsyncReaderWriter<Response, Request>> {
+    : public detail::ServerStreamWrites<Response, grpc::ServerAsyncReaderWriter<Response, Request>>,
+      public detail::ServerStreamReads<Request, grpc::ServerAsyncReaderWriter<Response, Request>> {
  public:
   using Responder = grpc::ServerAsyncReaderWriter<Response, Request>;
-  explicit ServerReaderWriter(Responder& responder) : ServerReader<Request, Responder>(responder) {}
-  auto Write(const Response& message) {
-    return detail::Await([this, &message](void* tag) { this->responder_.Write(message, tag); });
+  explicit ServerReaderWriter(Responder& responder)
+      : detail::ServerStreamWrites<Response, Responder>(responder),
+        detail::ServerStreamReads<Request, Responder>(responder) {}
+};
+
+// Client streaming: the handler reads requests and answers once.
+template <typename Request, typename Response>
+class ServerReader
+    : public detail::ServerStreamBase<grpc::ServerAsyncReader<Response, Request>>,
+      public detail::ServerStreamReads<Request, grpc::ServerAsyncReader<Response, Request>> {
+ public:
+  using Responder = grpc::ServerAsyncReader<Response, Request>;
+  explicit ServerReader(Responder& responder)
+      : detail::ServerStreamBase<Responder>(responder),
+        detail::ServerStreamReads<Request, Responder>(responder) {}
+
+  Task<bool> Finish(const Response& response, grpc::Status status) {
+    AsyncMutex::Guard turn = co_await this->turn_.Lock();
+    if (this->finished_) co_return false;
+    this->finished_ = true;
+    co_return co_await detail::Await(
+        [&](void* tag) { this->responder_.Finish(response, status, tag); });
+  }
+
+  Task<bool> FinishWithError(grpc::Status status) {
+    AsyncMutex::Guard turn = co_await this->turn_.Lock();
+    if (this->finished_) co_return false;
+    this->finished_ = true;
+    co_return co_await detail::Await(
+        [&](void* tag) { this->responder_.FinishWithError(status, tag); });
   }
 };
 

@@ -9,6 +9,8 @@
 #include <utility>
 #include <variant>
 
+#include "coro/frame_counter.h"
+
 namespace coro {
 
 template <typename T = void>
@@ -16,7 +18,7 @@ class Task;
 
 namespace detail {
 
-class TaskPromiseBase {
+class TaskPromiseBase : public CountedFrame {
  public:
   std::suspend_always initial_suspend() noexcept { return {}; }
 

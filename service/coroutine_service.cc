@@ -10,16 +10,16 @@ using Service = v1::Ledger::AsyncService;
 
 // Awaits a Ledger result and turns it into the call's response and status.
 template <typename Response>
-coro::Task<grpc::Status> Respond(coro::Task<absl::StatusOr<Response>> pending, Response& response) {
+coro::Task<grpc::Status> Respond(coro::Task<absl::StatusOr<Response>> pending,
+                                 Response& response) {
   absl::StatusOr<Response> result = co_await std::move(pending);
   if (!result.ok()) co_return ToGrpcStatus(result.status());
   response = *std::move(result);
   co_return grpc::Status::OK;
 }
 
-coro::Task<grpc::Status> NotYetImplemented(absl::string_view method) {
-  co_return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                         std::string(method) + " is not implemented yet");
+coro::Task<grpc::Status> Respond(coro::Task<absl::Status> pending) {
+  co_return ToGrpcStatus(co_await std::move(pending));
 }
 
 }  // namespace
@@ -28,34 +28,63 @@ void ServeWithCoroutines(Service& service, coro::CompletionQueueThreads& queues,
                          int accepts_per_queue) {
   coro::Serve<&Service::RequestOpenAccount>(
       service, queues,
-      [&ledger](grpc::ServerContext&, const v1::OpenAccountRequest& request,
-                v1::Account& response) { return Respond(ledger.OpenAccount(request), response); },
+      [&ledger](coro::CallContext& call, const v1::OpenAccountRequest& request,
+                v1::Account& response) {
+        return Respond(ledger.OpenAccount(request, call.cancellation()), response);
+      },
       accepts_per_queue);
   coro::Serve<&Service::RequestGetAccount>(
       service, queues,
-      [&ledger](grpc::ServerContext&, const v1::GetAccountRequest& request, v1::Account& response) {
-        return Respond(ledger.GetAccount(request), response);
+      [&ledger](coro::CallContext& call, const v1::GetAccountRequest& request,
+                v1::Account& response) {
+        return Respond(ledger.GetAccount(request, call.cancellation()), response);
       },
       accepts_per_queue);
   coro::Serve<&Service::RequestTransfer>(
       service, queues,
-      [&ledger](grpc::ServerContext&, const v1::TransferRequest& request,
+      [&ledger](coro::CallContext& call, const v1::TransferRequest& request,
                 v1::TransferReceipt& response) {
-        return Respond(ledger.Transfer(request), response);
+        return Respond(ledger.Transfer(request, call.cancellation()), response);
       },
       accepts_per_queue);
-
-  // The streaming RPCs and Audit come with the next milestone. They are
-  // served (rather than left unrequested, where a call would hang until its
-  // deadline) so that clients get a prompt UNIMPLEMENTED.
   coro::Serve<&Service::RequestListTransfers>(
-      service, queues, [](auto&...) { return NotYetImplemented("ListTransfers"); }, 1);
+      service, queues,
+      [&ledger](coro::CallContext& call, const v1::ListTransfersRequest& request,
+                coro::ServerWriter<v1::TransferReceipt>& stream) -> coro::Task<grpc::Status> {
+        auto write = [&stream](const v1::TransferReceipt& receipt) { return stream.Write(receipt); };
+        co_return co_await Respond(ledger.ListTransfers(request, write, call.cancellation()));
+      },
+      accepts_per_queue);
   coro::Serve<&Service::RequestImportTransfers>(
-      service, queues, [](auto&...) { return NotYetImplemented("ImportTransfers"); }, 1);
+      service, queues,
+      [&ledger](coro::CallContext& call,
+                coro::ServerReader<v1::TransferRequest, v1::ImportSummary>& stream,
+                v1::ImportSummary& response) -> coro::Task<grpc::Status> {
+        auto read = [&stream](v1::TransferRequest& request) -> coro::Task<bool> {
+          co_return co_await stream.Read(request);
+        };
+        co_return co_await Respond(ledger.ImportTransfers(read, call.cancellation()), response);
+      },
+      accepts_per_queue);
   coro::Serve<&Service::RequestTransferStream>(
-      service, queues, [](auto&...) { return NotYetImplemented("TransferStream"); }, 1);
+      service, queues,
+      [&ledger](coro::CallContext& call,
+                coro::ServerReaderWriter<v1::TransferResult, v1::TransferRequest>& stream)
+          -> coro::Task<grpc::Status> {
+        auto read = [&stream](v1::TransferRequest& request) -> coro::Task<bool> {
+          co_return co_await stream.Read(request);
+        };
+        auto write = [&stream](const v1::TransferResult& result) { return stream.Write(result); };
+        co_return co_await Respond(ledger.TransferStream(read, write, call.cancellation()));
+      },
+      accepts_per_queue);
   coro::Serve<&Service::RequestAudit>(
-      service, queues, [](auto&...) { return NotYetImplemented("Audit"); }, 1);
+      service, queues,
+      [&ledger](coro::CallContext& call, const v1::AuditRequest& request,
+                v1::AuditReport& response) {
+        return Respond(ledger.Audit(request, call.cancellation()), response);
+      },
+      accepts_per_queue);
 }
 
 }  // namespace ledger

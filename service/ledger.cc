@@ -1,30 +1,169 @@
 #include "service/ledger.h"
 
+#include <algorithm>
+
+#include "coro/task_group.h"
+#include "service/audit_digest.h"
 #include "service/ledger_rules.h"
 
 namespace ledger {
+namespace {
 
-coro::Task<absl::StatusOr<v1::Account>> Ledger::OpenAccount(const v1::OpenAccountRequest& request) {
-  if (absl::Status invalid = ValidateOpenAccount(request); !invalid.ok()) co_return invalid;
-  co_return co_await store_.OpenAccount(request.id(), request.initial_balance());
+// A request that breaks a rule is answered and the stream goes on; any other
+// failure (cancelled, deadline, shutdown) ends the stream.
+bool IsRuleViolation(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kNotFound:
+    case absl::StatusCode::kAlreadyExists:
+    case absl::StatusCode::kFailedPrecondition:
+      return true;
+    default:
+      return false;
+  }
 }
 
-coro::Task<absl::StatusOr<v1::Account>> Ledger::GetAccount(const v1::GetAccountRequest& request) {
+}  // namespace
+
+coro::Task<absl::StatusOr<v1::Account>> Ledger::OpenAccount(
+    const v1::OpenAccountRequest& request, coro::Cancellation cancellation) {
+  if (absl::Status invalid = ValidateOpenAccount(request); !invalid.ok()) co_return invalid;
+  co_return co_await store_.OpenAccount(request.id(), request.initial_balance(), cancellation);
+}
+
+coro::Task<absl::StatusOr<v1::Account>> Ledger::GetAccount(
+    const v1::GetAccountRequest& request, coro::Cancellation cancellation) {
   if (absl::Status invalid = ValidateAccountId(request.id()); !invalid.ok()) co_return invalid;
-  co_return co_await store_.GetAccount(request.id());
+  absl::StatusOr<AccountRecord> record = co_await store_.GetAccount(request.id(), cancellation);
+  if (!record.ok()) co_return record.status();
+  co_return std::move(record->account);
 }
 
 coro::Task<absl::StatusOr<v1::TransferReceipt>> Ledger::Transfer(
-    const v1::TransferRequest& request) {
+    const v1::TransferRequest& request, coro::Cancellation cancellation) {
   if (absl::Status invalid = ValidateTransfer(request); !invalid.ok()) co_return invalid;
   // Three awaited store calls, the way a service reads both rows before it
   // writes. The reads answer NOT_FOUND early; the commit decides the rest
   // atomically, because balances may change between the reads and the write.
-  absl::StatusOr<v1::Account> from = co_await store_.GetAccount(request.from_id());
+  absl::StatusOr<AccountRecord> from = co_await store_.GetAccount(request.from_id(), cancellation);
   if (!from.ok()) co_return from.status();
-  absl::StatusOr<v1::Account> to = co_await store_.GetAccount(request.to_id());
+  absl::StatusOr<AccountRecord> to = co_await store_.GetAccount(request.to_id(), cancellation);
   if (!to.ok()) co_return to.status();
-  co_return co_await store_.CommitTransfer(request);
+  co_return co_await store_.CommitTransfer(request, cancellation);
+}
+
+coro::Task<absl::Status> Ledger::ListTransfers(const v1::ListTransfersRequest& request,
+                                               WriteNext<v1::TransferReceipt> write,
+                                               coro::Cancellation cancellation) {
+  if (absl::Status invalid = ValidateAccountId(request.account_id()); !invalid.ok()) {
+    co_return invalid;
+  }
+  const uint64_t limit = request.limit();  // 0: all
+  uint64_t sent = 0;
+  uint64_t after_sequence = 0;
+  for (;;) {
+    int wanted = kListTransfersPageSize;
+    if (limit != 0) wanted = static_cast<int>(std::min<uint64_t>(wanted, limit - sent));
+    absl::StatusOr<std::vector<v1::TransferReceipt>> page = co_await store_.ListTransfers(
+        request.account_id(), after_sequence, wanted, cancellation);
+    if (!page.ok()) co_return page.status();
+    for (const v1::TransferReceipt& receipt : *page) {
+      if (!co_await write(receipt)) co_return absl::CancelledError("the client stopped reading");
+    }
+    sent += page->size();
+    if (static_cast<int>(page->size()) < wanted || (limit != 0 && sent >= limit)) break;
+    after_sequence = page->back().sequence();
+  }
+  co_return absl::OkStatus();
+}
+
+coro::Task<absl::StatusOr<v1::ImportSummary>> Ledger::ImportTransfers(
+    ReadNext<v1::TransferRequest> read, coro::Cancellation cancellation) {
+  v1::ImportSummary summary;
+  v1::TransferRequest request;
+  while (co_await read(request)) {
+    absl::StatusOr<v1::TransferReceipt> receipt = co_await Transfer(request, cancellation);
+    if (receipt.ok()) {
+      summary.set_applied(summary.applied() + 1);
+    } else if (IsRuleViolation(receipt.status())) {
+      summary.set_rejected(summary.rejected() + 1);
+    } else {
+      co_return receipt.status();
+    }
+  }
+  if (absl::Status stop = cancellation.Check(); !stop.ok()) co_return stop;
+  co_return summary;
+}
+
+coro::Task<void> Ledger::TransferAndReport(v1::TransferRequest request,
+                                           WriteNext<v1::TransferResult> write,
+                                           coro::Cancellation cancellation) {
+  v1::TransferResult result;
+  result.set_request_id(request.request_id());
+  absl::StatusOr<v1::TransferReceipt> receipt = co_await Transfer(request, cancellation);
+  if (receipt.ok()) {
+    *result.mutable_receipt() = *std::move(receipt);
+  } else {
+    result.set_code(static_cast<int32_t>(receipt.status().code()));
+    result.set_message(std::string(receipt.status().message()));
+  }
+  co_await write(result);
+}
+
+coro::Task<absl::Status> Ledger::TransferStream(ReadNext<v1::TransferRequest> read,
+                                                WriteNext<v1::TransferResult> write,
+                                                coro::Cancellation cancellation) {
+  coro::TaskGroup in_flight(kTransferStreamInFlight);
+  v1::TransferRequest request;
+  while (co_await read(request)) {
+    co_await in_flight.Spawn(TransferAndReport(request, write, cancellation));
+  }
+  co_await in_flight.Join();
+  co_return cancellation.Check();
+}
+
+coro::Task<absl::StatusOr<v1::AuditReport>> Ledger::Audit(const v1::AuditRequest& request,
+                                                          coro::Cancellation cancellation) {
+  if (absl::Status invalid = ValidateAccountId(request.account_id()); !invalid.ok()) {
+    co_return invalid;
+  }
+  absl::StatusOr<AccountRecord> record =
+      co_await store_.GetAccount(request.account_id(), cancellation);
+  if (!record.ok()) co_return record.status();
+
+  // The balance read reflects exactly version - 1 transfers, and the journal
+  // lists them first (it is in commit order): reading that many gives a
+  // snapshot that matches the balance, whatever commits meanwhile.
+  const uint64_t reflected = record->account.version() - 1;
+  std::vector<v1::TransferReceipt> entries;
+  entries.reserve(reflected);
+  while (entries.size() < reflected) {
+    const int wanted =
+        static_cast<int>(std::min<uint64_t>(kListTransfersPageSize, reflected - entries.size()));
+    const uint64_t after_sequence = entries.empty() ? 0 : entries.back().sequence();
+    absl::StatusOr<std::vector<v1::TransferReceipt>> page = co_await store_.ListTransfers(
+        request.account_id(), after_sequence, wanted, cancellation);
+    if (!page.ok()) co_return page.status();
+    if (page->empty()) break;  // the journal lacks entries: reported as inconsistent
+    std::move(page->begin(), page->end(), std::back_inserter(entries));
+  }
+
+  co_return co_await coro::Offload(workers_, [&] {
+    v1::AuditReport report;
+    report.set_account_id(request.account_id());
+    report.set_entries(entries.size());
+    report.set_balance(record->account.balance());
+    report.set_digest(AuditDigest(request.account_id(), entries));
+    // In 128 bits: the sums of many int64 amounts may overflow 64.
+    __int128 expected = record->initial_balance;
+    for (const v1::TransferReceipt& entry : entries) {
+      if (entry.to_id() == request.account_id()) expected += entry.amount();
+      if (entry.from_id() == request.account_id()) expected -= entry.amount();
+    }
+    report.set_consistent(entries.size() == reflected &&
+                          expected == static_cast<__int128>(record->account.balance()));
+    return report;
+  });
 }
 
 }  // namespace ledger

@@ -22,6 +22,7 @@
 #include "coro/completion_queue_threads.h"
 #include "coro/serve.h"
 #include "coro/server_shutdown.h"
+#include "coro/thread_pool.h"
 #include "service/coroutine_service.h"
 #include "service/defaults.h"
 #include "service/ledger.h"
@@ -34,6 +35,9 @@ ABSL_FLAG(int, port, ledger::kDefaultPort,
           "gRPC port of the coroutine server. 0 picks a free port; the startup line says which.");
 ABSL_FLAG(int, threads, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())),
           "Completion-queue threads, each serving many calls. Default: one per core.");
+ABSL_FLAG(int, workers, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())),
+          "Worker threads for CPU-bound work (Audit's hashing), kept off the completion-queue "
+          "threads. Default: one per core.");
 ABSL_FLAG(int, accepts_per_thread, coro::kDefaultAcceptsPerQueue,
           "Calls of each method that each thread stands ready to accept at once, so a burst "
           "of new calls is not serialized behind one accept.");
@@ -58,6 +62,9 @@ bool FlagsAreValid() {
   }
   if (int threads = absl::GetFlag(FLAGS_threads); threads < 1 || threads > 1024) {
     complain(absl::StrCat("--threads=", threads, " must be 1 to 1024"));
+  }
+  if (int workers = absl::GetFlag(FLAGS_workers); workers < 1 || workers > 1024) {
+    complain(absl::StrCat("--workers=", workers, " must be 1 to 1024"));
   }
   if (int accepts = absl::GetFlag(FLAGS_accepts_per_thread); accepts < 1 || accepts > 1024) {
     complain(absl::StrCat("--accepts_per_thread=", accepts, " must be 1 to 1024"));
@@ -93,8 +100,10 @@ int Run() {
   const int threads = absl::GetFlag(FLAGS_threads);
   const absl::Duration store_latency = absl::GetFlag(FLAGS_store_latency);
 
+  const int workers = absl::GetFlag(FLAGS_workers);
   MemoryStore store(store_latency);
-  Ledger ledger(store);
+  coro::ThreadPool worker_pool(workers);
+  Ledger ledger(store, worker_pool);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -114,8 +123,10 @@ int Run() {
   }
   ServeWithCoroutines(service, queues, ledger, absl::GetFlag(FLAGS_accepts_per_thread));
   queues.Start();
-  Log("coroutine mode listening on %s:%d (threads=%d, store=memory, store_latency=%s)",
-      absl::GetFlag(FLAGS_host), bound_port, threads, absl::FormatDuration(store_latency));
+  Log("coroutine mode listening on %s:%d (threads=%d, workers=%d, store=memory, "
+      "store_latency=%s)",
+      absl::GetFlag(FLAGS_host), bound_port, threads, workers,
+      absl::FormatDuration(store_latency));
 
   const int signal = WaitForShutdownSignal(shutdown_signals);
   const absl::Duration timeout = absl::GetFlag(FLAGS_shutdown_timeout);

@@ -1,5 +1,7 @@
 #include "service/memory_store.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "coro/alarm.h"
@@ -21,70 +23,103 @@ absl::Status UnknownAccount(absl::string_view id) {
 
 }  // namespace
 
-coro::Task<void> MemoryStore::SimulateIo() const {
-  if (latency_ <= absl::ZeroDuration()) co_return;
+coro::Task<absl::Status> MemoryStore::SimulateIo(const coro::Cancellation& cancellation) const {
+  if (absl::Status stop = cancellation.Check(); !stop.ok()) co_return stop;
   if (grpc::CompletionQueue* queue = coro::CompletionQueueThreads::Current()) {
-    co_await coro::Sleep(latency_, queue);
-  } else {
+    if (latency_ <= absl::ZeroDuration()) {
+      co_await coro::ResumeOn(queue);
+    } else if (!co_await coro::Sleep(latency_, cancellation)) {
+      absl::Status stop = cancellation.Check();
+      co_return stop.ok() ? absl::UnavailableError("the server is shutting down") : stop;
+    }
+  } else if (latency_ > absl::ZeroDuration()) {
     absl::SleepFor(latency_);
   }
+  co_return cancellation.Check();
 }
 
-coro::Task<absl::StatusOr<v1::Account>> MemoryStore::OpenAccount(std::string id,
-                                                                 int64_t initial_balance) {
-  co_await SimulateIo();
-  absl::MutexLock lock(&mutex_);
+coro::Task<absl::StatusOr<v1::Account>> MemoryStore::OpenAccount(
+    std::string id, int64_t initial_balance, const coro::Cancellation& cancellation) {
+  if (absl::Status stop = co_await SimulateIo(cancellation); !stop.ok()) co_return stop;
+  std::lock_guard lock(mutex_);
   auto [slot, inserted] = accounts_.try_emplace(id);
-  if (!inserted)
+  if (!inserted) {
     co_return absl::AlreadyExistsError(absl::StrCat("account ", id, " already exists"));
-  v1::Account& account = slot->second;
-  account.set_id(std::move(id));
-  account.set_balance(initial_balance);
-  account.set_version(1);
-  co_return account;
+  }
+  AccountRecord& record = slot->second.record;
+  record.initial_balance = initial_balance;
+  record.account.set_id(std::move(id));
+  record.account.set_balance(initial_balance);
+  record.account.set_version(1);
+  co_return record.account;
 }
 
-coro::Task<absl::StatusOr<v1::Account>> MemoryStore::GetAccount(std::string id) {
-  co_await SimulateIo();
-  absl::MutexLock lock(&mutex_);
+coro::Task<absl::StatusOr<AccountRecord>> MemoryStore::GetAccount(
+    std::string id, const coro::Cancellation& cancellation) {
+  if (absl::Status stop = co_await SimulateIo(cancellation); !stop.ok()) co_return stop;
+  std::lock_guard lock(mutex_);
   auto found = accounts_.find(id);
   if (found == accounts_.end()) co_return UnknownAccount(id);
-  co_return found->second;
+  co_return found->second.record;
 }
 
 coro::Task<absl::StatusOr<v1::TransferReceipt>> MemoryStore::CommitTransfer(
-    v1::TransferRequest transfer) {
-  co_await SimulateIo();
-  absl::MutexLock lock(&mutex_);
-  if (auto committed = receipts_by_request_id_.find(transfer.request_id());
-      committed != receipts_by_request_id_.end()) {
-    if (absl::Status retry = CheckRetry(committed->second, transfer); !retry.ok()) co_return retry;
-    co_return committed->second;
+    v1::TransferRequest transfer, const coro::Cancellation& cancellation) {
+  if (absl::Status stop = co_await SimulateIo(cancellation); !stop.ok()) co_return stop;
+  // From here on nothing awaits: the transfer commits whole or not at all.
+  std::lock_guard lock(mutex_);
+  if (auto committed = sequence_by_request_id_.find(transfer.request_id());
+      committed != sequence_by_request_id_.end()) {
+    const v1::TransferReceipt& receipt = journal_[committed->second - 1];
+    if (absl::Status retry = CheckRetry(receipt, transfer); !retry.ok()) co_return retry;
+    co_return receipt;
   }
   auto from = accounts_.find(transfer.from_id());
   if (from == accounts_.end()) co_return UnknownAccount(transfer.from_id());
   auto to = accounts_.find(transfer.to_id());
   if (to == accounts_.end()) co_return UnknownAccount(transfer.to_id());
+  v1::Account& payer = from->second.record.account;
+  v1::Account& payee = to->second.record.account;
 
   absl::StatusOr<BalancesAfter> after =
-      ApplyTransfer(from->second.balance(), to->second.balance(), transfer.amount());
+      ApplyTransfer(payer.balance(), payee.balance(), transfer.amount());
   if (!after.ok()) co_return after.status();
 
-  from->second.set_balance(after->from_balance);
-  from->second.set_version(from->second.version() + 1);
-  to->second.set_balance(after->to_balance);
-  to->second.set_version(to->second.version() + 1);
+  const uint64_t sequence = journal_.size() + 1;
+  payer.set_balance(after->from_balance);
+  payer.set_version(payer.version() + 1);
+  payee.set_balance(after->to_balance);
+  payee.set_version(payee.version() + 1);
+  from->second.sequences.push_back(sequence);
+  to->second.sequences.push_back(sequence);
+  sequence_by_request_id_.emplace(transfer.request_id(), sequence);
 
-  v1::TransferReceipt& receipt = receipts_by_request_id_[transfer.request_id()];
-  receipt.set_sequence(++last_sequence_);
-  receipt.set_request_id(transfer.request_id());
-  receipt.set_from_id(transfer.from_id());
-  receipt.set_to_id(transfer.to_id());
+  v1::TransferReceipt& receipt = journal_.emplace_back();
+  receipt.set_sequence(sequence);
+  receipt.set_request_id(std::move(*transfer.mutable_request_id()));
+  receipt.set_from_id(std::move(*transfer.mutable_from_id()));
+  receipt.set_to_id(std::move(*transfer.mutable_to_id()));
   receipt.set_amount(transfer.amount());
   receipt.set_from_balance(after->from_balance);
   receipt.set_to_balance(after->to_balance);
   SetTimestamp(absl::Now(), *receipt.mutable_committed_at());
   co_return receipt;
+}
+
+coro::Task<absl::StatusOr<std::vector<v1::TransferReceipt>>> MemoryStore::ListTransfers(
+    std::string account_id, uint64_t after_sequence, int max_count,
+    const coro::Cancellation& cancellation) {
+  if (absl::Status stop = co_await SimulateIo(cancellation); !stop.ok()) co_return stop;
+  std::lock_guard lock(mutex_);
+  auto found = accounts_.find(account_id);
+  if (found == accounts_.end()) co_return UnknownAccount(account_id);
+  const std::vector<uint64_t>& sequences = found->second.sequences;
+  auto first = std::upper_bound(sequences.begin(), sequences.end(), after_sequence);
+  const auto count = std::min<std::ptrdiff_t>(sequences.end() - first, std::max(max_count, 0));
+  std::vector<v1::TransferReceipt> page;
+  page.reserve(count);
+  for (auto it = first; it != first + count; ++it) page.push_back(journal_[*it - 1]);
+  co_return page;
 }
 
 }  // namespace ledger

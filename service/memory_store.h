@@ -5,11 +5,11 @@
 #pragma once
 
 #include <cstdint>
+#include <mutex>
 #include <string>
+#include <vector>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "service/store.h"
 
@@ -19,26 +19,37 @@ class MemoryStore final : public LedgerStore {
  public:
   explicit MemoryStore(absl::Duration latency) : latency_(latency) {}
 
-  coro::Task<absl::StatusOr<v1::Account>> OpenAccount(std::string id,
-                                                      int64_t initial_balance) override;
-  coro::Task<absl::StatusOr<v1::Account>> GetAccount(std::string id) override;
+  coro::Task<absl::StatusOr<v1::Account>> OpenAccount(
+      std::string id, int64_t initial_balance, const coro::Cancellation& cancellation) override;
+  coro::Task<absl::StatusOr<AccountRecord>> GetAccount(
+      std::string id, const coro::Cancellation& cancellation) override;
   coro::Task<absl::StatusOr<v1::TransferReceipt>> CommitTransfer(
-      v1::TransferRequest transfer) override;
+      v1::TransferRequest transfer, const coro::Cancellation& cancellation) override;
+  coro::Task<absl::StatusOr<std::vector<v1::TransferReceipt>>> ListTransfers(
+      std::string account_id, uint64_t after_sequence, int max_count,
+      const coro::Cancellation& cancellation) override;
 
  private:
-  // On a completion-queue thread the latency is an alarm on that queue, so
-  // the caller's coroutine is suspended and the thread serves others. On any
-  // other thread (thread-per-request serving) it blocks the calling thread,
-  // as a blocking database driver would. Either way the wait is the same.
-  coro::Task<void> SimulateIo() const;
+  struct AccountState {
+    AccountRecord record;
+    std::vector<uint64_t> sequences;  // of the transfers touching it, ascending
+  };
+
+  // The simulated round trip to the database; OK, or why the call stopped.
+  // On a completion-queue thread it is an alarm on that queue (zero latency
+  // still goes through the queue, as any I/O completion would), so the
+  // caller's coroutine is suspended while the thread serves others, and a
+  // cancelled call stops waiting at once. On any other thread
+  // (thread-per-request serving) it blocks the calling thread, as a blocking
+  // database driver would. Either way the wait is the same.
+  coro::Task<absl::Status> SimulateIo(const coro::Cancellation& cancellation) const;
 
   const absl::Duration latency_;
 
-  absl::Mutex mutex_;
-  absl::flat_hash_map<std::string, v1::Account> accounts_ ABSL_GUARDED_BY(mutex_);
-  absl::flat_hash_map<std::string, v1::TransferReceipt> receipts_by_request_id_
-      ABSL_GUARDED_BY(mutex_);
-  uint64_t last_sequence_ ABSL_GUARDED_BY(mutex_) = 0;
+  std::mutex mutex_;  // guards everything below
+  absl::flat_hash_map<std::string, AccountState> accounts_;
+  std::vector<v1::TransferReceipt> journal_;  // journal_[sequence - 1]
+  absl::flat_hash_map<std::string, uint64_t> sequence_by_request_id_;
 };
 
 }  // namespace ledger

@@ -39,13 +39,13 @@ class EchoServer {
     server_ = builder.BuildAndStart();
     Serve<&Echo::AsyncService::RequestUnary>(
         service_, *queues_,
-        [this](grpc::ServerContext&, const EchoMessage& request, EchoMessage& response) {
+        [this](CallContext&, const EchoMessage& request, EchoMessage& response) {
           return HandleUnary(request, response);
         },
         accepts_per_queue);
     Serve<&Echo::AsyncService::RequestServerStream>(
         service_, *queues_,
-        [](grpc::ServerContext&, const EchoMessage& request, auto& writer) -> Task<grpc::Status> {
+        [](CallContext&, const EchoMessage& request, auto& writer) -> Task<grpc::Status> {
           EchoMessage message;
           for (int i = 0; i < request.number(); ++i) {
             message.set_number(i);
@@ -55,7 +55,7 @@ class EchoServer {
         });
     Serve<&Echo::AsyncService::RequestClientStream>(
         service_, *queues_,
-        [](grpc::ServerContext&, auto& reader, EchoMessage& response) -> Task<grpc::Status> {
+        [](CallContext&, auto& reader, EchoMessage& response) -> Task<grpc::Status> {
           EchoMessage message;
           int sum = 0;
           while (co_await reader.Read(message)) sum += message.number();
@@ -63,7 +63,7 @@ class EchoServer {
           co_return grpc::Status::OK;
         });
     Serve<&Echo::AsyncService::RequestBidi>(
-        service_, *queues_, [](grpc::ServerContext&, auto& stream) -> Task<grpc::Status> {
+        service_, *queues_, [](CallContext&, auto& stream) -> Task<grpc::Status> {
           EchoMessage message;
           while (co_await stream.Read(message)) {
             message.set_number(message.number() * 2);

@@ -18,6 +18,7 @@ namespace ledger::testing {
 namespace {
 
 constexpr auto kStartupTimeout = std::chrono::seconds(20);
+constexpr auto kStopTimeout = std::chrono::seconds(30);
 
 // Copies the child's stderr to ours (so a failing test shows the server's
 // log) and hands the port of the startup line to `port`.
@@ -100,7 +101,17 @@ int ServerProcess::Stop(int signal) {
   if (pid_ <= 0) return -1;
   kill(pid_, signal);
   int status = 0;
-  waitpid(pid_, &status, 0);
+  const auto give_up = std::chrono::steady_clock::now() + kStopTimeout;
+  while (waitpid(pid_, &status, WNOHANG) == 0) {
+    if (std::chrono::steady_clock::now() > give_up) {
+      ADD_FAILURE() << "ledger-server did not exit within " << kStopTimeout.count()
+                    << "s of signal " << signal << "; killing it";
+      kill(pid_, SIGKILL);
+      waitpid(pid_, &status, 0);
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
   pid_ = -1;
   if (log_forwarder_.joinable()) log_forwarder_.join();
   if (WIFEXITED(status)) return WEXITSTATUS(status);

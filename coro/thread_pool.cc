@@ -1,0 +1,49 @@
+#include "coro/thread_pool.h"
+
+#include <cassert>
+
+namespace coro {
+
+ThreadPool::ThreadPool(int threads) {
+  assert(threads > 0);
+  for (int i = 0; i < threads; ++i) workers_.emplace_back([this] { Work(); });
+}
+
+ThreadPool::~ThreadPool() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  work_arrived_.notify_all();
+  for (auto& worker : workers_) worker.join();
+}
+
+void ThreadPool::Enqueue(ScheduleAwaiter* work) {
+  {
+    std::lock_guard lock(mutex_);
+    if (tail_) {
+      tail_->next_ = work;
+    } else {
+      head_ = work;
+    }
+    tail_ = work;
+  }
+  work_arrived_.notify_one();
+}
+
+void ThreadPool::Work() {
+  for (;;) {
+    ScheduleAwaiter* work = nullptr;
+    {
+      std::unique_lock lock(mutex_);
+      work_arrived_.wait(lock, [this] { return head_ != nullptr || stopping_; });
+      if (head_ == nullptr) return;  // stopping, and nothing left to run
+      work = head_;
+      head_ = work->next_;
+      if (head_ == nullptr) tail_ = nullptr;
+    }
+    work->waiting_.resume();
+  }
+}
+
+}  // namespace coro
