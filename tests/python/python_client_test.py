@@ -119,7 +119,53 @@ class PythonClientTest(unittest.TestCase):
             request_id="r", from_id=payer, to_id=payee, amount=11)),
             StatusCode.FAILED_PRECONDITION)
         self.assertEqual(self.code_of(self.stub.Audit, self.pb.AuditRequest(
-            account_id=payer)), StatusCode.UNIMPLEMENTED)
+            account_id=self.new_id("ghost"))), StatusCode.NOT_FOUND)
+
+    def test_streams(self):
+        a, b = self.new_id("stream-a"), self.new_id("stream-b")
+        self.open(a, 100)
+        self.open(b, 0)
+        requests = [self.pb.TransferRequest(request_id=str(uuid.uuid4()), from_id=a, to_id=b,
+                                            amount=amount) for amount in (10, 20, 1000)]
+        results = list(self.stub.TransferStream(iter(requests), timeout=10))
+        self.assertEqual(sorted(r.request_id for r in results),
+                         sorted(r.request_id for r in requests))
+        codes = {r.request_id: r.code for r in results}
+        self.assertEqual(codes[requests[2].request_id], self.grpc.StatusCode.FAILED_PRECONDITION.value[0])
+        summary = self.stub.ImportTransfers(iter([
+            self.pb.TransferRequest(request_id=str(uuid.uuid4()), from_id=b, to_id=a, amount=5),
+            self.pb.TransferRequest(request_id=str(uuid.uuid4()), from_id=b, to_id=a, amount=0),
+        ]), timeout=10)
+        self.assertEqual((summary.applied, summary.rejected), (1, 1))
+        listed = list(self.stub.ListTransfers(self.pb.ListTransfersRequest(account_id=a), timeout=10))
+        self.assertEqual([r.amount for r in listed], [10, 20, 5])
+        self.assertEqual([r.sequence for r in listed], sorted(r.sequence for r in listed))
+
+    def test_audit_digest_matches_an_independent_sha256(self):
+        # _sha256 is CPython's own SHA-256, not OpenSSL's (which the server uses).
+        import _sha256
+        a, b = self.new_id("audit-a"), self.new_id("audit-b")
+        self.open(a, 1_000)
+        self.open(b, 0)
+        for amount in (100, 250):
+            self.stub.Transfer(self.pb.TransferRequest(
+                request_id=str(uuid.uuid4()), from_id=a, to_id=b, amount=amount), timeout=10)
+        self.stub.Transfer(self.pb.TransferRequest(
+            request_id=str(uuid.uuid4()), from_id=b, to_id=a, amount=50), timeout=10)
+        journal = list(self.stub.ListTransfers(self.pb.ListTransfersRequest(account_id=a), timeout=10))
+        h = _sha256.sha256(a.encode()).digest()
+        for entry in journal:
+            link = f"{entry.sequence}:{entry.from_id}:{entry.to_id}:{entry.amount}".encode()
+            h = _sha256.sha256(h + link).digest()
+        report = self.stub.Audit(self.pb.AuditRequest(account_id=a), timeout=10)
+        self.assertEqual(report.digest, h.hex())
+        self.assertEqual((report.account_id, report.entries, report.balance, report.consistent),
+                         (a, 3, 700, True))
+        empty = self.new_id("audit-empty")
+        self.open(empty, 7)
+        report = self.stub.Audit(self.pb.AuditRequest(account_id=empty), timeout=10)
+        self.assertEqual(report.digest, _sha256.sha256(empty.encode()).hexdigest())
+        self.assertEqual((report.entries, report.balance, report.consistent), (0, 7, True))
 
 
 def main():

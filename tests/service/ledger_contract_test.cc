@@ -12,6 +12,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "tests/service/contract_fixture.h"
 #include "tests/service/ledger_client.h"
 #include "tests/support/server_process.h"
 
@@ -20,47 +21,7 @@ namespace {
 
 constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
 
-struct Mode {
-  std::string name;
-  std::vector<std::string> server_flags;
-  friend void PrintTo(const Mode& mode, std::ostream* out) { *out << mode.name; }
-};
-
-class LedgerContract : public ::testing::TestWithParam<Mode> {
- protected:
-  static void TearDownTestSuite() { servers().clear(); }
-
-  void SetUp() override {
-    auto& server = servers()[GetParam().name];
-    if (!server) server = std::make_unique<ServerProcess>(GetParam().server_flags);
-    ASSERT_NE(server->port(), 0);
-    address_ = server->address();
-    client_ = std::make_unique<LedgerClient>(address_);
-  }
-
-  // One server per mode for the whole suite; each test uses fresh ids.
-  static std::map<std::string, std::unique_ptr<ServerProcess>>& servers() {
-    static auto* servers = new std::map<std::string, std::unique_ptr<ServerProcess>>;
-    return *servers;
-  }
-
-  v1::Account MustGet(const std::string& id) {
-    v1::Account account;
-    const grpc::Status status = client_->Get(id, &account);
-    EXPECT_TRUE(status.ok()) << id << ": " << status.error_message();
-    return account;
-  }
-
-  std::string OpenWith(const std::string& stem, int64_t balance) {
-    const std::string id = UniqueId(stem);
-    const grpc::Status status = client_->Open(id, balance);
-    EXPECT_TRUE(status.ok()) << status.error_message();
-    return id;
-  }
-
-  std::string address_;
-  std::unique_ptr<LedgerClient> client_;
-};
+class LedgerContract : public ContractTest {};
 
 // --- OpenAccount -----------------------------------------------------------
 
@@ -287,47 +248,10 @@ TEST_P(LedgerContract, AReusedRequestIdWithOtherFieldsIsAlreadyExists) {
   EXPECT_EQ(MustGet(c).balance(), 100);
 }
 
-// --- Not yet served, and the standard services -----------------------------
+// --- The standard services, and the process as operators see it ----------
 
-TEST_P(LedgerContract, StreamingRpcsAndAuditAnswerUnimplemented) {
-  v1::Ledger::Stub& stub = client_->stub();
-  {
-    grpc::ClientContext context;
-    SetDeadline(context);
-    v1::ListTransfersRequest request;
-    auto reader = stub.ListTransfers(&context, request);
-    v1::TransferReceipt receipt;
-    EXPECT_FALSE(reader->Read(&receipt));
-    EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::UNIMPLEMENTED);
-  }
-  {
-    grpc::ClientContext context;
-    SetDeadline(context);
-    v1::ImportSummary summary;
-    auto writer = stub.ImportTransfers(&context, &summary);
-    writer->WritesDone();
-    EXPECT_EQ(writer->Finish().error_code(), grpc::StatusCode::UNIMPLEMENTED);
-  }
-  {
-    grpc::ClientContext context;
-    SetDeadline(context);
-    auto stream = stub.TransferStream(&context);
-    stream->WritesDone();
-    EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::UNIMPLEMENTED);
-  }
-  {
-    grpc::ClientContext context;
-    SetDeadline(context);
-    v1::AuditRequest request;
-    v1::AuditReport report;
-    EXPECT_EQ(stub.Audit(&context, request, &report).error_code(), grpc::StatusCode::UNIMPLEMENTED);
-  }
-}
-
-INSTANTIATE_TEST_SUITE_P(Modes, LedgerContract, ::testing::Values(Mode{"coroutine", {}}),
+INSTANTIATE_TEST_SUITE_P(Modes, LedgerContract, ::testing::ValuesIn(AllModes()),
                          [](const auto& info) { return info.param.name; });
-
-// --- The process as operators see it ----------------------------------------
 
 TEST(LedgerServerProcess, HealthIsServingAndSigtermExitsZeroPromptly) {
   ServerProcess server({"--shutdown_timeout=60s"});

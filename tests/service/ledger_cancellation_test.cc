@@ -1,0 +1,172 @@
+// Calls that end early — past their deadline, or cancelled by the client —
+// against the real server: they stop at their next await and leave nothing
+// half-applied. And CPU-bound Audit stays off the I/O threads.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "absl/time/clock.h"
+#include "tests/service/ledger_client.h"
+#include "tests/support/server_process.h"
+
+namespace ledger::testing {
+namespace {
+
+v1::TransferRequest Request(const std::string& request_id, const std::string& from,
+                            const std::string& to, int64_t amount) {
+  v1::TransferRequest request;
+  request.set_request_id(request_id);
+  request.set_from_id(from);
+  request.set_to_id(to);
+  request.set_amount(amount);
+  return request;
+}
+
+// A transfer awaits three store calls (two reads, one commit), 200 ms each.
+// A deadline of 300 ms passes during the second read: the call ends there,
+// and the transfer is not committed, then or later.
+TEST(LedgerCancellation, ADeadlineInTheMiddleOfATransferCommitsNothing) {
+  ServerProcess server({"--store_latency=200ms"});
+  ASSERT_NE(server.port(), 0);
+  LedgerClient client(server.address());
+  const std::string from = UniqueId("deadline-from");
+  const std::string to = UniqueId("deadline-to");
+  ASSERT_TRUE(client.Open(from, 100).ok());
+  ASSERT_TRUE(client.Open(to, 0).ok());
+
+  const v1::TransferRequest request = Request(UniqueId("deadline"), from, to, 10);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(300));
+  v1::TransferReceipt receipt;
+  const grpc::Status status = client.stub().Transfer(&context, request, &receipt);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+
+  // Long enough for the abandoned commit to have happened, had it gone on.
+  absl::SleepFor(absl::Milliseconds(800));
+  v1::Account account;
+  ASSERT_TRUE(client.Get(from, &account).ok());
+  EXPECT_EQ(account.balance(), 100);
+  EXPECT_EQ(account.version(), 1u);
+
+  // The same request, given time, commits exactly once.
+  v1::TransferReceipt committed;
+  ASSERT_TRUE(client.Transfer(request.request_id(), from, to, 10, &committed).ok());
+  ASSERT_TRUE(client.Get(from, &account).ok());
+  EXPECT_EQ(account.balance(), 90);
+  EXPECT_EQ(account.version(), 2u);
+}
+
+// A client that cancels a bidi stream mid-way: whatever committed stays
+// whole, the rest never commits, and money is conserved.
+TEST(LedgerCancellation, CancellingATransferStreamLeavesNoHalfTransfer) {
+  ServerProcess server({"--store_latency=20ms"});
+  ASSERT_NE(server.port(), 0);
+  LedgerClient client(server.address());
+  const std::string a = UniqueId("cancel-a");
+  const std::string b = UniqueId("cancel-b");
+  ASSERT_TRUE(client.Open(a, 1000).ok());
+  ASSERT_TRUE(client.Open(b, 1000).ok());
+
+  grpc::ClientContext context;
+  auto stream = client.stub().TransferStream(&context);
+  for (int i = 0; i < 500; ++i) {
+    if (!stream->Write(Request(UniqueId("cancel"), i % 2 ? a : b, i % 2 ? b : a, 1 + i % 7))) {
+      break;
+    }
+  }
+  v1::TransferResult result;
+  int received = 0;
+  while (received < 20 && stream->Read(&result)) ++received;
+  context.TryCancel();
+  EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::CANCELLED);
+
+  absl::SleepFor(absl::Milliseconds(500));
+  v1::Account account_a;
+  v1::Account account_b;
+  ASSERT_TRUE(client.Get(a, &account_a).ok());
+  ASSERT_TRUE(client.Get(b, &account_b).ok());
+  EXPECT_EQ(account_a.balance() + account_b.balance(), 2000);
+  // Every committed transfer touched both accounts once.
+  EXPECT_EQ(account_a.version(), account_b.version());
+  EXPECT_GE(account_a.version(), 1u + received);
+  EXPECT_LT(account_a.version(), 1u + 500);
+  // The server is fine afterwards.
+  EXPECT_TRUE(client.Transfer(UniqueId("after"), a, b, 1).ok());
+}
+
+// Audit hashes on the worker pool. While audits of a long journal keep the
+// one worker busy, GetAccount calls on the one completion-queue thread are
+// answered as usual: were the hashing on that thread, each would wait for a
+// whole audit.
+TEST(LedgerCancellation, ALongAuditDoesNotDelayOtherCalls) {
+  constexpr int kJournal = 100'000;
+  constexpr int kAudits = 6;
+  ServerProcess server({"--store_latency=0", "--threads=1", "--workers=1"});
+  ASSERT_NE(server.port(), 0);
+  LedgerClient client(server.address());
+  const std::string a = UniqueId("long-a");
+  const std::string b = UniqueId("long-b");
+  ASSERT_TRUE(client.Open(a, kJournal).ok());
+  ASSERT_TRUE(client.Open(b, 0).ok());
+  {
+    grpc::ClientContext context;
+    SetDeadline(context);
+    v1::ImportSummary summary;
+    auto writer = client.stub().ImportTransfers(&context, &summary);
+    for (int i = 0; i < kJournal; ++i) {
+      ASSERT_TRUE(writer->Write(Request("long-" + std::to_string(i) + "-" + a, a, b, 1)));
+    }
+    ASSERT_TRUE(writer->WritesDone());
+    ASSERT_TRUE(writer->Finish().ok());
+    ASSERT_EQ(summary.applied(), static_cast<uint32_t>(kJournal));
+  }
+
+  std::atomic<int> audits_running{kAudits};
+  absl::Duration longest_audit;
+  std::mutex longest_mutex;
+  std::vector<std::thread> auditors;
+  for (int i = 0; i < kAudits; ++i) {
+    auditors.emplace_back([&] {
+      LedgerClient auditor(server.address());
+      v1::AuditRequest request;
+      request.set_account_id(a);
+      v1::AuditReport report;
+      grpc::ClientContext context;
+      SetDeadline(context);
+      const absl::Time start = absl::Now();
+      EXPECT_TRUE(auditor.stub().Audit(&context, request, &report).ok());
+      const absl::Duration took = absl::Now() - start;
+      EXPECT_EQ(report.entries(), static_cast<uint64_t>(kJournal));
+      EXPECT_TRUE(report.consistent());
+      {
+        std::lock_guard lock(longest_mutex);
+        longest_audit = std::max(longest_audit, took);
+      }
+      audits_running.fetch_sub(1);
+    });
+  }
+  std::vector<absl::Duration> latencies;
+  while (audits_running.load() > 0) {
+    v1::Account account;
+    const absl::Time start = absl::Now();
+    ASSERT_TRUE(client.Get(b, &account).ok());
+    latencies.push_back(absl::Now() - start);
+  }
+  for (auto& auditor : auditors) auditor.join();
+
+  ASSERT_FALSE(latencies.empty());
+  std::sort(latencies.begin(), latencies.end());
+  const absl::Duration p99 = latencies[latencies.size() * 99 / 100];
+  // The audits queue on one worker, so the last one waited for the others:
+  // the whole run is long compared with one GetAccount.
+  EXPECT_GT(longest_audit, absl::Milliseconds(200)) << "the journal is too short to tell";
+  EXPECT_LT(p99, absl::Milliseconds(25)) << "GetAccount waited behind the audits (p99)";
+  EXPECT_LT(latencies.back(), longest_audit / 4) << "a GetAccount waited for a whole audit";
+  std::cerr << "audit took up to " << longest_audit << "; " << latencies.size()
+            << " GetAccount calls meanwhile, p99 " << p99 << ", max " << latencies.back() << "\n";
+}
+
+}  // namespace
+}  // namespace ledger::testing
