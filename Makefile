@@ -5,7 +5,7 @@ BUILD_TYPE ?= Release
 # Flags for `make run`, e.g. make run ARGS="--store_latency=0 --port=50060"
 ARGS ?=
 
-.PHONY: all deps configure build run test clean
+.PHONY: all deps configure build run test test-release test-asan test-tsan clean
 
 all: build
 
@@ -24,8 +24,35 @@ run: configure
 	cmake --build $(BUILD_DIR) --target ledger-server
 	$(BUILD_DIR)/service/ledger-server $(ARGS)
 
-test: build
-	ctest --test-dir $(BUILD_DIR) --output-on-failure --no-tests=error --timeout 600 -j2
+# The whole suite, then the library and server tests again under
+# AddressSanitizer+UndefinedBehaviorSanitizer and under ThreadSanitizer.
+test: test-release test-asan test-tsan
+
+CTEST = ctest --output-on-failure --no-tests=error --timeout 600 -j2
+
+test-release: build
+	$(CTEST) --test-dir $(BUILD_DIR)
+
+# Sanitizer builds cover coro/ and the server; the Python client adds nothing
+# there, and a timing bound means nothing under a sanitizer's slowdown.
+SANITIZED_TARGETS = coro_tests ledger_tests ledger-server
+SANITIZED_SKIP = python_client|ALongAudit
+
+build-%/build.ninja:
+	cmake -S . -B build-$* -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DLEDGER_SANITIZE=$(if $(filter asan,$*),address$(COMMA)undefined,thread)
+
+COMMA = ,
+
+test-asan: deps build-asan/build.ninja
+	cmake --build build-asan --target $(SANITIZED_TARGETS)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	  $(CTEST) --test-dir build-asan -E '$(SANITIZED_SKIP)'
+
+test-tsan: deps build-tsan/build.ninja
+	cmake --build build-tsan --target $(SANITIZED_TARGETS)
+	TSAN_OPTIONS=suppressions=$(CURDIR)/tests/tsan.supp \
+	  $(CTEST) --test-dir build-tsan -E '$(SANITIZED_SKIP)'
 
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) build-asan build-tsan

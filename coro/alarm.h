@@ -41,11 +41,21 @@ class [[nodiscard]] SleepUntil final : public detail::ResumeOnCompletion {
   bool await_ready() const noexcept { return stop_.stop_requested(); }
   void await_suspend(std::coroutine_handle<> waiting) {
     waiting_ = waiting;
-    alarm_.Set(queue_, absl::ToChronoTime(deadline_), tag());
-    // A stop requested from now on cancels the alarm, whose tag then comes
-    // back early with ok == false. The callback may run on another thread;
+    // Read everything before tag() publishes the frame to the queue thread.
+    grpc::CompletionQueue* const queue = queue_;
+    const auto deadline = absl::ToChronoTime(deadline_);
+    if (!stop_.stop_possible()) {
+      // The tag may complete on another queue's thread at once, freeing this
+      // frame: nothing of *this may be touched after Set().
+      alarm_.Set(queue, deadline, tag());
+      return;
+    }
+    // Our own queue: the tag cannot complete before we return to it. A stop
+    // requested from now on cancels the alarm, whose tag then comes back
+    // early with ok == false. The callback may run on another thread;
     // Cancel() is safe there, and await_resume's reset() waits for it.
-    if (stop_.stop_possible()) stop_callback_.emplace(stop_, AlarmCanceller{&alarm_});
+    alarm_.Set(queue, deadline, tag());
+    stop_callback_.emplace(stop_, AlarmCanceller{&alarm_});
   }
   bool await_resume() {
     stop_callback_.reset();

@@ -15,11 +15,11 @@
 namespace coro {
 namespace {
 
-Task<void> SleepThenRecord(grpc::CompletionQueue* queue, absl::Duration delay, int id,
+Task<void> SleepThenRecord(grpc::CompletionQueue* queue, absl::Time deadline, int id,
                            std::mutex& mutex, std::vector<int>& order,
                            std::vector<std::thread::id>& threads) {
   co_await ResumeOn(queue);
-  const bool fired = co_await Sleep(delay);
+  const bool fired = co_await SleepUntil(deadline);
   EXPECT_TRUE(fired);
   std::lock_guard lock(mutex);
   order.push_back(id);
@@ -32,10 +32,13 @@ TEST(Alarm, TimersFireInDeadlineOrderOnTheQueueThread) {
   std::mutex mutex;
   std::vector<int> order;
   std::vector<std::thread::id> threads;
+  // Deadlines fixed up front and all in the future when set, so the order
+  // depends on them alone, not on when each coroutine got to set its alarm.
+  const absl::Time base = absl::Now() + absl::Milliseconds(300);
   const std::vector<int> delays_ms = {120, 20, 80, 0, 40, 160};
   for (int id = 0; id < static_cast<int>(delays_ms.size()); ++id) {
-    Spawn(SleepThenRecord(queues.queue(0), absl::Milliseconds(delays_ms[id]), id, mutex, order,
-                          threads));
+    Spawn(SleepThenRecord(queues.queue(0), base + absl::Milliseconds(delays_ms[id]), id, mutex,
+                          order, threads));
   }
   std::thread::id queue_thread;
   SyncWait([](grpc::CompletionQueue* queue, std::thread::id& id) -> Task<void> {
@@ -43,7 +46,7 @@ TEST(Alarm, TimersFireInDeadlineOrderOnTheQueueThread) {
     id = std::this_thread::get_id();
   }(queues.queue(0), queue_thread));
   SyncWait([](grpc::CompletionQueue* queue) -> Task<void> {
-    co_await Sleep(absl::Milliseconds(400), queue);
+    co_await SleepUntil(absl::Now() + absl::Milliseconds(800), queue);
   }(queues.queue(0)));
   queues.Shutdown();
 
