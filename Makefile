@@ -2,6 +2,11 @@
 # build/ (CMake + Ninja, Release, ccache); Ninja rebuilds only what changed.
 BUILD_DIR ?= build
 BUILD_TYPE ?= Release
+# ccache keys on paths relative to the checkout, so a fresh clone elsewhere
+# (as CI makes) reuses what an earlier build compiled.
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := true
+
 # Flags for `make run`, e.g. make run ARGS="--store_latency=0 --port=50060"
 ARGS ?=
 
