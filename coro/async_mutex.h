@@ -4,6 +4,11 @@
 // thread. Use it wherever a coroutine must hold a lock across awaits, e.g. to
 // let one write at a time onto a gRPC stream.
 //
+// The hand-off resumes the next holder inside Unlock(), on the unlocker's
+// stack: a long chain of holders that each unlock without ever suspending
+// would nest that deep. Holders here (stream writes, which always suspend)
+// never chain like that.
+//
 //   AsyncMutex::Guard guard = co_await mutex.Lock();
 //   co_await stream.Write(...);   // still held
 //   // unlocked when `guard` goes out of scope
