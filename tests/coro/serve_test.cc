@@ -2,11 +2,6 @@
 // loopback port.
 #include "coro/serve.h"
 
-#include <grpcpp/create_channel.h>
-#include <grpcpp/security/credentials.h>
-#include <grpcpp/security/server_credentials.h>
-#include <grpcpp/server.h>
-#include <grpcpp/server_builder.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -18,33 +13,43 @@
 #include "coro/alarm.h"
 #include "coro/client_unary.h"
 #include "coro/completion_queue_threads.h"
-#include "coro/echo.grpc.pb.h"
-#include "coro/server_shutdown.h"
-#include "coro/sync_wait.h"
+#include "tests/coro/echo_server.h"
 
 namespace coro {
 namespace {
 
-using test::Echo;
-using test::EchoMessage;
+using test_support::Echo;
+using test_support::EchoMessage;
+using test_support::EchoService;
+using test_support::Message;
 
-// An Echo server whose unary handler does what the message's text asks.
+// An Echo server whose unary handler does what the message's text asks:
+// "throw" throws, "sleep" sleeps `number` ms on its queue, anything else echoes.
 class EchoServer {
  public:
-  explicit EchoServer(int threads, int accepts_per_queue = kDefaultAcceptsPerQueue) {
-    grpc::ServerBuilder builder;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
-    builder.RegisterService(&service_);
-    queues_ = std::make_unique<CompletionQueueThreads>(builder, threads);
-    server_ = builder.BuildAndStart();
-    Serve<&Echo::AsyncService::RequestUnary>(
-        service_, *queues_,
+  explicit EchoServer(int threads, int accepts_per_queue = kDefaultAcceptsPerQueue)
+      : server_(threads,
+                [this, accepts_per_queue](EchoService& service, CompletionQueueThreads& queues) {
+                  Register(service, queues, accepts_per_queue);
+                }) {}
+
+  void Shutdown(absl::Duration timeout) { server_.Shutdown(timeout); }
+  std::unique_ptr<Echo::Stub> NewStub() const { return server_.NewStub(); }
+
+  std::atomic<int> handlers_running{0};
+  std::atomic<int> most_handlers_running{0};
+  std::atomic<int> handler_thread_changes{0};
+
+ private:
+  void Register(EchoService& service, CompletionQueueThreads& queues, int accepts_per_queue) {
+    Serve<&EchoService::RequestUnary>(
+        service, queues,
         [this](CallContext&, const EchoMessage& request, EchoMessage& response) {
           return HandleUnary(request, response);
         },
         accepts_per_queue);
-    Serve<&Echo::AsyncService::RequestServerStream>(
-        service_, *queues_,
+    Serve<&EchoService::RequestServerStream>(
+        service, queues,
         [](CallContext&, const EchoMessage& request, auto& writer) -> Task<grpc::Status> {
           EchoMessage message;
           for (int i = 0; i < request.number(); ++i) {
@@ -53,8 +58,8 @@ class EchoServer {
           }
           co_return grpc::Status::OK;
         });
-    Serve<&Echo::AsyncService::RequestClientStream>(
-        service_, *queues_,
+    Serve<&EchoService::RequestClientStream>(
+        service, queues,
         [](CallContext&, auto& reader, EchoMessage& response) -> Task<grpc::Status> {
           EchoMessage message;
           int sum = 0;
@@ -62,43 +67,20 @@ class EchoServer {
           response.set_number(sum);
           co_return grpc::Status::OK;
         });
-    Serve<&Echo::AsyncService::RequestBidi>(
-        service_, *queues_, [](CallContext&, auto& stream) -> Task<grpc::Status> {
-          EchoMessage message;
-          while (co_await stream.Read(message)) {
-            message.set_number(message.number() * 2);
-            if (!co_await stream.Write(message)) break;
-          }
-          co_return grpc::Status::OK;
-        });
-    queues_->Start();
+    Serve<&EchoService::RequestBidi>(service, queues,
+                                     [](CallContext&, auto& stream) -> Task<grpc::Status> {
+                                       EchoMessage message;
+                                       while (co_await stream.Read(message)) {
+                                         message.set_number(message.number() * 2);
+                                         if (!co_await stream.Write(message)) break;
+                                       }
+                                       co_return grpc::Status::OK;
+                                     });
   }
 
-  ~EchoServer() { Shutdown(absl::Seconds(5)); }
-
-  void Shutdown(absl::Duration timeout) {
-    if (!server_) return;
-    ShutdownServer(*server_, *queues_, absl::Now() + timeout);
-    server_.reset();
-  }
-
-  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
-  std::unique_ptr<Echo::Stub> NewStub() const {
-    return Echo::NewStub(grpc::CreateChannel(address(), grpc::InsecureChannelCredentials()));
-  }
-
-  std::atomic<int> handlers_running{0};
-  std::atomic<int> most_handlers_running{0};
-  std::atomic<int> handler_thread_changes{0};
-
- private:
-  // "throw": throws; "sleep": sleeps `number` ms on the queue; else echoes.
   Task<grpc::Status> HandleUnary(const EchoMessage& request, EchoMessage& response) {
     if (request.text() == "throw") throw std::runtime_error("handler failed on purpose");
-    const int running = handlers_running.fetch_add(1) + 1;
-    int most = most_handlers_running.load();
-    while (running > most && !most_handlers_running.compare_exchange_weak(most, running)) {
-    }
+    test_support::RaiseTo(most_handlers_running, handlers_running.fetch_add(1) + 1);
     const std::thread::id arrived_on = std::this_thread::get_id();
     if (request.text() == "sleep") co_await Sleep(absl::Milliseconds(request.number()));
     if (std::this_thread::get_id() != arrived_on) handler_thread_changes.fetch_add(1);
@@ -107,18 +89,8 @@ class EchoServer {
     co_return grpc::Status::OK;
   }
 
-  int port_ = 0;
-  Echo::AsyncService service_;
-  std::unique_ptr<CompletionQueueThreads> queues_;
-  std::unique_ptr<grpc::Server> server_;
+  test_support::EchoServer server_;  // last: stops before the counters go
 };
-
-EchoMessage Message(std::string text, int number = 0) {
-  EchoMessage message;
-  message.set_text(std::move(text));
-  message.set_number(number);
-  return message;
-}
 
 grpc::Status CallSync(Echo::Stub& stub, const EchoMessage& request, EchoMessage* response) {
   grpc::ClientContext context;
