@@ -1,11 +1,6 @@
 // ledger-server: the ledger over gRPC, served by coroutines on a few
-// completion-queue threads.
-#include <grpcpp/ext/proto_server_reflection_plugin.h>
-#include <grpcpp/health_check_service_interface.h>
-#include <grpcpp/security/server_credentials.h>
-#include <grpcpp/server.h>
-#include <grpcpp/server_builder.h>
-
+// completion-queue threads, by one thread per call, or both side by side on
+// the same store.
 #include <csignal>
 #include <cstdlib>
 #include <memory>
@@ -19,20 +14,26 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "coro/completion_queue_threads.h"
 #include "coro/serve.h"
-#include "coro/server_shutdown.h"
 #include "coro/thread_pool.h"
-#include "service/coroutine_service.h"
 #include "service/defaults.h"
 #include "service/ledger.h"
 #include "service/log.h"
 #include "service/memory_store.h"
+#include "service/mode_servers.h"
 
+ABSL_FLAG(std::string, mode, ledger::kDefaultMode,
+          "How calls wait: coroutine (port --port), thread (one thread per call, port "
+          "--thread_port), or both at once on the same store.");
 ABSL_FLAG(std::string, host, ledger::kDefaultHost,
           "Address to listen on: [::] for every interface, 127.0.0.1 for this machine only.");
 ABSL_FLAG(int, port, ledger::kDefaultPort,
           "gRPC port of the coroutine server. 0 picks a free port; the startup line says which.");
+ABSL_FLAG(int, thread_port, ledger::kDefaultThreadPort,
+          "gRPC port of the thread-per-request server. 0 picks a free port.");
+ABSL_FLAG(int, max_threads, ledger::kDefaultMaxThreads,
+          "Thread mode: most threads serving calls at once; calls beyond are refused with "
+          "RESOURCE_EXHAUSTED.");
 ABSL_FLAG(int, threads, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())),
           "Completion-queue threads, each serving many calls. Default: one per core.");
 ABSL_FLAG(int, workers, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())),
@@ -57,8 +58,18 @@ bool FlagsAreValid() {
     Log("invalid flag: %s", message);
     valid = false;
   };
+  if (const std::string mode = absl::GetFlag(FLAGS_mode);
+      mode != "coroutine" && mode != "thread" && mode != "both") {
+    complain(absl::StrCat("--mode=", mode, " is not one of coroutine, thread, both"));
+  }
   if (int port = absl::GetFlag(FLAGS_port); port < 0 || port > 65535) {
     complain(absl::StrCat("--port=", port, " is not a TCP port (0 to 65535)"));
+  }
+  if (int port = absl::GetFlag(FLAGS_thread_port); port < 0 || port > 65535) {
+    complain(absl::StrCat("--thread_port=", port, " is not a TCP port (0 to 65535)"));
+  }
+  if (int max_threads = absl::GetFlag(FLAGS_max_threads); max_threads < 2) {
+    complain(absl::StrCat("--max_threads=", max_threads, " must be at least 2"));
   }
   if (int threads = absl::GetFlag(FLAGS_threads); threads < 1 || threads > 1024) {
     complain(absl::StrCat("--threads=", threads, " must be 1 to 1024"));
@@ -95,44 +106,62 @@ int WaitForShutdownSignal(const sigset_t& signals) {
   return signal;
 }
 
+std::string Address(int port) { return absl::StrCat(absl::GetFlag(FLAGS_host), ":", port); }
+
 int Run() {
   const sigset_t shutdown_signals = BlockShutdownSignals();
-  const int threads = absl::GetFlag(FLAGS_threads);
+  const std::string mode = absl::GetFlag(FLAGS_mode);
   const absl::Duration store_latency = absl::GetFlag(FLAGS_store_latency);
-
   const int workers = absl::GetFlag(FLAGS_workers);
+
+  // Declared before the servers, so the servers are destroyed first.
   MemoryStore store(store_latency);
   coro::ThreadPool worker_pool(workers);
   Ledger ledger(store, worker_pool);
+  std::unique_ptr<CoroutineModeServer> coroutine_server;
+  std::unique_ptr<ThreadModeServer> thread_server;
 
-  grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  grpc::ServerBuilder builder;
-  const std::string address =
-      absl::StrCat(absl::GetFlag(FLAGS_host), ":", absl::GetFlag(FLAGS_port));
-  int bound_port = 0;
-  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &bound_port);
-  v1::Ledger::AsyncService service;
-  builder.RegisterService(&service);
-  // Declared before the server, so the server is destroyed first.
-  coro::CompletionQueueThreads queues(builder, threads);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (server == nullptr || bound_port == 0) {
-    Log("cannot listen on %s (is the port in use or the address wrong?)", address);
-    return EXIT_FAILURE;
+  if (mode == "coroutine" || mode == "both") {
+    const int threads = absl::GetFlag(FLAGS_threads);
+    coroutine_server = std::make_unique<CoroutineModeServer>(
+        Address(absl::GetFlag(FLAGS_port)), ledger, threads,
+        absl::GetFlag(FLAGS_accepts_per_thread));
+    if (coroutine_server->port() == 0) {
+      Log("cannot listen on %s (is the port in use or the address wrong?)",
+          Address(absl::GetFlag(FLAGS_port)));
+      return EXIT_FAILURE;
+    }
+    Log("coroutine mode listening on %s (threads=%d, workers=%d, store=memory, "
+        "store_latency=%s)",
+        Address(coroutine_server->port()), threads, workers, absl::FormatDuration(store_latency));
   }
-  ServeWithCoroutines(service, queues, ledger, absl::GetFlag(FLAGS_accepts_per_thread));
-  queues.Start();
-  Log("coroutine mode listening on %s:%d (threads=%d, workers=%d, store=memory, "
-      "store_latency=%s)",
-      absl::GetFlag(FLAGS_host), bound_port, threads, workers,
-      absl::FormatDuration(store_latency));
+  if (mode == "thread" || mode == "both") {
+    const int max_threads = absl::GetFlag(FLAGS_max_threads);
+    thread_server = std::make_unique<ThreadModeServer>(Address(absl::GetFlag(FLAGS_thread_port)),
+                                                       ledger, max_threads);
+    if (thread_server->port() == 0) {
+      Log("cannot listen on %s (is the port in use or the address wrong?)",
+          Address(absl::GetFlag(FLAGS_thread_port)));
+      if (coroutine_server) coroutine_server->Shutdown(absl::Now());
+      return EXIT_FAILURE;
+    }
+    Log("thread mode listening on %s (max_threads=%d, workers=%d, store=memory, "
+        "store_latency=%s)",
+        Address(thread_server->port()), max_threads, workers,
+        absl::FormatDuration(store_latency));
+  }
 
   const int signal = WaitForShutdownSignal(shutdown_signals);
   const absl::Duration timeout = absl::GetFlag(FLAGS_shutdown_timeout);
   Log("%s received: finishing in-flight calls (at most %s), then exiting", strsignal(signal),
       absl::FormatDuration(timeout));
-  coro::ShutdownServer(*server, queues, absl::Now() + timeout);
+  // Both drain at once, each until the same deadline.
+  const absl::Time deadline = absl::Now() + timeout;
+  std::thread stop_threads([&] {
+    if (thread_server) thread_server->Shutdown(deadline);
+  });
+  if (coroutine_server) coroutine_server->Shutdown(deadline);
+  stop_threads.join();
   Log("stopped");
   return EXIT_SUCCESS;
 }

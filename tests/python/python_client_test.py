@@ -28,30 +28,34 @@ def generate_stubs(proto_root, out_dir):
     sys.path.insert(0, out_dir)
 
 
+MODES = ("coroutine", "thread")
+
+
 class Server:
-    """ledger-server on a free loopback port; the port comes from its startup line."""
+    """ledger-server in both modes on free loopback ports, named in its startup lines."""
 
     def __init__(self, binary):
         self.process = subprocess.Popen(
-            [binary, "--host=127.0.0.1", "--port=0"],
+            [binary, "--host=127.0.0.1", "--port=0", "--thread_port=0", "--mode=both"],
             stderr=subprocess.PIPE, text=True)
-        port = threading.Event()
-        self.port = None
+        started = threading.Event()
+        self.ports = {}
 
         def read_log():
             for line in self.process.stderr:
                 sys.stderr.write("[server] " + line)
-                match = re.search(r"listening on \S*:(\d+)", line)
-                if match and self.port is None:
-                    self.port = int(match.group(1))
-                    port.set()
-            port.set()
+                match = re.search(r"(coroutine|thread) mode listening on \S*:(\d+)", line)
+                if match:
+                    self.ports[match.group(1)] = int(match.group(2))
+                    if len(self.ports) == len(MODES):
+                        started.set()
+            started.set()
 
         self.reader = threading.Thread(target=read_log, daemon=True)
         self.reader.start()
-        if not port.wait(20) or self.port is None:
+        if not started.wait(20) or len(self.ports) != len(MODES):
             self.process.kill()
-            raise RuntimeError("ledger-server printed no startup line")
+            raise RuntimeError("ledger-server printed no startup line for each mode")
 
     def stop(self):
         self.process.send_signal(signal.SIGTERM)
@@ -60,15 +64,17 @@ class Server:
         return code
 
 
-class PythonClientTest(unittest.TestCase):
+class LedgerContract:
+    """The tests, run once per mode by the subclasses below."""
     server = None
+    mode = None
 
     @classmethod
     def setUpClass(cls):
         import grpc
         from ledger.v1 import ledger_pb2, ledger_pb2_grpc
         cls.grpc, cls.pb = grpc, ledger_pb2
-        cls.channel = grpc.insecure_channel(f"127.0.0.1:{cls.server.port}")
+        cls.channel = grpc.insecure_channel(f"127.0.0.1:{cls.server.ports[cls.mode]}")
         cls.stub = ledger_pb2_grpc.LedgerStub(cls.channel)
 
     @classmethod
@@ -168,6 +174,14 @@ class PythonClientTest(unittest.TestCase):
         self.assertEqual((report.entries, report.balance, report.consistent), (0, 7, True))
 
 
+class CoroutineModeTest(LedgerContract, unittest.TestCase):
+    mode = "coroutine"
+
+
+class ThreadModeTest(LedgerContract, unittest.TestCase):
+    mode = "thread"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--server", required=True, help="path of ledger-server")
@@ -176,7 +190,7 @@ def main():
     with tempfile.TemporaryDirectory() as stubs:
         generate_stubs(args.proto_root, stubs)
         server = Server(args.server)
-        PythonClientTest.server = server
+        LedgerContract.server = server
         try:
             result = unittest.main(argv=[sys.argv[0]], exit=False).result
         finally:

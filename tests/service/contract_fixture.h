@@ -30,7 +30,7 @@ class ContractTest : public ::testing::TestWithParam<Mode> {
     auto& server = servers()[GetParam().name];
     if (!server) server = std::make_unique<ServerProcess>(GetParam().server_flags);
     ASSERT_NE(server->port(), 0);
-    address_ = server->address();
+    address_ = server->address(GetParam().name);
     client_ = std::make_unique<LedgerClient>(address_);
   }
 
@@ -59,6 +59,10 @@ class ContractTest : public ::testing::TestWithParam<Mode> {
 };
 
 
-inline std::vector<Mode> AllModes() { return {Mode{"coroutine", {}}}; }
+// Each mode in a server of its own, so one mode's suite cannot lean on the
+// other's state.
+inline std::vector<Mode> AllModes() {
+  return {Mode{"coroutine", {"--mode=coroutine"}}, Mode{"thread", {"--mode=thread"}}};
+}
 
 }  // namespace ledger::testing

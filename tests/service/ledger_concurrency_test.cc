@@ -8,6 +8,8 @@
 #include <random>
 #include <set>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/time/clock.h"
@@ -125,6 +127,73 @@ TEST(LedgerConcurrency, TwentyThousandRandomTransfersAt256InFlightConserveMoney)
     EXPECT_GE(account.balance(), 0);
     EXPECT_EQ(account.balance(), expected_balance[id]) << id;
     EXPECT_EQ(account.version(), 1 + committed_touching[id]) << id;
+  }
+  EXPECT_EQ(total, kAccounts * kOpeningBalance);
+}
+
+// Both modes serve one store: money moved through either port is the same
+// money, so transfers through both at once must still conserve it.
+TEST(LedgerConcurrency, TransfersThroughBothPortsAtOnceConserveMoney) {
+  constexpr int kAccounts = 20;
+  constexpr int kTransfersPerMode = 3'000;
+  constexpr int64_t kOpeningBalance = 500;
+  ServerProcess server({"--mode=both"});
+  ASSERT_NE(server.port("coroutine"), 0);
+  ASSERT_NE(server.port("thread"), 0);
+  LedgerClient coroutine_client(server.address("coroutine"));
+  LedgerClient thread_client(server.address("thread"));
+  std::vector<std::string> ids;
+  for (int i = 0; i < kAccounts; ++i) {
+    ids.push_back(UniqueId("both"));
+    // Opened through either port: one store.
+    ASSERT_TRUE((i % 2 ? thread_client : coroutine_client).Open(ids.back(), kOpeningBalance).ok());
+  }
+  std::mt19937 random(7);
+  std::uniform_int_distribution<int> pick(0, kAccounts - 1);
+  auto requests_for = [&](const std::string& mode) {
+    std::vector<v1::TransferRequest> requests(kTransfersPerMode);
+    for (int i = 0; i < kTransfersPerMode; ++i) {
+      const int from = pick(random);
+      int to = pick(random);
+      while (to == from) to = pick(random);
+      requests[i].set_request_id(mode + "-" + std::to_string(i) + "-" + ids[0]);
+      requests[i].set_from_id(ids[from]);
+      requests[i].set_to_id(ids[to]);
+      requests[i].set_amount(1 + i % 50);
+    }
+    return requests;
+  };
+  const auto coroutine_requests = requests_for("coroutine");
+  const auto thread_requests = requests_for("thread");
+  std::vector<Outcome> thread_outcomes;
+  std::thread through_threads(
+      [&] { thread_outcomes = TransferAll(thread_client.stub(), thread_requests, 64); });
+  const std::vector<Outcome> coroutine_outcomes =
+      TransferAll(coroutine_client.stub(), coroutine_requests, 64);
+  through_threads.join();
+
+  std::map<std::string, uint64_t> committed_touching;
+  int committed = 0;
+  for (const auto& [requests, outcomes] :
+       {std::pair{&coroutine_requests, &coroutine_outcomes},
+        std::pair{&thread_requests, static_cast<const std::vector<Outcome>*>(&thread_outcomes)}}) {
+    for (size_t i = 0; i < requests->size(); ++i) {
+      const grpc::Status& status = (*outcomes)[i].status;
+      ASSERT_TRUE(status.ok() || status.error_code() == grpc::StatusCode::FAILED_PRECONDITION)
+          << status.error_message();
+      if (!status.ok()) continue;
+      ++committed;
+      ++committed_touching[(*requests)[i].from_id()];
+      ++committed_touching[(*requests)[i].to_id()];
+    }
+  }
+  EXPECT_GT(committed, kTransfersPerMode);
+  int64_t total = 0;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    v1::Account account;
+    ASSERT_TRUE((i % 2 ? coroutine_client : thread_client).Get(ids[i], &account).ok());
+    total += account.balance();
+    EXPECT_EQ(account.version(), 1 + committed_touching[ids[i]]) << ids[i];
   }
   EXPECT_EQ(total, kAccounts * kOpeningBalance);
 }

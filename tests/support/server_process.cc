@@ -21,10 +21,12 @@ constexpr auto kStartupTimeout = std::chrono::seconds(20);
 constexpr auto kStopTimeout = std::chrono::seconds(30);
 
 // Copies the child's stderr to ours (so a failing test shows the server's
-// log) and hands the port of the startup line to `port`.
-void ForwardLog(int fd, std::promise<int> port) {
-  static const std::regex kListening("listening on [^ ]*:([0-9]+)");
-  bool port_found = false;
+// log) and hands over the ports of the startup lines once `modes` have each
+// printed theirs (or the log ends).
+void ForwardLog(int fd, int modes, std::promise<std::map<std::string, int>> ports_promise) {
+  static const std::regex kListening("(coroutine|thread) mode listening on [^ ]*:([0-9]+)");
+  std::map<std::string, int> ports;
+  bool handed_over = false;
   std::string line;
   char buffer[4096];
   for (;;) {
@@ -35,14 +37,17 @@ void ForwardLog(int fd, std::promise<int> port) {
       if (buffer[i] != '\n') continue;
       std::fputs(("[server] " + line).c_str(), stderr);
       std::smatch match;
-      if (!port_found && std::regex_search(line, match, kListening)) {
-        port.set_value(std::stoi(match[1]));
-        port_found = true;
+      if (!handed_over && std::regex_search(line, match, kListening)) {
+        ports[match[1]] = std::stoi(match[2]);
+        if (static_cast<int>(ports.size()) == modes) {
+          ports_promise.set_value(ports);
+          handed_over = true;
+        }
       }
       line.clear();
     }
   }
-  if (!port_found) port.set_value(0);
+  if (!handed_over) ports_promise.set_value(ports);
   close(fd);
 }
 
@@ -57,8 +62,14 @@ ServerProcess::ServerProcess(std::vector<std::string> flags, std::string binary)
     }
     binary = from_env;
   }
-  std::vector<std::string> args = {binary, "--host=127.0.0.1", "--port=0"};
+  std::vector<std::string> args = {binary, "--host=127.0.0.1", "--port=0", "--thread_port=0"};
   args.insert(args.end(), flags.begin(), flags.end());
+  std::string mode = "both";
+  for (const auto& flag : flags) {
+    if (flag.rfind("--mode=", 0) == 0) mode = flag.substr(7);
+  }
+  first_mode_ = mode == "thread" ? "thread" : "coroutine";
+  const int modes = mode == "both" ? 2 : 1;
 
   int pipe_fds[2];
   if (pipe2(pipe_fds, O_CLOEXEC) != 0) {
@@ -81,15 +92,23 @@ ServerProcess::ServerProcess(std::vector<std::string> flags, std::string binary)
     ADD_FAILURE() << "fork: " << std::strerror(errno);
     return;
   }
-  std::promise<int> port_promise;
-  std::future<int> port = port_promise.get_future();
-  log_forwarder_ = std::thread(ForwardLog, pipe_fds[0], std::move(port_promise));
-  if (port.wait_for(kStartupTimeout) == std::future_status::ready) port_ = port.get();
-  if (port_ == 0) {
-    ADD_FAILURE() << "ledger-server printed no startup line";
-    return;
+  std::promise<std::map<std::string, int>> ports_promise;
+  auto ports = ports_promise.get_future();
+  log_forwarder_ = std::thread(ForwardLog, pipe_fds[0], modes, std::move(ports_promise));
+  if (ports.wait_for(kStartupTimeout) == std::future_status::ready) ports_ = ports.get();
+  if (static_cast<int>(ports_.size()) != modes) {
+    ADD_FAILURE() << "ledger-server printed no startup line for each mode (--mode=" << mode
+                  << ")";
   }
-  address_ = "127.0.0.1:" + std::to_string(port_);
+}
+
+int ServerProcess::port(const std::string& mode) const {
+  auto found = ports_.find(mode);
+  return found == ports_.end() ? 0 : found->second;
+}
+
+std::string ServerProcess::address(const std::string& mode) const {
+  return "127.0.0.1:" + std::to_string(port(mode));
 }
 
 ServerProcess::~ServerProcess() {

@@ -1,0 +1,60 @@
+#include "service/mode_servers.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/resource_quota.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/server_builder.h>
+
+#include "coro/server_shutdown.h"
+#include "service/coroutine_service.h"
+
+namespace ledger {
+namespace {
+
+// Health and reflection on every server, so probes and tools work per port.
+void EnableStandardServices() {
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+}
+
+}  // namespace
+
+CoroutineModeServer::CoroutineModeServer(const std::string& address, Ledger& ledger,
+                                         int threads, int accepts_per_thread) {
+  EnableStandardServices();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port_);
+  builder.RegisterService(&service_);
+  queues_ = std::make_unique<coro::CompletionQueueThreads>(builder, threads);
+  server_ = builder.BuildAndStart();
+  if (server_ == nullptr || port_ == 0) {
+    port_ = 0;
+    return;
+  }
+  ServeWithCoroutines(service_, *queues_, ledger, accepts_per_thread);
+  queues_->Start();
+}
+
+void CoroutineModeServer::Shutdown(absl::Time deadline) {
+  if (server_) coro::ShutdownServer(*server_, *queues_, deadline);
+}
+
+ThreadModeServer::ThreadModeServer(const std::string& address, Ledger& ledger, int max_threads)
+    : service_(ledger) {
+  EnableStandardServices();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port_);
+  builder.RegisterService(&service_);
+  grpc::ResourceQuota quota("thread-mode");
+  quota.SetMaxThreads(max_threads);
+  builder.SetResourceQuota(quota);
+  server_ = builder.BuildAndStart();
+  if (server_ == nullptr) port_ = 0;
+}
+
+void ThreadModeServer::Shutdown(absl::Time deadline) {
+  if (server_) server_->Shutdown(absl::ToChronoTime(deadline));
+}
+
+}  // namespace ledger

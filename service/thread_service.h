@@ -1,0 +1,39 @@
+// Serves the Ledger service the classic way: gRPC's synchronous API, where
+// every call in flight holds one OS thread for its whole life and every store
+// call blocks that thread. The ledger logic is the same Ledger as in
+// coroutine mode, run to completion on the calling thread; only the way of
+// waiting differs.
+#pragma once
+
+#include "ledger/v1/ledger.grpc.pb.h"
+#include "service/ledger.h"
+
+namespace ledger {
+
+class ThreadModeService final : public v1::Ledger::Service {
+ public:
+  explicit ThreadModeService(Ledger& ledger) : ledger_(ledger) {}
+
+  grpc::Status OpenAccount(grpc::ServerContext* context, const v1::OpenAccountRequest* request,
+                           v1::Account* response) override;
+  grpc::Status GetAccount(grpc::ServerContext* context, const v1::GetAccountRequest* request,
+                          v1::Account* response) override;
+  grpc::Status Transfer(grpc::ServerContext* context, const v1::TransferRequest* request,
+                        v1::TransferReceipt* response) override;
+  grpc::Status ListTransfers(grpc::ServerContext* context,
+                             const v1::ListTransfersRequest* request,
+                             grpc::ServerWriter<v1::TransferReceipt>* writer) override;
+  grpc::Status ImportTransfers(grpc::ServerContext* context,
+                               grpc::ServerReader<v1::TransferRequest>* reader,
+                               v1::ImportSummary* response) override;
+  grpc::Status TransferStream(
+      grpc::ServerContext* context,
+      grpc::ServerReaderWriter<v1::TransferResult, v1::TransferRequest>* stream) override;
+  grpc::Status Audit(grpc::ServerContext* context, const v1::AuditRequest* request,
+                     v1::AuditReport* response) override;
+
+ private:
+  Ledger& ledger_;
+};
+
+}  // namespace ledger
