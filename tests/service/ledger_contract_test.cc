@@ -253,8 +253,22 @@ TEST_P(LedgerContract, AReusedRequestIdWithOtherFieldsIsAlreadyExists) {
 INSTANTIATE_TEST_SUITE_P(Modes, LedgerContract, ::testing::ValuesIn(AllModes()),
                          [](const auto& info) { return info.param.name; });
 
+TEST(LedgerServerProcess, BothPortsServeHealth) {
+  ServerProcess server({"--mode=both"});
+  for (const std::string mode : {"coroutine", "thread"}) {
+    ASSERT_NE(server.port(mode), 0) << mode;
+    auto health = grpc::health::v1::Health::NewStub(Connect(server.address(mode)));
+    grpc::health::v1::HealthCheckRequest request;
+    grpc::health::v1::HealthCheckResponse response;
+    grpc::ClientContext context;
+    SetDeadline(context);
+    ASSERT_TRUE(health->Check(&context, request, &response).ok()) << mode;
+    EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING) << mode;
+  }
+}
+
 TEST(LedgerServerProcess, HealthIsServingAndSigtermExitsZeroPromptly) {
-  ServerProcess server({"--shutdown_timeout=60s"});
+  ServerProcess server({"--mode=coroutine", "--shutdown_timeout=60s"});
   ASSERT_NE(server.port(), 0);
   auto channel = Connect(server.address());
   auto health = grpc::health::v1::Health::NewStub(channel);
