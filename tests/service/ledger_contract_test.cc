@@ -285,12 +285,16 @@ TEST(LedgerServerProcess, HealthIsServingAndSigtermExitsZeroPromptly) {
 }
 
 TEST(LedgerServerProcess, SigintExitsZeroWhileACallIsInFlight) {
-  ServerProcess server({"--store_latency=300ms"});
+  ServerProcess server({"--mode=coroutine", "--store_latency=1s"});
   ASSERT_NE(server.port(), 0);
   LedgerClient client(server.address());
+  v1::Account ignored;
+  // Connects first, so that the slow call below is on the server well
+  // within the pause before the signal, even on a slow (sanitized) build.
+  ASSERT_EQ(client.Get(UniqueId("nobody"), &ignored).error_code(), grpc::StatusCode::NOT_FOUND);
   grpc::Status status;
   std::thread slow([&] { status = client.Open(UniqueId("slow"), 1); });
-  absl::SleepFor(absl::Milliseconds(100));
+  absl::SleepFor(absl::Milliseconds(300));
   EXPECT_EQ(server.Stop(SIGINT), 0);
   slow.join();
   EXPECT_TRUE(status.ok()) << status.error_message();
