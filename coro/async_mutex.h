@@ -18,6 +18,8 @@
 #include <mutex>
 #include <utility>
 
+#include "coro/intrusive_queue.h"
+
 namespace coro {
 
 class AsyncMutex {
@@ -52,6 +54,7 @@ class AsyncMutex {
 
    private:
     friend class AsyncMutex;
+    friend class detail::IntrusiveQueue<LockAwaiter>;
     AsyncMutex& mutex_;
     std::coroutine_handle<> waiting_;
     LockAwaiter* next_ = nullptr;
@@ -71,15 +74,13 @@ class AsyncMutex {
     LockAwaiter* next = nullptr;
     {
       std::lock_guard lock(state_mutex_);
-      next = head_;
+      // Hand the still-locked mutex straight to the first waiter, so nobody
+      // can barge in between (that is what keeps it FIFO).
+      next = waiters_.Pop();
       if (next == nullptr) {
         locked_ = false;
         return;
       }
-      // Hand the still-locked mutex straight to the first waiter, so nobody
-      // can barge in between (that is what keeps it FIFO).
-      head_ = next->next_;
-      if (head_ == nullptr) tail_ = nullptr;
     }
     next->waiting_.resume();
   }
@@ -93,12 +94,7 @@ class AsyncMutex {
       locked_ = true;
       return false;
     }
-    if (tail_) {
-      tail_->next_ = waiter;
-    } else {
-      head_ = waiter;
-    }
-    tail_ = waiter;
+    waiters_.Push(waiter);
     return true;
   }
 
@@ -106,8 +102,7 @@ class AsyncMutex {
   // while a coroutine waits or runs.
   std::mutex state_mutex_;
   bool locked_ = false;
-  LockAwaiter* head_ = nullptr;
-  LockAwaiter* tail_ = nullptr;
+  detail::IntrusiveQueue<LockAwaiter> waiters_;
 };
 
 }  // namespace coro

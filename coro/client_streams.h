@@ -93,8 +93,9 @@ using ClientReaderWriter = ClientStream<grpc::ClientAsyncReaderWriter<Request, R
 
 template <typename Stub, typename Request, typename Response>
 ClientReader<Response> ServerStreamingCall(
-    std::unique_ptr<grpc::ClientAsyncReader<Response>> (Stub::*prepare)(
-        grpc::ClientContext*, const Request&, grpc::CompletionQueue*),
+    std::unique_ptr<grpc::ClientAsyncReader<Response>> (Stub::*prepare)(grpc::ClientContext*,
+                                                                        const Request&,
+                                                                        grpc::CompletionQueue*),
     Stub& stub, grpc::ClientContext& context, const Request& request,
     grpc::CompletionQueue* queue = CompletionQueueThreads::Current()) {
   return ClientReader<Response>((stub.*prepare)(&context, request, queue));
@@ -103,8 +104,9 @@ ClientReader<Response> ServerStreamingCall(
 // The server's single response lands in `response` once Finish() is OK.
 template <typename Stub, typename Request, typename Response>
 ClientWriter<Request> ClientStreamingCall(
-    std::unique_ptr<grpc::ClientAsyncWriter<Request>> (Stub::*prepare)(
-        grpc::ClientContext*, Response*, grpc::CompletionQueue*),
+    std::unique_ptr<grpc::ClientAsyncWriter<Request>> (Stub::*prepare)(grpc::ClientContext*,
+                                                                       Response*,
+                                                                       grpc::CompletionQueue*),
     Stub& stub, grpc::ClientContext& context, Response& response,
     grpc::CompletionQueue* queue = CompletionQueueThreads::Current()) {
   return ClientWriter<Request>((stub.*prepare)(&context, &response, queue));

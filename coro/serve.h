@@ -58,7 +58,8 @@ struct ServerCall<void (Service::*)(grpc::ServerContext*, Request*,
   template <typename Method>
   void Accept(Service& service, Method method, grpc::ServerCompletionQueue* queue, void* tag) {
     CallContextAccess::NotifyWhenDone(call);
-    (service.*method)(CallContextAccess::ServerContext(call), &request, &responder, queue, queue, tag);
+    (service.*method)(CallContextAccess::ServerContext(call), &request, &responder, queue, queue,
+                      tag);
   }
   template <typename Handler>
   Task<grpc::Status> Invoke(Handler& handler) {
@@ -88,7 +89,8 @@ struct ServerCall<void (Service::*)(grpc::ServerContext*, Request*,
   template <typename Method>
   void Accept(Service& service, Method method, grpc::ServerCompletionQueue* queue, void* tag) {
     CallContextAccess::NotifyWhenDone(call);
-    (service.*method)(CallContextAccess::ServerContext(call), &request, &responder, queue, queue, tag);
+    (service.*method)(CallContextAccess::ServerContext(call), &request, &responder, queue, queue,
+                      tag);
   }
   template <typename Handler>
   Task<grpc::Status> Invoke(Handler& handler) {
@@ -131,7 +133,8 @@ struct ServerCall<void (Service::*)(grpc::ServerContext*,
                                     grpc::CompletionQueue*, grpc::ServerCompletionQueue*, void*)> {
   using ServiceType = Service;
   CallContext call;
-  grpc::ServerAsyncReaderWriter<Response, Request> responder{CallContextAccess::ServerContext(call)};
+  grpc::ServerAsyncReaderWriter<Response, Request> responder{
+      CallContextAccess::ServerContext(call)};
   ServerReaderWriter<Response, Request> stream{responder};
 
   template <typename Method>

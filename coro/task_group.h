@@ -17,6 +17,7 @@
 #include <mutex>
 
 #include "coro/detached.h"
+#include "coro/intrusive_queue.h"
 #include "coro/task.h"
 
 namespace coro {
@@ -43,6 +44,7 @@ class TaskGroup {
 
    private:
     friend class TaskGroup;
+    friend class detail::IntrusiveQueue<SpawnAwaiter>;
     TaskGroup& group_;
     Task<void> child_;
     std::coroutine_handle<> waiting_;
@@ -79,8 +81,7 @@ class TaskGroup {
   const int max_in_flight_;
   std::mutex mutex_;  // held for a few instructions, never across a resume
   int in_flight_ = 0;
-  SpawnAwaiter* head_ = nullptr;  // spawners waiting for a slot, FIFO
-  SpawnAwaiter* tail_ = nullptr;
+  detail::IntrusiveQueue<SpawnAwaiter> spawners_;  // waiting for a slot
   std::coroutine_handle<> joiner_;
   std::exception_ptr failure_;
 };
@@ -98,12 +99,7 @@ inline bool TaskGroup::WaitForSlot(SpawnAwaiter* waiter) {
     ++in_flight_;
     return false;
   }
-  if (tail_) {
-    tail_->next_ = waiter;
-  } else {
-    head_ = waiter;
-  }
-  tail_ = waiter;
+  spawners_.Push(waiter);
   return true;
 }
 
@@ -136,11 +132,8 @@ inline void TaskGroup::ChildFinished(std::exception_ptr failure) {
   {
     std::lock_guard lock(mutex_);
     if (failure && !failure_) failure_ = failure;
-    if (head_) {
+    if (SpawnAwaiter* next = spawners_.Pop()) {
       // The slot passes straight to the first waiting spawner.
-      SpawnAwaiter* next = head_;
-      head_ = next->next_;
-      if (head_ == nullptr) tail_ = nullptr;
       resume = next->waiting_;
     } else if (--in_flight_ == 0 && joiner_) {
       resume = std::exchange(joiner_, nullptr);

@@ -21,12 +21,7 @@ ThreadPool::~ThreadPool() {
 void ThreadPool::Enqueue(ScheduleAwaiter* work) {
   {
     std::lock_guard lock(mutex_);
-    if (tail_) {
-      tail_->next_ = work;
-    } else {
-      head_ = work;
-    }
-    tail_ = work;
+    queued_.Push(work);
   }
   work_arrived_.notify_one();
 }
@@ -36,11 +31,9 @@ void ThreadPool::Work() {
     ScheduleAwaiter* work = nullptr;
     {
       std::unique_lock lock(mutex_);
-      work_arrived_.wait(lock, [this] { return head_ != nullptr || stopping_; });
-      if (head_ == nullptr) return;  // stopping, and nothing left to run
-      work = head_;
-      head_ = work->next_;
-      if (head_ == nullptr) tail_ = nullptr;
+      work_arrived_.wait(lock, [this] { return !queued_.empty() || stopping_; });
+      work = queued_.Pop();
+      if (work == nullptr) return;  // stopping, and nothing left to run
     }
     work->waiting_.resume();
   }

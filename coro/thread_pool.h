@@ -20,6 +20,7 @@
 
 #include "coro/alarm.h"
 #include "coro/completion_queue_threads.h"
+#include "coro/intrusive_queue.h"
 #include "coro/task.h"
 
 namespace coro {
@@ -47,6 +48,7 @@ class ThreadPool {
 
    private:
     friend class ThreadPool;
+    friend class detail::IntrusiveQueue<ScheduleAwaiter>;
     ThreadPool& pool_;
     std::coroutine_handle<> waiting_;
     ScheduleAwaiter* next_ = nullptr;
@@ -61,8 +63,7 @@ class ThreadPool {
 
   std::mutex mutex_;
   std::condition_variable work_arrived_;
-  ScheduleAwaiter* head_ = nullptr;  // FIFO, intrusive: no allocation per item
-  ScheduleAwaiter* tail_ = nullptr;
+  detail::IntrusiveQueue<ScheduleAwaiter> queued_;
   bool stopping_ = false;
   std::vector<std::thread> workers_;
 };

@@ -10,8 +10,7 @@ using Service = v1::Ledger::AsyncService;
 
 // Awaits a Ledger result and turns it into the call's response and status.
 template <typename Response>
-coro::Task<grpc::Status> Respond(coro::Task<absl::StatusOr<Response>> pending,
-                                 Response& response) {
+coro::Task<grpc::Status> Respond(coro::Task<absl::StatusOr<Response>> pending, Response& response) {
   absl::StatusOr<Response> result = co_await std::move(pending);
   if (!result.ok()) co_return ToGrpcStatus(result.status());
   response = *std::move(result);
@@ -51,7 +50,9 @@ void ServeWithCoroutines(Service& service, coro::CompletionQueueThreads& queues,
       service, queues,
       [&ledger](coro::CallContext& call, const v1::ListTransfersRequest& request,
                 coro::ServerWriter<v1::TransferReceipt>& stream) -> coro::Task<grpc::Status> {
-        auto write = [&stream](const v1::TransferReceipt& receipt) { return stream.Write(receipt); };
+        auto write = [&stream](const v1::TransferReceipt& receipt) {
+          return stream.Write(receipt);
+        };
         co_return co_await Respond(ledger.ListTransfers(request, write, call.cancellation()));
       },
       accepts_per_queue);

@@ -25,22 +25,22 @@ bool IsRuleViolation(const absl::Status& status) {
 
 }  // namespace
 
-coro::Task<absl::StatusOr<v1::Account>> Ledger::OpenAccount(
-    const v1::OpenAccountRequest& request, coro::Cancellation cancellation) {
+coro::Task<absl::StatusOr<v1::Account>> Ledger::OpenAccount(const v1::OpenAccountRequest& request,
+                                                            coro::Cancellation cancellation) {
   if (absl::Status invalid = ValidateOpenAccount(request); !invalid.ok()) co_return invalid;
   co_return co_await store_.OpenAccount(request.id(), request.initial_balance(), cancellation);
 }
 
-coro::Task<absl::StatusOr<v1::Account>> Ledger::GetAccount(
-    const v1::GetAccountRequest& request, coro::Cancellation cancellation) {
+coro::Task<absl::StatusOr<v1::Account>> Ledger::GetAccount(const v1::GetAccountRequest& request,
+                                                           coro::Cancellation cancellation) {
   if (absl::Status invalid = ValidateAccountId(request.id()); !invalid.ok()) co_return invalid;
   absl::StatusOr<AccountRecord> record = co_await store_.GetAccount(request.id(), cancellation);
   if (!record.ok()) co_return record.status();
   co_return std::move(record->account);
 }
 
-coro::Task<absl::StatusOr<v1::TransferReceipt>> Ledger::Transfer(
-    const v1::TransferRequest& request, coro::Cancellation cancellation) {
+coro::Task<absl::StatusOr<v1::TransferReceipt>> Ledger::Transfer(const v1::TransferRequest& request,
+                                                                 coro::Cancellation cancellation) {
   if (absl::Status invalid = ValidateTransfer(request); !invalid.ok()) co_return invalid;
   // Three awaited store calls, the way a service reads both rows before it
   // writes. The reads answer NOT_FOUND early; the commit decides the rest
@@ -64,8 +64,8 @@ coro::Task<absl::Status> Ledger::ListTransfers(const v1::ListTransfersRequest& r
   for (;;) {
     int wanted = kListTransfersPageSize;
     if (limit != 0) wanted = static_cast<int>(std::min<uint64_t>(wanted, limit - sent));
-    absl::StatusOr<std::vector<v1::TransferReceipt>> page = co_await store_.ListTransfers(
-        request.account_id(), after_sequence, wanted, cancellation);
+    absl::StatusOr<std::vector<v1::TransferReceipt>> page =
+        co_await store_.ListTransfers(request.account_id(), after_sequence, wanted, cancellation);
     if (!page.ok()) co_return page.status();
     for (const v1::TransferReceipt& receipt : *page) {
       if (!co_await write(receipt)) co_return absl::CancelledError("the client stopped reading");
@@ -141,8 +141,8 @@ coro::Task<absl::StatusOr<v1::AuditReport>> Ledger::Audit(const v1::AuditRequest
     const int wanted =
         static_cast<int>(std::min<uint64_t>(kListTransfersPageSize, reflected - entries.size()));
     const uint64_t after_sequence = entries.empty() ? 0 : entries.back().sequence();
-    absl::StatusOr<std::vector<v1::TransferReceipt>> page = co_await store_.ListTransfers(
-        request.account_id(), after_sequence, wanted, cancellation);
+    absl::StatusOr<std::vector<v1::TransferReceipt>> page =
+        co_await store_.ListTransfers(request.account_id(), after_sequence, wanted, cancellation);
     if (!page.ok()) co_return page.status();
     if (page->empty()) break;  // the journal lacks entries: reported as inconsistent
     std::move(page->begin(), page->end(), std::back_inserter(entries));

@@ -38,8 +38,8 @@ class Ledger {
                                                       coro::Cancellation cancellation);
   coro::Task<absl::StatusOr<v1::Account>> GetAccount(const v1::GetAccountRequest& request,
                                                      coro::Cancellation cancellation);
-  coro::Task<absl::StatusOr<v1::TransferReceipt>> Transfer(
-      const v1::TransferRequest& request, coro::Cancellation cancellation);
+  coro::Task<absl::StatusOr<v1::TransferReceipt>> Transfer(const v1::TransferRequest& request,
+                                                           coro::Cancellation cancellation);
 
   // Writes every committed transfer touching the account, oldest first, at
   // most `limit` (0: all), reading the store a page at a time.
@@ -48,8 +48,8 @@ class Ledger {
                                          coro::Cancellation cancellation);
 
   // Applies each request in arrival order with the Transfer rules.
-  coro::Task<absl::StatusOr<v1::ImportSummary>> ImportTransfers(
-      ReadNext<v1::TransferRequest> read, coro::Cancellation cancellation);
+  coro::Task<absl::StatusOr<v1::ImportSummary>> ImportTransfers(ReadNext<v1::TransferRequest> read,
+                                                                coro::Cancellation cancellation);
 
   // One result per request, up to kTransferStreamInFlight at once, in
   // completion order. `write` may be called by several transfers at once.

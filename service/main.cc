@@ -123,9 +123,9 @@ int Run() {
 
   if (mode == "coroutine" || mode == "both") {
     const int threads = absl::GetFlag(FLAGS_threads);
-    coroutine_server = std::make_unique<CoroutineModeServer>(
-        Address(absl::GetFlag(FLAGS_port)), ledger, threads,
-        absl::GetFlag(FLAGS_accepts_per_thread));
+    coroutine_server =
+        std::make_unique<CoroutineModeServer>(Address(absl::GetFlag(FLAGS_port)), ledger, threads,
+                                              absl::GetFlag(FLAGS_accepts_per_thread));
     if (coroutine_server->port() == 0) {
       Log("cannot listen on %s (is the port in use or the address wrong?)",
           Address(absl::GetFlag(FLAGS_port)));
@@ -147,8 +147,7 @@ int Run() {
     }
     Log("thread mode listening on %s (max_threads=%d, workers=%d, store=memory, "
         "store_latency=%s)",
-        Address(thread_server->port()), max_threads, workers,
-        absl::FormatDuration(store_latency));
+        Address(thread_server->port()), max_threads, workers, absl::FormatDuration(store_latency));
   }
 
   const int signal = WaitForShutdownSignal(shutdown_signals);

@@ -20,8 +20,8 @@ void EnableStandardServices() {
 
 }  // namespace
 
-CoroutineModeServer::CoroutineModeServer(const std::string& address, Ledger& ledger,
-                                         int threads, int accepts_per_thread) {
+CoroutineModeServer::CoroutineModeServer(const std::string& address, Ledger& ledger, int threads,
+                                         int accepts_per_thread) {
   EnableStandardServices();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port_);

@@ -36,15 +36,13 @@ grpc::Status ThreadModeService::OpenAccount(grpc::ServerContext* context,
 grpc::Status ThreadModeService::GetAccount(grpc::ServerContext* context,
                                            const v1::GetAccountRequest* request,
                                            v1::Account* response) {
-  return Respond(coro::SyncWait(ledger_.GetAccount(*request, CancellationOf(*context))),
-                 *response);
+  return Respond(coro::SyncWait(ledger_.GetAccount(*request, CancellationOf(*context))), *response);
 }
 
 grpc::Status ThreadModeService::Transfer(grpc::ServerContext* context,
                                          const v1::TransferRequest* request,
                                          v1::TransferReceipt* response) {
-  return Respond(coro::SyncWait(ledger_.Transfer(*request, CancellationOf(*context))),
-                 *response);
+  return Respond(coro::SyncWait(ledger_.Transfer(*request, CancellationOf(*context))), *response);
 }
 
 grpc::Status ThreadModeService::ListTransfers(grpc::ServerContext* context,
@@ -84,8 +82,7 @@ grpc::Status ThreadModeService::TransferStream(
       coro::SyncWait(ledger_.TransferStream(read, write, CancellationOf(*context))));
 }
 
-grpc::Status ThreadModeService::Audit(grpc::ServerContext* context,
-                                      const v1::AuditRequest* request,
+grpc::Status ThreadModeService::Audit(grpc::ServerContext* context, const v1::AuditRequest* request,
                                       v1::AuditReport* response) {
   return Respond(coro::SyncWait(ledger_.Audit(*request, CancellationOf(*context))), *response);
 }

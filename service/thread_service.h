@@ -20,8 +20,7 @@ class ThreadModeService final : public v1::Ledger::Service {
                           v1::Account* response) override;
   grpc::Status Transfer(grpc::ServerContext* context, const v1::TransferRequest* request,
                         v1::TransferReceipt* response) override;
-  grpc::Status ListTransfers(grpc::ServerContext* context,
-                             const v1::ListTransfersRequest* request,
+  grpc::Status ListTransfers(grpc::ServerContext* context, const v1::ListTransfersRequest* request,
                              grpc::ServerWriter<v1::TransferReceipt>* writer) override;
   grpc::Status ImportTransfers(grpc::ServerContext* context,
                                grpc::ServerReader<v1::TransferRequest>* reader,

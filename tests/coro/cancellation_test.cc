@@ -20,15 +20,7 @@
 namespace coro {
 namespace {
 
-using test_support::Echo;
-using test_support::EchoMessage;
-using test_support::EchoServer;
-using test_support::EchoService;
-using test_support::FramesAfterSettling;
-using test_support::GiveUpDeadline;
-using test_support::Message;
-using test_support::RunOn;
-using test_support::WaitFor;
+using namespace test_support;  // the shared echo server and helpers
 
 // Long enough that a sleep that was not cut short shows, short enough that
 // such a failure does not hang the suite.

@@ -16,14 +16,7 @@
 namespace coro {
 namespace {
 
-using test_support::Echo;
-using test_support::EchoMessage;
-using test_support::EchoServer;
-using test_support::EchoService;
-using test_support::FramesAfterSettling;
-using test_support::GiveUpDeadline;
-using test_support::Message;
-using test_support::WaitFor;
+using namespace test_support;  // the shared echo server and helpers
 
 Task<int> Seven() { co_return 7; }
 

@@ -18,10 +18,7 @@
 namespace coro {
 namespace {
 
-using test_support::Echo;
-using test_support::EchoMessage;
-using test_support::EchoService;
-using test_support::Message;
+using namespace test_support;  // the shared echo server and helpers
 
 // An Echo server whose unary handler does what the message's text asks:
 // "throw" throws, "sleep" sleeps `number` ms on its queue, anything else echoes.

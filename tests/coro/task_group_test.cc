@@ -16,9 +16,7 @@
 namespace coro {
 namespace {
 
-using test_support::FramesAfterSettling;
-using test_support::RaiseTo;
-using test_support::RunOn;
+using namespace test_support;  // the shared echo server and helpers
 
 struct Children {
   std::atomic<int> running{0};

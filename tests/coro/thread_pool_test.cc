@@ -18,9 +18,7 @@
 namespace coro {
 namespace {
 
-using test_support::FramesAfterSettling;
-using test_support::RunOn;
-using test_support::WaitFor;
+using namespace test_support;  // the shared echo server and helpers
 
 struct Where {
   std::thread::id thread;

@@ -58,7 +58,6 @@ class ContractTest : public ::testing::TestWithParam<Mode> {
   std::unique_ptr<LedgerClient> client_;
 };
 
-
 // Each mode in a server of its own, so one mode's suite cannot lean on the
 // other's state.
 inline std::vector<Mode> AllModes() {

@@ -16,16 +16,6 @@
 namespace ledger::testing {
 namespace {
 
-v1::TransferRequest Request(const std::string& request_id, const std::string& from,
-                            const std::string& to, int64_t amount) {
-  v1::TransferRequest request;
-  request.set_request_id(request_id);
-  request.set_from_id(from);
-  request.set_to_id(to);
-  request.set_amount(amount);
-  return request;
-}
-
 // A transfer awaits three store calls (two reads, one commit), 200 ms each.
 // A deadline of 300 ms passes during the second read: the call ends there,
 // and the transfer is not committed, then or later.

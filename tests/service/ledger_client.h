@@ -29,6 +29,16 @@ inline void SetDeadline(grpc::ClientContext& context) {
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
 }
 
+inline v1::TransferRequest Request(const std::string& request_id, const std::string& from,
+                                   const std::string& to, int64_t amount) {
+  v1::TransferRequest request;
+  request.set_request_id(request_id);
+  request.set_from_id(from);
+  request.set_to_id(to);
+  request.set_amount(amount);
+  return request;
+}
+
 class LedgerClient {
  public:
   explicit LedgerClient(const std::string& address)
@@ -56,11 +66,7 @@ class LedgerClient {
   grpc::Status Transfer(const std::string& request_id, const std::string& from,
                         const std::string& to, int64_t amount,
                         v1::TransferReceipt* receipt = nullptr) {
-    v1::TransferRequest request;
-    request.set_request_id(request_id);
-    request.set_from_id(from);
-    request.set_to_id(to);
-    request.set_amount(amount);
+    const v1::TransferRequest request = Request(request_id, from, to, amount);
     v1::TransferReceipt ignored;
     grpc::ClientContext context;
     SetDeadline(context);

@@ -79,16 +79,6 @@ class StreamingContract : public ContractTest {
     SetDeadline(context);
     return client_->stub().Audit(&context, request, report);
   }
-
-  static v1::TransferRequest Request(const std::string& request_id, const std::string& from,
-                                     const std::string& to, int64_t amount) {
-    v1::TransferRequest request;
-    request.set_request_id(request_id);
-    request.set_from_id(from);
-    request.set_to_id(to);
-    request.set_amount(amount);
-    return request;
-  }
 };
 
 // --- ListTransfers -----------------------------------------------------------
@@ -115,9 +105,9 @@ TEST_P(StreamingContract, ListTransfersStreamsEveryTransferTouchingTheAccountOld
     v1::TransferReceipt receipt;
     // Alternately payer and payee; the third account's own transfers must
     // not show up.
-    ASSERT_TRUE(client_->Transfer(UniqueId("list"), i % 2 ? me : other, i % 2 ? other : me, i + 1,
-                                  &receipt)
-                    .ok());
+    ASSERT_TRUE(
+        client_->Transfer(UniqueId("list"), i % 2 ? me : other, i % 2 ? other : me, i + 1, &receipt)
+            .ok());
     mine.push_back(receipt);
     ASSERT_TRUE(client_->Transfer(UniqueId("list"), other, third, 1).ok());
   }
@@ -172,9 +162,9 @@ TEST_P(StreamingContract, ImportAppliesInArrivalOrderAndCountsRejections) {
       Request(UniqueId("import"), a, c, 41),  // rejected: a has 40 left
       Request(UniqueId("import"), a, c, 0),   // rejected: invalid amount
       Request(UniqueId("import"), a, UniqueId("ghost"), 1),  // rejected: unknown account
-      Request(first, a, b, 60),               // a retry: applied, moves nothing
-      Request(first, a, b, 61),               // same id, other amount: rejected
-      Request(UniqueId("import"), c, a, 10),  // applied
+      Request(first, a, b, 60),                              // a retry: applied, moves nothing
+      Request(first, a, b, 61),                              // same id, other amount: rejected
+      Request(UniqueId("import"), c, a, 10),                 // applied
   });
   ASSERT_TRUE(imported.status.ok()) << imported.status.error_message();
   EXPECT_EQ(imported.summary.applied(), 4u);
@@ -224,8 +214,7 @@ TEST_P(StreamingContract, TransferStreamAnswersEachRequestExactlyOnce) {
   for (const auto& result : streamed.results) {
     ASSERT_TRUE(answered.insert(result.request_id()).second) << "answered twice";
     ASSERT_TRUE(expected.count(result.request_id())) << result.request_id();
-    EXPECT_EQ(result.code(), static_cast<int>(expected[result.request_id()]))
-        << result.message();
+    EXPECT_EQ(result.code(), static_cast<int>(expected[result.request_id()])) << result.message();
     if (result.code() == 0) {
       EXPECT_EQ(result.receipt().request_id(), result.request_id());
       EXPECT_GT(result.receipt().sequence(), 0u);

@@ -97,8 +97,7 @@ ServerProcess::ServerProcess(std::vector<std::string> flags, std::string binary)
   log_forwarder_ = std::thread(ForwardLog, pipe_fds[0], modes, std::move(ports_promise));
   if (ports.wait_for(kStartupTimeout) == std::future_status::ready) ports_ = ports.get();
   if (static_cast<int>(ports_.size()) != modes) {
-    ADD_FAILURE() << "ledger-server printed no startup line for each mode (--mode=" << mode
-                  << ")";
+    ADD_FAILURE() << "ledger-server printed no startup line for each mode (--mode=" << mode << ")";
   }
 }
 
