@@ -32,8 +32,8 @@ ABSL_FLAG(int, port, ledger::kDefaultPort,
 ABSL_FLAG(int, thread_port, ledger::kDefaultThreadPort,
           "gRPC port of the thread-per-request server. 0 picks a free port.");
 ABSL_FLAG(int, max_threads, ledger::kDefaultMaxThreads,
-          "Thread mode: most threads serving calls at once; calls beyond are refused with "
-          "RESOURCE_EXHAUSTED.");
+          "Thread mode: most threads gRPC may run, its polling thread included; a call that "
+          "would need one more is refused with RESOURCE_EXHAUSTED.");
 ABSL_FLAG(int, threads, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())),
           "Completion-queue threads, each serving many calls. Default: one per core.");
 ABSL_FLAG(int, workers, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())),

@@ -3,6 +3,7 @@
 // transfer applied twice.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <random>
@@ -196,6 +197,32 @@ TEST(LedgerConcurrency, TransfersThroughBothPortsAtOnceConserveMoney) {
     EXPECT_EQ(account.version(), 1 + committed_touching[ids[i]]) << ids[i];
   }
   EXPECT_EQ(total, kAccounts * kOpeningBalance);
+}
+
+// Thread mode holds a thread per call; past --max_threads (which counts
+// gRPC's own polling thread too) calls are refused at once, not queued.
+TEST(LedgerConcurrency, ThreadModeRefusesCallsBeyondMaxThreads) {
+  constexpr int kMaxThreads = 4;
+  constexpr int kCalls = 20;
+  ServerProcess server({"--mode=thread", "--max_threads=" + std::to_string(kMaxThreads),
+                        "--store_latency=2s"});
+  ASSERT_NE(server.port(), 0);
+  LedgerClient client(server.address());
+  std::vector<grpc::StatusCode> codes(kCalls);
+  std::vector<std::thread> callers;
+  for (int i = 0; i < kCalls; ++i) {
+    callers.emplace_back([&, i] {
+      v1::Account account;
+      codes[i] = client.Get(UniqueId("nobody"), &account).error_code();
+    });
+  }
+  for (auto& caller : callers) caller.join();
+  const auto served = std::count(codes.begin(), codes.end(), grpc::StatusCode::NOT_FOUND);
+  const auto refused =
+      std::count(codes.begin(), codes.end(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(served + refused, kCalls);
+  EXPECT_GE(served, 1);
+  EXPECT_LT(served, kMaxThreads);
 }
 
 TEST(LedgerConcurrency, ConcurrentRetriesOfOneRequestMoveMoneyOnce) {
