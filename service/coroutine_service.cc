@@ -21,70 +21,92 @@ coro::Task<grpc::Status> Respond(coro::Task<absl::Status> pending) {
   co_return ToGrpcStatus(co_await std::move(pending));
 }
 
+// Wraps a handler of any kind of call: a call gets a place in flight for its
+// whole life, or is refused at once.
+template <typename Handler>
+auto Limited(InflightLimit& limit, Handler handler) {
+  return [&limit, handler](coro::CallContext& call, auto&... args) -> coro::Task<grpc::Status> {
+    InflightLimit::Slot slot = limit.TryEnter();
+    if (!slot) co_return limit.Refusal();
+    co_return co_await handler(call, args...);
+  };
+}
+
 }  // namespace
 
 void ServeWithCoroutines(Service& service, coro::CompletionQueueThreads& queues, Ledger& ledger,
-                         int accepts_per_queue) {
+                         InflightLimit& limit, int accepts_per_queue) {
   coro::Serve<&Service::RequestOpenAccount>(
       service, queues,
-      [&ledger](coro::CallContext& call, const v1::OpenAccountRequest& request,
-                v1::Account& response) {
-        return Respond(ledger.OpenAccount(request, call.cancellation()), response);
-      },
+      Limited(limit,
+              [&ledger](coro::CallContext& call, const v1::OpenAccountRequest& request,
+                        v1::Account& response) {
+                return Respond(ledger.OpenAccount(request, call.cancellation()), response);
+              }),
       accepts_per_queue);
   coro::Serve<&Service::RequestGetAccount>(
       service, queues,
-      [&ledger](coro::CallContext& call, const v1::GetAccountRequest& request,
-                v1::Account& response) {
-        return Respond(ledger.GetAccount(request, call.cancellation()), response);
-      },
+      Limited(limit,
+              [&ledger](coro::CallContext& call, const v1::GetAccountRequest& request,
+                        v1::Account& response) {
+                return Respond(ledger.GetAccount(request, call.cancellation()), response);
+              }),
       accepts_per_queue);
   coro::Serve<&Service::RequestTransfer>(
       service, queues,
-      [&ledger](coro::CallContext& call, const v1::TransferRequest& request,
-                v1::TransferReceipt& response) {
-        return Respond(ledger.Transfer(request, call.cancellation()), response);
-      },
+      Limited(limit,
+              [&ledger](coro::CallContext& call, const v1::TransferRequest& request,
+                        v1::TransferReceipt& response) {
+                return Respond(ledger.Transfer(request, call.cancellation()), response);
+              }),
       accepts_per_queue);
   coro::Serve<&Service::RequestListTransfers>(
       service, queues,
-      [&ledger](coro::CallContext& call, const v1::ListTransfersRequest& request,
-                coro::ServerWriter<v1::TransferReceipt>& stream) -> coro::Task<grpc::Status> {
-        auto write = [&stream](const v1::TransferReceipt& receipt) {
-          return stream.Write(receipt);
-        };
-        co_return co_await Respond(ledger.ListTransfers(request, write, call.cancellation()));
-      },
+      Limited(
+          limit,
+          [&ledger](coro::CallContext& call, const v1::ListTransfersRequest& request,
+                    coro::ServerWriter<v1::TransferReceipt>& stream) -> coro::Task<grpc::Status> {
+            auto write = [&stream](const v1::TransferReceipt& receipt) {
+              return stream.Write(receipt);
+            };
+            co_return co_await Respond(ledger.ListTransfers(request, write, call.cancellation()));
+          }),
       accepts_per_queue);
   coro::Serve<&Service::RequestImportTransfers>(
       service, queues,
-      [&ledger](coro::CallContext& call,
-                coro::ServerReader<v1::TransferRequest, v1::ImportSummary>& stream,
-                v1::ImportSummary& response) -> coro::Task<grpc::Status> {
-        auto read = [&stream](v1::TransferRequest& request) -> coro::Task<bool> {
-          co_return co_await stream.Read(request);
-        };
-        co_return co_await Respond(ledger.ImportTransfers(read, call.cancellation()), response);
-      },
+      Limited(limit,
+              [&ledger](coro::CallContext& call,
+                        coro::ServerReader<v1::TransferRequest, v1::ImportSummary>& stream,
+                        v1::ImportSummary& response) -> coro::Task<grpc::Status> {
+                auto read = [&stream](v1::TransferRequest& request) -> coro::Task<bool> {
+                  co_return co_await stream.Read(request);
+                };
+                co_return co_await Respond(ledger.ImportTransfers(read, call.cancellation()),
+                                           response);
+              }),
       accepts_per_queue);
   coro::Serve<&Service::RequestTransferStream>(
       service, queues,
-      [&ledger](coro::CallContext& call,
-                coro::ServerReaderWriter<v1::TransferResult, v1::TransferRequest>& stream)
-          -> coro::Task<grpc::Status> {
-        auto read = [&stream](v1::TransferRequest& request) -> coro::Task<bool> {
-          co_return co_await stream.Read(request);
-        };
-        auto write = [&stream](const v1::TransferResult& result) { return stream.Write(result); };
-        co_return co_await Respond(ledger.TransferStream(read, write, call.cancellation()));
-      },
+      Limited(limit,
+              [&ledger](coro::CallContext& call,
+                        coro::ServerReaderWriter<v1::TransferResult, v1::TransferRequest>& stream)
+                  -> coro::Task<grpc::Status> {
+                auto read = [&stream](v1::TransferRequest& request) -> coro::Task<bool> {
+                  co_return co_await stream.Read(request);
+                };
+                auto write = [&stream](const v1::TransferResult& result) {
+                  return stream.Write(result);
+                };
+                co_return co_await Respond(ledger.TransferStream(read, write, call.cancellation()));
+              }),
       accepts_per_queue);
   coro::Serve<&Service::RequestAudit>(
       service, queues,
-      [&ledger](coro::CallContext& call, const v1::AuditRequest& request,
-                v1::AuditReport& response) {
-        return Respond(ledger.Audit(request, call.cancellation()), response);
-      },
+      Limited(limit,
+              [&ledger](coro::CallContext& call, const v1::AuditRequest& request,
+                        v1::AuditReport& response) {
+                return Respond(ledger.Audit(request, call.cancellation()), response);
+              }),
       accepts_per_queue);
 }
 

@@ -4,13 +4,15 @@
 
 #include "coro/completion_queue_threads.h"
 #include "ledger/v1/ledger.grpc.pb.h"
+#include "service/inflight_limit.h"
 #include "service/ledger.h"
 
 namespace ledger {
 
 // Starts the accept loops. Call after the server is built and started;
-// `service` must have been registered with its builder.
+// `service` must have been registered with its builder. Calls past `limit`
+// are refused.
 void ServeWithCoroutines(v1::Ledger::AsyncService& service, coro::CompletionQueueThreads& queues,
-                         Ledger& ledger, int accepts_per_queue);
+                         Ledger& ledger, InflightLimit& limit, int accepts_per_queue);
 
 }  // namespace ledger

@@ -10,7 +10,8 @@ inline constexpr char kDefaultMode[] = "both";
 inline constexpr int kDefaultPort = 50051;        // coroutine mode
 inline constexpr int kDefaultThreadPort = 50052;  // thread mode
 inline constexpr int kDefaultMaxThreads = 4096;
-inline constexpr char kDefaultHost[] = "[::]";  // every interface, IPv4 and IPv6
+inline constexpr int kDefaultMaxInflight = 20000;  // per mode
+inline constexpr char kDefaultHost[] = "[::]";     // every interface, IPv4 and IPv6
 inline constexpr absl::Duration kDefaultStoreLatency = absl::Milliseconds(1);
 inline constexpr absl::Duration kDefaultShutdownTimeout = absl::Seconds(5);
 

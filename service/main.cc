@@ -36,6 +36,9 @@ ABSL_FLAG(int, max_threads, ledger::kDefaultMaxThreads,
           "would need one more is refused with RESOURCE_EXHAUSTED.");
 ABSL_FLAG(int, threads, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())),
           "Completion-queue threads, each serving many calls. Default: one per core.");
+ABSL_FLAG(int, max_inflight, ledger::kDefaultMaxInflight,
+          "Calls in flight per mode; a call beyond is refused at once with "
+          "RESOURCE_EXHAUSTED rather than queued without bound.");
 ABSL_FLAG(int, workers, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())),
           "Worker threads for CPU-bound work (Audit's hashing), kept off the completion-queue "
           "threads. Default: one per core.");
@@ -67,6 +70,9 @@ bool FlagsAreValid() {
   }
   if (int port = absl::GetFlag(FLAGS_thread_port); port < 0 || port > 65535) {
     complain(absl::StrCat("--thread_port=", port, " is not a TCP port (0 to 65535)"));
+  }
+  if (int max_inflight = absl::GetFlag(FLAGS_max_inflight); max_inflight < 1) {
+    complain(absl::StrCat("--max_inflight=", max_inflight, " must be at least 1"));
   }
   if (int max_threads = absl::GetFlag(FLAGS_max_threads); max_threads < 2) {
     complain(absl::StrCat("--max_threads=", max_threads, " must be at least 2"));
@@ -123,9 +129,9 @@ int Run() {
 
   if (mode == "coroutine" || mode == "both") {
     const int threads = absl::GetFlag(FLAGS_threads);
-    coroutine_server =
-        std::make_unique<CoroutineModeServer>(Address(absl::GetFlag(FLAGS_port)), ledger, threads,
-                                              absl::GetFlag(FLAGS_accepts_per_thread));
+    coroutine_server = std::make_unique<CoroutineModeServer>(
+        Address(absl::GetFlag(FLAGS_port)), ledger, threads,
+        absl::GetFlag(FLAGS_accepts_per_thread), absl::GetFlag(FLAGS_max_inflight));
     if (coroutine_server->port() == 0) {
       Log("cannot listen on %s (is the port in use or the address wrong?)",
           Address(absl::GetFlag(FLAGS_port)));
@@ -137,8 +143,9 @@ int Run() {
   }
   if (mode == "thread" || mode == "both") {
     const int max_threads = absl::GetFlag(FLAGS_max_threads);
-    thread_server = std::make_unique<ThreadModeServer>(Address(absl::GetFlag(FLAGS_thread_port)),
-                                                       ledger, max_threads);
+    thread_server =
+        std::make_unique<ThreadModeServer>(Address(absl::GetFlag(FLAGS_thread_port)), ledger,
+                                           max_threads, absl::GetFlag(FLAGS_max_inflight));
     if (thread_server->port() == 0) {
       Log("cannot listen on %s (is the port in use or the address wrong?)",
           Address(absl::GetFlag(FLAGS_thread_port)));

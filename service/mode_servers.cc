@@ -21,7 +21,8 @@ void EnableStandardServices() {
 }  // namespace
 
 CoroutineModeServer::CoroutineModeServer(const std::string& address, Ledger& ledger, int threads,
-                                         int accepts_per_thread) {
+                                         int accepts_per_thread, int max_inflight)
+    : limit_(max_inflight) {
   EnableStandardServices();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port_);
@@ -32,7 +33,7 @@ CoroutineModeServer::CoroutineModeServer(const std::string& address, Ledger& led
     port_ = 0;
     return;
   }
-  ServeWithCoroutines(service_, *queues_, ledger, accepts_per_thread);
+  ServeWithCoroutines(service_, *queues_, ledger, limit_, accepts_per_thread);
   queues_->Start();
 }
 
@@ -40,8 +41,9 @@ void CoroutineModeServer::Shutdown(absl::Time deadline) {
   if (server_) coro::ShutdownServer(*server_, *queues_, deadline);
 }
 
-ThreadModeServer::ThreadModeServer(const std::string& address, Ledger& ledger, int max_threads)
-    : service_(ledger) {
+ThreadModeServer::ThreadModeServer(const std::string& address, Ledger& ledger, int max_threads,
+                                   int max_inflight)
+    : limit_(max_inflight), service_(ledger, limit_) {
   EnableStandardServices();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port_);

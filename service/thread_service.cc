@@ -24,67 +24,90 @@ grpc::Status Respond(absl::StatusOr<Response> result, Response& response) {
   return grpc::Status::OK;
 }
 
+// Runs `call` with a place in flight for its whole life, or refuses it.
+template <typename Call>
+grpc::Status Limited(InflightLimit& limit, Call call) {
+  InflightLimit::Slot slot = limit.TryEnter();
+  if (!slot) return limit.Refusal();
+  return call();
+}
+
 }  // namespace
 
 grpc::Status ThreadModeService::OpenAccount(grpc::ServerContext* context,
                                             const v1::OpenAccountRequest* request,
                                             v1::Account* response) {
-  return Respond(coro::SyncWait(ledger_.OpenAccount(*request, CancellationOf(*context))),
-                 *response);
+  return Limited(limit_, [&] {
+    return Respond(coro::SyncWait(ledger_.OpenAccount(*request, CancellationOf(*context))),
+                   *response);
+  });
 }
 
 grpc::Status ThreadModeService::GetAccount(grpc::ServerContext* context,
                                            const v1::GetAccountRequest* request,
                                            v1::Account* response) {
-  return Respond(coro::SyncWait(ledger_.GetAccount(*request, CancellationOf(*context))), *response);
+  return Limited(limit_, [&] {
+    return Respond(coro::SyncWait(ledger_.GetAccount(*request, CancellationOf(*context))),
+                   *response);
+  });
 }
 
 grpc::Status ThreadModeService::Transfer(grpc::ServerContext* context,
                                          const v1::TransferRequest* request,
                                          v1::TransferReceipt* response) {
-  return Respond(coro::SyncWait(ledger_.Transfer(*request, CancellationOf(*context))), *response);
+  return Limited(limit_, [&] {
+    return Respond(coro::SyncWait(ledger_.Transfer(*request, CancellationOf(*context))), *response);
+  });
 }
 
 grpc::Status ThreadModeService::ListTransfers(grpc::ServerContext* context,
                                               const v1::ListTransfersRequest* request,
                                               grpc::ServerWriter<v1::TransferReceipt>* writer) {
-  auto write = [writer](const v1::TransferReceipt& receipt) -> coro::Task<bool> {
-    co_return writer->Write(receipt);
-  };
-  return ToGrpcStatus(
-      coro::SyncWait(ledger_.ListTransfers(*request, write, CancellationOf(*context))));
+  return Limited(limit_, [&] {
+    auto write = [writer](const v1::TransferReceipt& receipt) -> coro::Task<bool> {
+      co_return writer->Write(receipt);
+    };
+    return ToGrpcStatus(
+        coro::SyncWait(ledger_.ListTransfers(*request, write, CancellationOf(*context))));
+  });
 }
 
 grpc::Status ThreadModeService::ImportTransfers(grpc::ServerContext* context,
                                                 grpc::ServerReader<v1::TransferRequest>* reader,
                                                 v1::ImportSummary* response) {
-  auto read = [reader](v1::TransferRequest& request) -> coro::Task<bool> {
-    co_return reader->Read(&request);
-  };
-  return Respond(coro::SyncWait(ledger_.ImportTransfers(read, CancellationOf(*context))),
-                 *response);
+  return Limited(limit_, [&] {
+    auto read = [reader](v1::TransferRequest& request) -> coro::Task<bool> {
+      co_return reader->Read(&request);
+    };
+    return Respond(coro::SyncWait(ledger_.ImportTransfers(read, CancellationOf(*context))),
+                   *response);
+  });
 }
 
 grpc::Status ThreadModeService::TransferStream(
     grpc::ServerContext* context,
     grpc::ServerReaderWriter<v1::TransferResult, v1::TransferRequest>* stream) {
-  auto read = [stream](v1::TransferRequest& request) -> coro::Task<bool> {
-    co_return stream->Read(&request);
-  };
-  // Results may be written by several transfers; the sync stream takes one
-  // write at a time.
-  std::mutex write_mutex;
-  auto write = [stream, &write_mutex](const v1::TransferResult& result) -> coro::Task<bool> {
-    std::lock_guard lock(write_mutex);
-    co_return stream->Write(result);
-  };
-  return ToGrpcStatus(
-      coro::SyncWait(ledger_.TransferStream(read, write, CancellationOf(*context))));
+  return Limited(limit_, [&] {
+    auto read = [stream](v1::TransferRequest& request) -> coro::Task<bool> {
+      co_return stream->Read(&request);
+    };
+    // Results may be written by several transfers; the sync stream takes one
+    // write at a time.
+    std::mutex write_mutex;
+    auto write = [stream, &write_mutex](const v1::TransferResult& result) -> coro::Task<bool> {
+      std::lock_guard lock(write_mutex);
+      co_return stream->Write(result);
+    };
+    return ToGrpcStatus(
+        coro::SyncWait(ledger_.TransferStream(read, write, CancellationOf(*context))));
+  });
 }
 
 grpc::Status ThreadModeService::Audit(grpc::ServerContext* context, const v1::AuditRequest* request,
                                       v1::AuditReport* response) {
-  return Respond(coro::SyncWait(ledger_.Audit(*request, CancellationOf(*context))), *response);
+  return Limited(limit_, [&] {
+    return Respond(coro::SyncWait(ledger_.Audit(*request, CancellationOf(*context))), *response);
+  });
 }
 
 }  // namespace ledger

@@ -6,13 +6,15 @@
 #pragma once
 
 #include "ledger/v1/ledger.grpc.pb.h"
+#include "service/inflight_limit.h"
 #include "service/ledger.h"
 
 namespace ledger {
 
 class ThreadModeService final : public v1::Ledger::Service {
  public:
-  explicit ThreadModeService(Ledger& ledger) : ledger_(ledger) {}
+  // Calls past `limit` are refused.
+  ThreadModeService(Ledger& ledger, InflightLimit& limit) : ledger_(ledger), limit_(limit) {}
 
   grpc::Status OpenAccount(grpc::ServerContext* context, const v1::OpenAccountRequest* request,
                            v1::Account* response) override;
@@ -33,6 +35,7 @@ class ThreadModeService final : public v1::Ledger::Service {
 
  private:
   Ledger& ledger_;
+  InflightLimit& limit_;
 };
 
 }  // namespace ledger

@@ -204,8 +204,8 @@ TEST(LedgerConcurrency, TransfersThroughBothPortsAtOnceConserveMoney) {
 TEST(LedgerConcurrency, ThreadModeRefusesCallsBeyondMaxThreads) {
   constexpr int kMaxThreads = 4;
   constexpr int kCalls = 20;
-  ServerProcess server({"--mode=thread", "--max_threads=" + std::to_string(kMaxThreads),
-                        "--store_latency=2s"});
+  ServerProcess server(
+      {"--mode=thread", "--max_threads=" + std::to_string(kMaxThreads), "--store_latency=2s"});
   ASSERT_NE(server.port(), 0);
   LedgerClient client(server.address());
   std::vector<grpc::StatusCode> codes(kCalls);
@@ -218,11 +218,47 @@ TEST(LedgerConcurrency, ThreadModeRefusesCallsBeyondMaxThreads) {
   }
   for (auto& caller : callers) caller.join();
   const auto served = std::count(codes.begin(), codes.end(), grpc::StatusCode::NOT_FOUND);
-  const auto refused =
-      std::count(codes.begin(), codes.end(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  const auto refused = std::count(codes.begin(), codes.end(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_EQ(served + refused, kCalls);
   EXPECT_GE(served, 1);
   EXPECT_LT(served, kMaxThreads);
+}
+
+// In either mode, calls past --max_inflight are refused at once; exactly as
+// many as the bound are served.
+TEST(LedgerConcurrency, CallsPastMaxInflightAreRefusedInEachMode) {
+  constexpr int kMaxInflight = 5;
+  constexpr int kCalls = 20;
+  for (const std::string mode : {"coroutine", "thread"}) {
+    ServerProcess server(
+        {"--mode=" + mode, "--max_inflight=" + std::to_string(kMaxInflight), "--store_latency=2s"});
+    ASSERT_NE(server.port(), 0) << mode;
+    LedgerClient client(server.address());
+    std::vector<grpc::Status> statuses(kCalls);
+    std::vector<std::thread> callers;
+    for (int i = 0; i < kCalls; ++i) {
+      callers.emplace_back([&, i] {
+        v1::Account account;
+        statuses[i] = client.Get(UniqueId("nobody"), &account);
+      });
+    }
+    for (auto& caller : callers) caller.join();
+    int served = 0;
+    int refused = 0;
+    for (const grpc::Status& status : statuses) {
+      if (status.error_code() == grpc::StatusCode::NOT_FOUND) ++served;
+      if (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
+        ++refused;
+        EXPECT_NE(status.error_message().find("--max_inflight"), std::string::npos);
+      }
+    }
+    EXPECT_EQ(served, kMaxInflight) << mode;
+    EXPECT_EQ(refused, kCalls - kMaxInflight) << mode;
+    // Places are given back: the server serves again once the calls are done.
+    v1::Account account;
+    EXPECT_EQ(client.Get(UniqueId("nobody"), &account).error_code(), grpc::StatusCode::NOT_FOUND)
+        << mode;
+  }
 }
 
 TEST(LedgerConcurrency, ConcurrentRetriesOfOneRequestMoveMoneyOnce) {
