@@ -86,10 +86,8 @@ TEST(LedgerConcurrency, TwentyThousandRandomTransfersAt256InFlightConserveMoney)
     const int from = pick(random);
     int to = pick(random);
     while (to == from) to = pick(random);
-    requests[i].set_request_id("concurrent-transfer-" + std::to_string(i) + "-" + ids[0]);
-    requests[i].set_from_id(ids[from]);
-    requests[i].set_to_id(ids[to]);
-    requests[i].set_amount(amount(random));
+    requests[i] = Request("concurrent-transfer-" + std::to_string(i) + "-" + ids[0], ids[from],
+                          ids[to], amount(random));
   }
 
   const std::vector<Outcome> outcomes = TransferAll(client.stub(), requests, kInFlight);
@@ -157,10 +155,8 @@ TEST(LedgerConcurrency, TransfersThroughBothPortsAtOnceConserveMoney) {
       const int from = pick(random);
       int to = pick(random);
       while (to == from) to = pick(random);
-      requests[i].set_request_id(mode + "-" + std::to_string(i) + "-" + ids[0]);
-      requests[i].set_from_id(ids[from]);
-      requests[i].set_to_id(ids[to]);
-      requests[i].set_amount(1 + i % 50);
+      requests[i] =
+          Request(mode + "-" + std::to_string(i) + "-" + ids[0], ids[from], ids[to], 1 + i % 50);
     }
     return requests;
   };
@@ -270,11 +266,8 @@ TEST(LedgerConcurrency, ConcurrentRetriesOfOneRequestMoveMoneyOnce) {
   const std::string to = UniqueId("retried-to");
   ASSERT_TRUE(client.Open(from, 100).ok());
   ASSERT_TRUE(client.Open(to, 0).ok());
-  v1::TransferRequest request;
-  request.set_request_id(UniqueId("retried"));
-  request.set_from_id(from);
-  request.set_to_id(to);
-  request.set_amount(40);  // affordable twice, so only idempotency stops a second debit
+  // Affordable twice, so only idempotency stops a second debit.
+  const v1::TransferRequest request = Request(UniqueId("retried"), from, to, 40);
   const std::vector<Outcome> outcomes =
       TransferAll(client.stub(), std::vector<v1::TransferRequest>(kRetries, request), kRetries);
   for (const Outcome& outcome : outcomes) {

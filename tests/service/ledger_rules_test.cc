@@ -7,20 +7,14 @@
 #include <limits>
 #include <string>
 
+#include "tests/service/ledger_client.h"
+
 namespace ledger {
 namespace {
 
-constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+using testing::Request;
 
-v1::TransferRequest Transfer(std::string request_id, std::string from, std::string to,
-                             int64_t amount) {
-  v1::TransferRequest request;
-  request.set_request_id(std::move(request_id));
-  request.set_from_id(std::move(from));
-  request.set_to_id(std::move(to));
-  request.set_amount(amount);
-  return request;
-}
+constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
 
 TEST(LedgerRules, AccountIds) {
   EXPECT_TRUE(ValidateAccountId("a").ok());
@@ -45,12 +39,12 @@ TEST(LedgerRules, OpenAccount) {
 }
 
 TEST(LedgerRules, Transfer) {
-  EXPECT_TRUE(ValidateTransfer(Transfer("r", "a", "b", 1)).ok());
-  EXPECT_TRUE(ValidateTransfer(Transfer(std::string(128, 'r'), "a", "b", kMax)).ok());
+  EXPECT_TRUE(ValidateTransfer(Request("r", "a", "b", 1)).ok());
+  EXPECT_TRUE(ValidateTransfer(Request(std::string(128, 'r'), "a", "b", kMax)).ok());
   for (const auto& bad :
-       {Transfer("", "a", "b", 1), Transfer(std::string(129, 'r'), "a", "b", 1),
-        Transfer("r", "a", "a", 1), Transfer("r", "a", "b", 0), Transfer("r", "a", "b", -5),
-        Transfer("r", "", "b", 1), Transfer("r", "a", "b!", 1)}) {
+       {Request("", "a", "b", 1), Request(std::string(129, 'r'), "a", "b", 1),
+        Request("r", "a", "a", 1), Request("r", "a", "b", 0), Request("r", "a", "b", -5),
+        Request("r", "", "b", 1), Request("r", "a", "b!", 1)}) {
     EXPECT_EQ(ValidateTransfer(bad).code(), absl::StatusCode::kInvalidArgument)
         << bad.ShortDebugString();
   }
@@ -74,12 +68,12 @@ TEST(LedgerRules, CheckRetry) {
   committed.set_from_id("a");
   committed.set_to_id("b");
   committed.set_amount(5);
-  EXPECT_TRUE(CheckRetry(committed, Transfer("r", "a", "b", 5)).ok());
-  EXPECT_EQ(CheckRetry(committed, Transfer("r", "a", "b", 6)).code(),
+  EXPECT_TRUE(CheckRetry(committed, Request("r", "a", "b", 5)).ok());
+  EXPECT_EQ(CheckRetry(committed, Request("r", "a", "b", 6)).code(),
             absl::StatusCode::kAlreadyExists);
-  EXPECT_EQ(CheckRetry(committed, Transfer("r", "b", "a", 5)).code(),
+  EXPECT_EQ(CheckRetry(committed, Request("r", "b", "a", 5)).code(),
             absl::StatusCode::kAlreadyExists);
-  EXPECT_EQ(CheckRetry(committed, Transfer("r", "a", "c", 5)).code(),
+  EXPECT_EQ(CheckRetry(committed, Request("r", "a", "c", 5)).code(),
             absl::StatusCode::kAlreadyExists);
 }
 
