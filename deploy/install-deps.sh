@@ -12,7 +12,7 @@ build_packages="
   protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libgrpc++-dev libabsl-dev
   prometheus-cpp-dev libssl-dev
   libgtest-dev libgmock-dev
-  python3 python3-grpcio python3-protobuf
+  python3 python3-grpcio python3-protobuf prometheus
 "
 runtime_packages="
   libgrpc++1.51 libgrpc29 libprotobuf32 libabsl20220623 ca-certificates

@@ -9,6 +9,7 @@ namespace ledger {
 inline constexpr char kDefaultMode[] = "both";
 inline constexpr int kDefaultPort = 50051;        // coroutine mode
 inline constexpr int kDefaultThreadPort = 50052;  // thread mode
+inline constexpr int kDefaultMetricsPort = 9464;  // Prometheus's default for exporters
 inline constexpr int kDefaultMaxThreads = 4096;
 inline constexpr int kDefaultMaxInflight = 20000;  // per mode
 inline constexpr char kDefaultHost[] = "[::]";     // every interface, IPv4 and IPv6

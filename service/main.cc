@@ -20,7 +20,9 @@
 #include "service/ledger.h"
 #include "service/log.h"
 #include "service/memory_store.h"
+#include "service/metrics/server_metrics.h"
 #include "service/mode_servers.h"
+#include "service/serving_mode.h"
 
 ABSL_FLAG(std::string, mode, ledger::kDefaultMode,
           "How calls wait: coroutine (port --port), thread (one thread per call, port "
@@ -31,6 +33,9 @@ ABSL_FLAG(int, port, ledger::kDefaultPort,
           "gRPC port of the coroutine server. 0 picks a free port; the startup line says which.");
 ABSL_FLAG(int, thread_port, ledger::kDefaultThreadPort,
           "gRPC port of the thread-per-request server. 0 picks a free port.");
+ABSL_FLAG(int, metrics_port, ledger::kDefaultMetricsPort,
+          "HTTP port of the Prometheus metrics of both modes, at /metrics (IPv4 only: Debian's "
+          "civetweb has no IPv6). 0 picks a free port.");
 ABSL_FLAG(int, max_threads, ledger::kDefaultMaxThreads,
           "Thread mode: most threads gRPC may run, its polling thread included; a call that "
           "would need one more is refused with RESOURCE_EXHAUSTED.");
@@ -70,6 +75,9 @@ bool FlagsAreValid() {
   }
   if (int port = absl::GetFlag(FLAGS_thread_port); port < 0 || port > 65535) {
     complain(absl::StrCat("--thread_port=", port, " is not a TCP port (0 to 65535)"));
+  }
+  if (int port = absl::GetFlag(FLAGS_metrics_port); port < 0 || port > 65535) {
+    complain(absl::StrCat("--metrics_port=", port, " is not a TCP port (0 to 65535)"));
   }
   if (int max_inflight = absl::GetFlag(FLAGS_max_inflight); max_inflight < 1) {
     complain(absl::StrCat("--max_inflight=", max_inflight, " must be at least 1"));
@@ -123,39 +131,61 @@ int Run() {
   // Declared before the servers, so the servers are destroyed first.
   MemoryStore store(store_latency);
   coro::ThreadPool worker_pool(workers);
-  Ledger ledger(store, worker_pool);
+  metrics::ServerMetrics metrics;
+  // One Ledger per mode, each over the same store timed as that mode.
+  Ledger coroutine_ledger(metrics.AddTimedStore(ServingMode::kCoroutine, store), worker_pool);
+  Ledger thread_ledger(metrics.AddTimedStore(ServingMode::kThread, store), worker_pool);
   std::unique_ptr<CoroutineModeServer> coroutine_server;
   std::unique_ptr<ThreadModeServer> thread_server;
+  auto stop_started_servers = [&] {
+    if (coroutine_server) coroutine_server->Shutdown(absl::Now());
+    if (thread_server) thread_server->Shutdown(absl::Now());
+  };
 
   if (mode == "coroutine" || mode == "both") {
     const int threads = absl::GetFlag(FLAGS_threads);
     coroutine_server = std::make_unique<CoroutineModeServer>(
-        Address(absl::GetFlag(FLAGS_port)), ledger, threads,
-        absl::GetFlag(FLAGS_accepts_per_thread), absl::GetFlag(FLAGS_max_inflight));
+        Address(absl::GetFlag(FLAGS_port)), coroutine_ledger, threads,
+        absl::GetFlag(FLAGS_accepts_per_thread), absl::GetFlag(FLAGS_max_inflight),
+        metrics.AddCallSeries(ServingMode::kCoroutine));
     if (coroutine_server->port() == 0) {
       Log("cannot listen on %s (is the port in use or the address wrong?)",
           Address(absl::GetFlag(FLAGS_port)));
       return EXIT_FAILURE;
     }
-    Log("coroutine mode listening on %s (threads=%d, workers=%d, store=memory, "
-        "store_latency=%s)",
-        Address(coroutine_server->port()), threads, workers, absl::FormatDuration(store_latency));
+    metrics.AddModeGauges(
+        ServingMode::kCoroutine, [&server = *coroutine_server] { return server.inflight(); },
+        [threads, workers] { return threads + workers; });
+    Log("coroutine mode listening on %s (threads=%d, workers=%d, store=%s, store_latency=%s)",
+        Address(coroutine_server->port()), threads, workers, store.name(),
+        absl::FormatDuration(store_latency));
   }
   if (mode == "thread" || mode == "both") {
     const int max_threads = absl::GetFlag(FLAGS_max_threads);
-    thread_server =
-        std::make_unique<ThreadModeServer>(Address(absl::GetFlag(FLAGS_thread_port)), ledger,
-                                           max_threads, absl::GetFlag(FLAGS_max_inflight));
+    thread_server = std::make_unique<ThreadModeServer>(
+        Address(absl::GetFlag(FLAGS_thread_port)), thread_ledger, max_threads,
+        absl::GetFlag(FLAGS_max_inflight), metrics.AddCallSeries(ServingMode::kThread));
     if (thread_server->port() == 0) {
       Log("cannot listen on %s (is the port in use or the address wrong?)",
           Address(absl::GetFlag(FLAGS_thread_port)));
-      if (coroutine_server) coroutine_server->Shutdown(absl::Now());
+      stop_started_servers();
       return EXIT_FAILURE;
     }
-    Log("thread mode listening on %s (max_threads=%d, workers=%d, store=memory, "
-        "store_latency=%s)",
-        Address(thread_server->port()), max_threads, workers, absl::FormatDuration(store_latency));
+    metrics.AddModeGauges(
+        ServingMode::kThread, [&server = *thread_server] { return server.inflight(); },
+        [&server = *thread_server] { return server.threads(); });
+    Log("thread mode listening on %s (max_threads=%d, workers=%d, store=%s, store_latency=%s)",
+        Address(thread_server->port()), max_threads, workers, store.name(),
+        absl::FormatDuration(store_latency));
   }
+  absl::StatusOr<int> metrics_port =
+      metrics.Serve(absl::GetFlag(FLAGS_host), absl::GetFlag(FLAGS_metrics_port));
+  if (!metrics_port.ok()) {
+    Log("%s (is the port in use? --metrics_port picks another)", metrics_port.status().message());
+    stop_started_servers();
+    return EXIT_FAILURE;
+  }
+  Log("metrics listening on http://%s/metrics", Address(*metrics_port));
 
   const int signal = WaitForShutdownSignal(shutdown_signals);
   const absl::Duration timeout = absl::GetFlag(FLAGS_shutdown_timeout);
@@ -168,6 +198,7 @@ int Run() {
   });
   if (coroutine_server) coroutine_server->Shutdown(deadline);
   stop_threads.join();
+  metrics.Stop();
   Log("stopped");
   return EXIT_SUCCESS;
 }

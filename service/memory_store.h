@@ -19,6 +19,8 @@ class MemoryStore final : public LedgerStore {
  public:
   explicit MemoryStore(absl::Duration latency) : latency_(latency) {}
 
+  absl::string_view name() const override { return "memory"; }
+
   coro::Task<absl::StatusOr<v1::Account>> OpenAccount(
       std::string id, int64_t initial_balance, const coro::Cancellation& cancellation) override;
   coro::Task<absl::StatusOr<AccountRecord>> GetAccount(

@@ -12,19 +12,24 @@
 namespace ledger {
 namespace {
 
-// Health and reflection on every server, so probes and tools work per port.
-void EnableStandardServices() {
+// Health and reflection on every server, so probes and tools work per port;
+// the ledger's calls counted in `metrics`.
+void AddStandardServices(grpc::ServerBuilder& builder, metrics::CallMetrics& metrics) {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> observers;
+  observers.push_back(metrics.InterceptorFactory());
+  builder.experimental().SetInterceptorCreators(std::move(observers));
 }
 
 }  // namespace
 
 CoroutineModeServer::CoroutineModeServer(const std::string& address, Ledger& ledger, int threads,
-                                         int accepts_per_thread, int max_inflight)
+                                         int accepts_per_thread, int max_inflight,
+                                         metrics::CallMetrics& metrics)
     : limit_(max_inflight) {
-  EnableStandardServices();
   grpc::ServerBuilder builder;
+  AddStandardServices(builder, metrics);
   builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port_);
   builder.RegisterService(&service_);
   queues_ = std::make_unique<coro::CompletionQueueThreads>(builder, threads);
@@ -42,10 +47,10 @@ void CoroutineModeServer::Shutdown(absl::Time deadline) {
 }
 
 ThreadModeServer::ThreadModeServer(const std::string& address, Ledger& ledger, int max_threads,
-                                   int max_inflight)
+                                   int max_inflight, metrics::CallMetrics& metrics)
     : limit_(max_inflight), service_(ledger, limit_) {
-  EnableStandardServices();
   grpc::ServerBuilder builder;
+  AddStandardServices(builder, metrics);
   builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port_);
   builder.RegisterService(&service_);
   grpc::ResourceQuota quota("thread-mode");

@@ -13,6 +13,7 @@
 #include "ledger/v1/ledger.grpc.pb.h"
 #include "service/inflight_limit.h"
 #include "service/ledger.h"
+#include "service/metrics/call_metrics.h"
 #include "service/thread_service.h"
 
 namespace ledger {
@@ -20,9 +21,11 @@ namespace ledger {
 class CoroutineModeServer {
  public:
   // Listens on `address` and serves at once; port() is 0 if it cannot listen.
+  // Every call is counted in `metrics`.
   CoroutineModeServer(const std::string& address, Ledger& ledger, int threads,
-                      int accepts_per_thread, int max_inflight);
+                      int accepts_per_thread, int max_inflight, metrics::CallMetrics& metrics);
   int port() const { return port_; }
+  int inflight() const { return limit_.inflight(); }
   // Stops accepting, lets calls finish until `deadline`, then stops.
   void Shutdown(absl::Time deadline);
 
@@ -39,8 +42,12 @@ class ThreadModeServer {
   // At most `max_threads` threads serve calls; calls beyond them are refused
   // with RESOURCE_EXHAUSTED (gRPC's ResourceQuota), and so are calls beyond
   // `max_inflight`.
-  ThreadModeServer(const std::string& address, Ledger& ledger, int max_threads, int max_inflight);
+  ThreadModeServer(const std::string& address, Ledger& ledger, int max_threads, int max_inflight,
+                   metrics::CallMetrics& metrics);
   int port() const { return port_; }
+  int inflight() const { return limit_.inflight(); }
+  // The threads gRPC runs calls on now (idle ones included, until they exit).
+  int threads() const { return service_.threads(); }
   void Shutdown(absl::Time deadline);
 
  private:

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "coro/cancellation.h"
 #include "coro/task.h"
 #include "ledger/v1/ledger.pb.h"
@@ -24,6 +25,9 @@ struct AccountRecord {
 class LedgerStore {
  public:
   virtual ~LedgerStore() = default;
+
+  // What kind of store it is, in logs and metrics: "memory".
+  virtual absl::string_view name() const = 0;
 
   // The new account, version 1; ALREADY_EXISTS if the id is taken.
   virtual coro::Task<absl::StatusOr<v1::Account>> OpenAccount(

@@ -24,20 +24,35 @@ grpc::Status Respond(absl::StatusOr<Response> result, Response& response) {
   return grpc::Status::OK;
 }
 
-// Runs `call` with a place in flight for its whole life, or refuses it.
-template <typename Call>
-grpc::Status Limited(InflightLimit& limit, Call call) {
-  InflightLimit::Slot slot = limit.TryEnter();
-  if (!slot) return limit.Refusal();
-  return call();
+// Counts the calling thread in `threads` from its first call until it exits.
+void CountThisThread(std::atomic<int>& threads) {
+  struct Counted {
+    std::atomic<int>* threads = nullptr;
+    ~Counted() {
+      if (threads) threads->fetch_sub(1, std::memory_order_relaxed);
+    }
+  };
+  thread_local Counted counted;
+  if (counted.threads == nullptr) {
+    counted.threads = &threads;
+    threads.fetch_add(1, std::memory_order_relaxed);
+  }
 }
 
 }  // namespace
 
+template <typename Call>
+grpc::Status ThreadModeService::Limited(Call call) {
+  CountThisThread(threads_);
+  InflightLimit::Slot slot = limit_.TryEnter();
+  if (!slot) return limit_.Refusal();
+  return call();
+}
+
 grpc::Status ThreadModeService::OpenAccount(grpc::ServerContext* context,
                                             const v1::OpenAccountRequest* request,
                                             v1::Account* response) {
-  return Limited(limit_, [&] {
+  return Limited([&] {
     return Respond(coro::SyncWait(ledger_.OpenAccount(*request, CancellationOf(*context))),
                    *response);
   });
@@ -46,7 +61,7 @@ grpc::Status ThreadModeService::OpenAccount(grpc::ServerContext* context,
 grpc::Status ThreadModeService::GetAccount(grpc::ServerContext* context,
                                            const v1::GetAccountRequest* request,
                                            v1::Account* response) {
-  return Limited(limit_, [&] {
+  return Limited([&] {
     return Respond(coro::SyncWait(ledger_.GetAccount(*request, CancellationOf(*context))),
                    *response);
   });
@@ -55,7 +70,7 @@ grpc::Status ThreadModeService::GetAccount(grpc::ServerContext* context,
 grpc::Status ThreadModeService::Transfer(grpc::ServerContext* context,
                                          const v1::TransferRequest* request,
                                          v1::TransferReceipt* response) {
-  return Limited(limit_, [&] {
+  return Limited([&] {
     return Respond(coro::SyncWait(ledger_.Transfer(*request, CancellationOf(*context))), *response);
   });
 }
@@ -63,7 +78,7 @@ grpc::Status ThreadModeService::Transfer(grpc::ServerContext* context,
 grpc::Status ThreadModeService::ListTransfers(grpc::ServerContext* context,
                                               const v1::ListTransfersRequest* request,
                                               grpc::ServerWriter<v1::TransferReceipt>* writer) {
-  return Limited(limit_, [&] {
+  return Limited([&] {
     auto write = [writer](const v1::TransferReceipt& receipt) -> coro::Task<bool> {
       co_return writer->Write(receipt);
     };
@@ -75,7 +90,7 @@ grpc::Status ThreadModeService::ListTransfers(grpc::ServerContext* context,
 grpc::Status ThreadModeService::ImportTransfers(grpc::ServerContext* context,
                                                 grpc::ServerReader<v1::TransferRequest>* reader,
                                                 v1::ImportSummary* response) {
-  return Limited(limit_, [&] {
+  return Limited([&] {
     auto read = [reader](v1::TransferRequest& request) -> coro::Task<bool> {
       co_return reader->Read(&request);
     };
@@ -87,7 +102,7 @@ grpc::Status ThreadModeService::ImportTransfers(grpc::ServerContext* context,
 grpc::Status ThreadModeService::TransferStream(
     grpc::ServerContext* context,
     grpc::ServerReaderWriter<v1::TransferResult, v1::TransferRequest>* stream) {
-  return Limited(limit_, [&] {
+  return Limited([&] {
     auto read = [stream](v1::TransferRequest& request) -> coro::Task<bool> {
       co_return stream->Read(&request);
     };
@@ -105,7 +120,7 @@ grpc::Status ThreadModeService::TransferStream(
 
 grpc::Status ThreadModeService::Audit(grpc::ServerContext* context, const v1::AuditRequest* request,
                                       v1::AuditReport* response) {
-  return Limited(limit_, [&] {
+  return Limited([&] {
     return Respond(coro::SyncWait(ledger_.Audit(*request, CancellationOf(*context))), *response);
   });
 }

@@ -5,6 +5,8 @@
 // waiting differs.
 #pragma once
 
+#include <atomic>
+
 #include "ledger/v1/ledger.grpc.pb.h"
 #include "service/inflight_limit.h"
 #include "service/ledger.h"
@@ -15,6 +17,10 @@ class ThreadModeService final : public v1::Ledger::Service {
  public:
   // Calls past `limit` are refused.
   ThreadModeService(Ledger& ledger, InflightLimit& limit) : ledger_(ledger), limit_(limit) {}
+
+  // Threads that have served a call and are still alive: gRPC grows its pool
+  // as calls arrive and lets surplus threads exit.
+  int threads() const { return threads_.load(std::memory_order_relaxed); }
 
   grpc::Status OpenAccount(grpc::ServerContext* context, const v1::OpenAccountRequest* request,
                            v1::Account* response) override;
@@ -34,8 +40,13 @@ class ThreadModeService final : public v1::Ledger::Service {
                      v1::AuditReport* response) override;
 
  private:
+  // Runs `call` on this thread with a place in flight, or refuses it.
+  template <typename Call>
+  grpc::Status Limited(Call call);
+
   Ledger& ledger_;
   InflightLimit& limit_;
+  std::atomic<int> threads_{0};
 };
 
 }  // namespace ledger

@@ -7,61 +7,12 @@ Run by CTest; by hand:
       --server build/service/ledger-server --proto_root proto
 """
 import argparse
-import os
-import re
-import signal
-import subprocess
 import sys
 import tempfile
-import threading
 import unittest
 import uuid
 
-
-def generate_stubs(proto_root, out_dir):
-    subprocess.run(
-        ["protoc", f"-I{proto_root}", f"--python_out={out_dir}",
-         f"--grpc_python_out={out_dir}",
-         "--plugin=protoc-gen-grpc_python=/usr/bin/grpc_python_plugin",
-         "ledger/v1/ledger.proto"],
-        check=True)
-    sys.path.insert(0, out_dir)
-
-
-MODES = ("coroutine", "thread")
-
-
-class Server:
-    """ledger-server in both modes on free loopback ports, named in its startup lines."""
-
-    def __init__(self, binary):
-        self.process = subprocess.Popen(
-            [binary, "--host=127.0.0.1", "--port=0", "--thread_port=0", "--mode=both"],
-            stderr=subprocess.PIPE, text=True)
-        started = threading.Event()
-        self.ports = {}
-
-        def read_log():
-            for line in self.process.stderr:
-                sys.stderr.write("[server] " + line)
-                match = re.search(r"(coroutine|thread) mode listening on \S*:(\d+)", line)
-                if match:
-                    self.ports[match.group(1)] = int(match.group(2))
-                    if len(self.ports) == len(MODES):
-                        started.set()
-            started.set()
-
-        self.reader = threading.Thread(target=read_log, daemon=True)
-        self.reader.start()
-        if not started.wait(20) or len(self.ports) != len(MODES):
-            self.process.kill()
-            raise RuntimeError("ledger-server printed no startup line for each mode")
-
-    def stop(self):
-        self.process.send_signal(signal.SIGTERM)
-        code = self.process.wait(30)
-        self.reader.join(5)
-        return code
+from ledger_server import LedgerServer, generate_stubs
 
 
 class LedgerContract:
@@ -144,7 +95,9 @@ class LedgerContract:
         ]), timeout=10)
         self.assertEqual((summary.applied, summary.rejected), (1, 1))
         listed = list(self.stub.ListTransfers(self.pb.ListTransfersRequest(account_id=a), timeout=10))
-        self.assertEqual([r.amount for r in listed], [10, 20, 5])
+        # The stream's two transfers may commit in either order; the import's comes last.
+        amounts = [r.amount for r in listed]
+        self.assertEqual((sorted(amounts[:2]), amounts[2:]), ([10, 20], [5]))
         self.assertEqual([r.sequence for r in listed], sorted(r.sequence for r in listed))
 
     def test_audit_digest_matches_an_independent_sha256(self):
@@ -189,16 +142,13 @@ def main():
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as stubs:
         generate_stubs(args.proto_root, stubs)
-        server = Server(args.server)
+        server = LedgerServer(args.server)
         LedgerContract.server = server
         try:
             result = unittest.main(argv=[sys.argv[0]], exit=False).result
         finally:
-            code = server.stop()
-        if code != 0:
-            print(f"ledger-server exited with {code} on SIGTERM, expected 0", file=sys.stderr)
-            return 1
-        return 0 if result.wasSuccessful() else 1
+            stopped_cleanly = server.stop()
+        return 0 if result.wasSuccessful() and stopped_cleanly else 1
 
 
 if __name__ == "__main__":

@@ -21,10 +21,13 @@ constexpr auto kStartupTimeout = std::chrono::seconds(20);
 constexpr auto kStopTimeout = std::chrono::seconds(30);
 
 // Copies the child's stderr to ours (so a failing test shows the server's
-// log) and hands over the ports of the startup lines once `modes` have each
-// printed theirs (or the log ends).
+// log) and hands over the ports of the startup lines, by mode and "metrics",
+// once `modes` and the metrics endpoint have each printed theirs (or the log
+// ends).
 void ForwardLog(int fd, int modes, std::promise<std::map<std::string, int>> ports_promise) {
-  static const std::regex kListening("(coroutine|thread) mode listening on [^ ]*:([0-9]+)");
+  static const std::regex kListening(
+      "(coroutine|thread) mode listening on [^ ]*:([0-9]+)|"
+      "(metrics) listening on http://[^ ]*:([0-9]+)/metrics");
   std::map<std::string, int> ports;
   bool handed_over = false;
   std::string line;
@@ -38,8 +41,9 @@ void ForwardLog(int fd, int modes, std::promise<std::map<std::string, int>> port
       std::fputs(("[server] " + line).c_str(), stderr);
       std::smatch match;
       if (!handed_over && std::regex_search(line, match, kListening)) {
-        ports[match[1]] = std::stoi(match[2]);
-        if (static_cast<int>(ports.size()) == modes) {
+        const int first = match[1].matched ? 1 : 3;
+        ports[match[first]] = std::stoi(match[first + 1]);
+        if (static_cast<int>(ports.size()) == modes + 1) {
           ports_promise.set_value(ports);
           handed_over = true;
         }
@@ -62,7 +66,8 @@ ServerProcess::ServerProcess(std::vector<std::string> flags, std::string binary)
     }
     binary = from_env;
   }
-  std::vector<std::string> args = {binary, "--host=127.0.0.1", "--port=0", "--thread_port=0"};
+  std::vector<std::string> args = {binary, "--host=127.0.0.1", "--port=0", "--thread_port=0",
+                                   "--metrics_port=0"};
   args.insert(args.end(), flags.begin(), flags.end());
   std::string mode = "both";
   for (const auto& flag : flags) {
@@ -96,8 +101,9 @@ ServerProcess::ServerProcess(std::vector<std::string> flags, std::string binary)
   auto ports = ports_promise.get_future();
   log_forwarder_ = std::thread(ForwardLog, pipe_fds[0], modes, std::move(ports_promise));
   if (ports.wait_for(kStartupTimeout) == std::future_status::ready) ports_ = ports.get();
-  if (static_cast<int>(ports_.size()) != modes) {
-    ADD_FAILURE() << "ledger-server printed no startup line for each mode (--mode=" << mode << ")";
+  if (static_cast<int>(ports_.size()) != modes + 1) {
+    ADD_FAILURE() << "ledger-server printed no startup line for each mode (--mode=" << mode
+                  << ") and for metrics";
   }
 }
 

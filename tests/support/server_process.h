@@ -15,7 +15,8 @@ class ServerProcess {
  public:
   // Starts `binary` (default: $LEDGER_SERVER) with --host=127.0.0.1, free
   // ports and `flags`, and waits for the startup line of each mode it serves
-  // (--mode=..., default both). Fails the test if they do not come.
+  // (--mode=..., default both) and of the metrics endpoint. Fails the test if
+  // they do not come.
   explicit ServerProcess(std::vector<std::string> flags = {}, std::string binary = "");
   // If Stop() was not called: stops the server with SIGTERM and expects it
   // to exit 0, as it must.
@@ -24,7 +25,8 @@ class ServerProcess {
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;
 
-  // The port of `mode` ("coroutine" or "thread"), 0 if it does not serve it.
+  // The port of `mode` ("coroutine" or "thread"), 0 if it does not serve it;
+  // port("metrics") is the metrics endpoint's.
   int port(const std::string& mode) const;
   std::string address(const std::string& mode) const;
   // Those of the first mode served: coroutine, unless only thread.

@@ -1,0 +1,78 @@
+"""The real ledger-server for the Python tests, started as a user would start it:
+a child process on free loopback ports, which it names in its startup lines.
+"""
+import re
+import signal
+import subprocess
+import sys
+import threading
+
+MODES = ("coroutine", "thread")
+MODE_LINE = re.compile(r"(coroutine|thread) mode listening on \S*:(\d+)")
+METRICS_LINE = re.compile(r"metrics listening on http://\S*:(\d+)/metrics")
+
+
+def generate_stubs(proto_root, out_dir):
+    """Generates the Python stubs of ledger/v1/ledger.proto into out_dir and makes
+    them importable (`from ledger.v1 import ledger_pb2, ledger_pb2_grpc`)."""
+    subprocess.run(
+        ["protoc", f"-I{proto_root}", f"--python_out={out_dir}",
+         f"--grpc_python_out={out_dir}",
+         "--plugin=protoc-gen-grpc_python=/usr/bin/grpc_python_plugin",
+         "ledger/v1/ledger.proto"],
+        check=True)
+    sys.path.insert(0, out_dir)
+
+
+class LedgerServer:
+    """ledger-server in both modes on one store. `ports` maps each mode to its gRPC
+    port and `metrics_port` is where /metrics is served. Every port is 0 on the
+    command line, so parallel tests never collide; the real ones come from the log.
+    """
+
+    def __init__(self, binary, extra_flags=(), startup_timeout=20):
+        self.process = subprocess.Popen(
+            [binary, "--host=127.0.0.1", "--port=0", "--thread_port=0", "--metrics_port=0",
+             "--mode=both", *extra_flags],
+            stderr=subprocess.PIPE, text=True)
+        self.ports = {}
+        self.metrics_port = None
+        started = threading.Event()
+        self.reader = threading.Thread(target=self._forward_log, args=(started,), daemon=True)
+        self.reader.start()
+        if not started.wait(startup_timeout) or not self._started():
+            self.process.kill()
+            self.process.wait()
+            raise RuntimeError(
+                "ledger-server did not say where each mode and its metrics listen")
+
+    def _started(self):
+        return len(self.ports) == len(MODES) and self.metrics_port is not None
+
+    def _forward_log(self, started):
+        # The server's log goes on to ours, so a failing test shows what it said.
+        for line in self.process.stderr:
+            sys.stderr.write("[server] " + line)
+            if match := MODE_LINE.search(line):
+                self.ports[match.group(1)] = int(match.group(2))
+            elif match := METRICS_LINE.search(line):
+                self.metrics_port = int(match.group(1))
+            if self._started():
+                started.set()
+        started.set()  # It exited: nothing more will come, stop waiting.
+
+    def stop(self):
+        """Stops it with SIGTERM, as an operator would; True if it exited 0, as it must."""
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            code = self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            print("ledger-server did not exit within 30 s of SIGTERM", file=sys.stderr)
+            return False
+        finally:
+            self.reader.join(5)
+        if code != 0:
+            print(f"ledger-server exited with {code} on SIGTERM, expected 0", file=sys.stderr)
+        return code == 0
