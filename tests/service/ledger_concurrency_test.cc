@@ -20,6 +20,7 @@
 #include "coro/detached.h"
 #include "coro/task.h"
 #include "tests/service/ledger_client.h"
+#include "tests/support/metrics_scrape.h"
 #include "tests/support/server_process.h"
 
 namespace ledger::testing {
@@ -218,6 +219,16 @@ TEST(LedgerConcurrency, ThreadModeRefusesCallsBeyondMaxThreads) {
   EXPECT_EQ(served + refused, kCalls);
   EXPECT_GE(served, 1);
   EXPECT_LT(served, kMaxThreads);
+  // gRPC refuses them before the handler runs, and the metrics still count
+  // them, so an operator sees the refusals.
+  const Scrape scrape = Scrape::From(server.port("metrics"));
+  Labels get = {{"grpc_service", "ledger.v1.Ledger"},
+                      {"grpc_method", "GetAccount"},
+                      {"grpc_type", "unary"},
+                      {"mode", "thread"}};
+  EXPECT_EQ(scrape.Value("grpc_server_started_total", get), kCalls);
+  get["grpc_code"] = "ResourceExhausted";
+  EXPECT_EQ(scrape.Value("grpc_server_handled_total", get), refused);
 }
 
 // In either mode, calls past --max_inflight are refused at once; exactly as
