@@ -15,7 +15,8 @@ build_packages="
   python3 python3-grpcio python3-protobuf prometheus
 "
 runtime_packages="
-  libgrpc++1.51 libgrpc29 libprotobuf32 libabsl20220623 ca-certificates
+  libgrpc++1.51 libgrpc29 libprotobuf32 libabsl20220623 libprometheus-cpp-pull1.0 libssl3
+  ca-certificates
 "
 
 case "${1:-}" in
