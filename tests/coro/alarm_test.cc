@@ -33,8 +33,9 @@ TEST(Alarm, TimersFireInDeadlineOrderOnTheQueueThread) {
   std::vector<int> order;
   std::vector<std::thread::id> threads;
   // Deadlines fixed up front and all in the future when set, so the order
-  // depends on them alone, not on when each coroutine got to set its alarm.
-  const absl::Time base = absl::Now() + absl::Milliseconds(300);
+  // depends on them alone, not on when each coroutine got to set its alarm
+  // (which, under a sanitizer on a loaded machine, can take hundreds of ms).
+  const absl::Time base = absl::Now() + absl::Seconds(1);
   const std::vector<int> delays_ms = {120, 20, 80, 0, 40, 160};
   for (int id = 0; id < static_cast<int>(delays_ms.size()); ++id) {
     Spawn(SleepThenRecord(queues.queue(0), base + absl::Milliseconds(delays_ms[id]), id, mutex,
@@ -45,9 +46,9 @@ TEST(Alarm, TimersFireInDeadlineOrderOnTheQueueThread) {
     co_await ResumeOn(queue);
     id = std::this_thread::get_id();
   }(queues.queue(0), queue_thread));
-  SyncWait([](grpc::CompletionQueue* queue) -> Task<void> {
-    co_await SleepUntil(absl::Now() + absl::Milliseconds(800), queue);
-  }(queues.queue(0)));
+  SyncWait([](grpc::CompletionQueue* queue, absl::Time base) -> Task<void> {
+    co_await SleepUntil(base + absl::Milliseconds(500), queue);
+  }(queues.queue(0), base));
   queues.Shutdown();
 
   EXPECT_EQ(order, (std::vector<int>{3, 1, 4, 2, 0, 5}));
