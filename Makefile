@@ -10,7 +10,7 @@ export CCACHE_NOHASHDIR := true
 # Flags for `make run`, e.g. make run ARGS="--store_latency=0 --port=50060"
 ARGS ?=
 
-.PHONY: all deps configure build run test test-release test-asan test-tsan clean
+.PHONY: all deps configure build run compare test test-release test-asan test-tsan clean
 
 all: build
 
@@ -29,6 +29,13 @@ run: configure
 	cmake --build $(BUILD_DIR) --target ledger-server
 	$(BUILD_DIR)/service/ledger-server $(ARGS)
 
+# Coroutines vs threads on this machine: a server per mode, the same workload
+# at each level, the table and plot into docs/compare/ (what the README shows).
+# E.g. make compare COMPARE_ARGS="--levels=16,256 --duration=4s"
+COMPARE_ARGS ?= --levels=16,256,2048,8192 --duration=10s --rounds=2
+compare: build
+	client/load/compare_modes.sh $(BUILD_DIR) docs/compare $(COMPARE_ARGS)
+
 # The whole suite, then the library and server tests again under
 # AddressSanitizer+UndefinedBehaviorSanitizer and under ThreadSanitizer.
 test: test-release test-asan test-tsan
@@ -41,7 +48,7 @@ test-release: build
 # Sanitizer builds cover coro/ and the server; the Python client adds nothing
 # there, and a timing bound means nothing under a sanitizer's slowdown.
 SANITIZED_TARGETS = coro_tests ledger_tests ledger-server
-SANITIZED_SKIP = python_client|ALongAudit
+SANITIZED_SKIP = python_client|ALongAudit|WaitsAlike
 
 build-%/build.ninja:
 	cmake -S . -B build-$* -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \

@@ -33,7 +33,7 @@ coro::Task<absl::Status> MemoryStore::SimulateIo(const coro::Cancellation& cance
       co_return stop.ok() ? absl::UnavailableError("the server is shutting down") : stop;
     }
   } else if (latency_ > absl::ZeroDuration()) {
-    absl::SleepFor(latency_);
+    coro::BlockThisThreadFor(latency_);
   }
   co_return cancellation.Check();
 }

@@ -43,7 +43,8 @@ class MemoryStore final : public LedgerStore {
   // caller's coroutine is suspended while the thread serves others, and a
   // cancelled call stops waiting at once. On any other thread
   // (thread-per-request serving) it blocks the calling thread, as a blocking
-  // database driver would. Either way the wait is the same.
+  // database driver would. Either way the wait is the same gRPC timer, so the
+  // latency has one distribution in both modes.
   coro::Task<absl::Status> SimulateIo(const coro::Cancellation& cancellation) const;
 
   const absl::Duration latency_;

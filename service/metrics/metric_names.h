@@ -23,6 +23,15 @@ inline constexpr char kInflightCalls[] = "ledger_inflight_calls";  // {mode}
 inline constexpr char kModeThreads[] = "ledger_mode_threads";      // {mode}
 inline constexpr char kCoroutineFrames[] = "ledger_coroutine_frames";
 
+// The process, named as every Prometheus client library names it.
+inline constexpr char kProcessCpuSecondsTotal[] = "process_cpu_seconds_total";
+inline constexpr char kProcessResidentMemoryBytes[] = "process_resident_memory_bytes";
+inline constexpr char kProcessVirtualMemoryBytes[] = "process_virtual_memory_bytes";
+inline constexpr char kProcessOpenFds[] = "process_open_fds";
+inline constexpr char kProcessMaxFds[] = "process_max_fds";
+inline constexpr char kProcessStartTimeSeconds[] = "process_start_time_seconds";
+inline constexpr char kProcessThreads[] = "process_threads";
+
 // Histogram bucket upper bounds in seconds, the same for every histogram so
 // that quantiles compare across modes and methods: steps of 1, 1.5, 2, 3, 5,
 // 7.5 per decade from 50 µs to 10 s, fine enough to tell a 0.1 ms call from a

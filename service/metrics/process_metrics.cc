@@ -10,6 +10,8 @@
 #include <sstream>
 #include <string>
 
+#include "service/metrics/metric_names.h"
+
 namespace ledger::metrics {
 namespace {
 
@@ -88,19 +90,19 @@ std::vector<prometheus::MetricFamily> ProcessMetrics::Collect() const {
   getrlimit(RLIMIT_NOFILE, &files);
   using prometheus::MetricType;
   return {
-      Family("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.",
+      Family(kProcessCpuSecondsTotal, "Total user and system CPU time spent in seconds.",
              MetricType::Counter, (stat.user_ticks + stat.system_ticks) / ticks_per_second),
-      Family("process_resident_memory_bytes", "Resident memory size in bytes.", MetricType::Gauge,
+      Family(kProcessResidentMemoryBytes, "Resident memory size in bytes.", MetricType::Gauge,
              stat.resident_pages * page_bytes),
-      Family("process_virtual_memory_bytes", "Virtual memory size in bytes.", MetricType::Gauge,
+      Family(kProcessVirtualMemoryBytes, "Virtual memory size in bytes.", MetricType::Gauge,
              stat.virtual_bytes),
-      Family("process_open_fds", "Number of open file descriptors.", MetricType::Gauge,
+      Family(kProcessOpenFds, "Number of open file descriptors.", MetricType::Gauge,
              OpenFileDescriptors()),
-      Family("process_max_fds", "Maximum number of open file descriptors.", MetricType::Gauge,
+      Family(kProcessMaxFds, "Maximum number of open file descriptors.", MetricType::Gauge,
              static_cast<double>(files.rlim_cur)),
-      Family("process_start_time_seconds", "Start time of the process since unix epoch in seconds.",
+      Family(kProcessStartTimeSeconds, "Start time of the process since unix epoch in seconds.",
              MetricType::Gauge, boot_time + stat.start_ticks / ticks_per_second),
-      Family("process_threads", "Number of OS threads in the process.", MetricType::Gauge,
+      Family(kProcessThreads, "Number of OS threads in the process.", MetricType::Gauge,
              stat.threads),
   };
 }

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <ctime>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -109,6 +110,29 @@ TEST(LedgerMetrics, EverySeriesIsThereAtZeroFromStartUp) {
   EXPECT_EQ(scrape.Value("process_max_fds"), static_cast<double>(files.rlim_cur));
   const double now = static_cast<double>(std::time(nullptr));
   EXPECT_NEAR(scrape.Value("process_start_time_seconds"), now, 60);
+}
+
+// The embedded store must wait alike in both modes, or comparing them would
+// measure two clocks rather than two designs.
+TEST(LedgerMetrics, TheStoreWaitsAlikeInBothModes) {
+  constexpr int kCalls = 300;
+  ServerProcess server({"--store_latency=1ms"});
+  std::map<std::string, double> mean_seconds;
+  for (const std::string& mode : kModes) {
+    LedgerClient client(server.address(mode));
+    const std::string id = UniqueId("a");
+    ASSERT_TRUE(client.Open(id, 1).ok());
+    v1::Account account;
+    for (int i = 0; i < kCalls; ++i) ASSERT_TRUE(client.Get(id, &account).ok());
+    const Scrape scrape = Scrape::From(server.port("metrics"));
+    const Labels get = {{"op", "get_account"}, {"store", "memory"}, {"mode", mode}};
+    ASSERT_EQ(scrape.Value("ledger_store_operation_seconds_count", get), kCalls);
+    mean_seconds[mode] = scrape.Value("ledger_store_operation_seconds_sum", get) / kCalls;
+    EXPECT_GE(mean_seconds[mode], 0.001) << mode;  // the latency is a floor
+  }
+  const double ratio = mean_seconds["coroutine"] / mean_seconds["thread"];
+  EXPECT_GT(ratio, 0.8) << mean_seconds["coroutine"] << " s vs " << mean_seconds["thread"] << " s";
+  EXPECT_LT(ratio, 1.25) << mean_seconds["coroutine"] << " s vs " << mean_seconds["thread"] << " s";
 }
 
 class LedgerMetricsPerMode : public ::testing::TestWithParam<std::string> {

@@ -1,0 +1,33 @@
+// The command line of `ledger`: absl flags anywhere among the arguments, parsed
+// here rather than by absl::ParseCommandLine because that one exits 1 on a bad
+// flag and on --help, where our contract is 2 (usage) and 0.
+#pragma once
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace ledger::cli {
+
+struct CommandLine {
+  std::vector<std::string> positional;  // the subcommand and its arguments
+  std::set<std::string> flags_given;    // names of the flags set, to check they apply
+  bool help = false;                    // --help, -h or --helpshort
+};
+
+// Sets the flags defined in a file whose path contains `flags_file` (the
+// program's own; library flags stay out of reach) from argv, in absl's syntax:
+// --name=value, --name value, --bool, --nobool, and "--" ending the flags.
+// "-" alone (standard input) and "-5" are positional arguments. An unknown flag or a
+// value that does not parse is an InvalidArgument saying which.
+absl::StatusOr<CommandLine> ParseCommandLine(int argc, const char* const* argv,
+                                             absl::string_view flags_file);
+
+// Every flag of `flags_file`, sorted by name, with its help text and default,
+// for --help.
+std::string FlagsHelp(absl::string_view flags_file);
+
+}  // namespace ledger::cli

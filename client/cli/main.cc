@@ -1,0 +1,167 @@
+// ledger: the command-line client of the ledger service. Parses the command
+// line, connects, and hands over to the subcommand (commands.h).
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/time/time.h"
+#include "client/cli/command_line.h"
+#include "client/cli/commands.h"
+#include "client/cli/exit_codes.h"
+#include "client/cli/output.h"
+#include "client/cli/transfer_input.h"
+#include "service/defaults.h"
+
+ABSL_FLAG(std::string, target, absl::StrCat("localhost:", ledger::kDefaultPort),
+          "The server, as HOST:PORT or any gRPC target (dns:///ledger.example:50051). The "
+          "default is ledger-server's coroutine mode on this machine.");
+ABSL_FLAG(absl::Duration, deadline, absl::Seconds(10),
+          "How long each call may take, e.g. 500ms, 10s, 2m. For list, import and stream it "
+          "covers the whole stream, so raise it for a large import.");
+ABSL_FLAG(bool, json, false,
+          "Machine-readable output: one JSON object per result line, in the proto3 JSON "
+          "mapping (camelCase names, 64-bit integers as strings, every field present).");
+ABSL_FLAG(std::string, request_id, "",
+          "transfer: the request's idempotency key. Empty generates a random UUID; pass the "
+          "printed one to retry a transfer without moving the money twice.");
+ABSL_FLAG(int, limit, 0, "list: at most this many transfers, oldest first; 0 lists them all.");
+ABSL_FLAG(std::string, format, "",
+          "import, stream: the input's format, csv or jsonl. Empty detects it from the "
+          "file's extension (.csv; .jsonl or .json), else from its first character ('{' "
+          "means JSON lines).");
+
+namespace ledger::cli {
+namespace {
+
+// Flags are looked up only in this file: --help lists ours, not the libraries'.
+constexpr absl::string_view kFlagsFile = "client/cli/main.cc";
+
+std::string CommandsHelp() {
+  std::string help = "Commands:\n";
+  for (const Command& command : AllCommands()) {
+    absl::StrAppend(&help, "  ", command.name, command.synopsis.empty() ? "" : " ",
+                    command.synopsis, "\n      ",
+                    absl::StrReplaceAll(command.summary, {{"\n", "\n      "}}), "\n");
+  }
+  return help;
+}
+
+std::string Synopsis() {
+  return "A command-line client of the ledger service (ledger.v1.Ledger over gRPC).\n"
+         "Usage: ledger [--target=HOST:PORT] [--deadline=DURATION] [--json] COMMAND "
+         "[ARGUMENTS]\n"
+         "Amounts and balances are integers in minor units (cents).\n";
+}
+
+std::string Usage() {
+  return absl::StrCat(Synopsis(), "\n", CommandsHelp(), "\n",
+                      "Input of import and stream: FILE, or standard input if FILE is - or "
+                      "absent.\n  CSV with the header ",
+                      kCsvHeader, R"( (any column order; an
+  empty request_id gets a new UUID), or JSON lines, one TransferRequest per
+  line in proto3 JSON:
+    {"requestId": "r-1", "fromId": "alice", "toId": "bob", "amount": "250"}
+  --format names the format; else the extension does (.csv; .jsonl or .json),
+  else the first character ('{' means JSON lines). The whole input is checked
+  before anything is sent: a malformed line is reported as FILE:LINE, exit 2.
+
+Output: a line per result on stdout (--json: a JSON object per line); a failed
+call prints "ledger: CODE: message" on stderr and exits with its class below.
+
+Examples:
+  ledger open alice 10000
+  ledger --target=ledger.internal:50051 transfer alice bob 2500
+  ledger transfer alice bob 2500 --request_id=0b7c6a4e-2f1d-4c8e-9a3b-5d6e7f809a1b
+  ledger --json list alice --limit=10
+  ledger import transfers.csv
+  ledger stream --format=jsonl - < transfers.jsonl
+  ledger --deadline=2s health
+
+)",
+                      ExitCodesHelp());
+}
+
+// Checks what absl's parser cannot: ranges, and flags given to a command they
+// do not apply to (a --limit on `get` is a mistake, not something to ignore).
+bool CheckFlags(const CommandLine& command_line, const Command& command) {
+  for (absl::string_view own : {"request_id", "limit", "format"}) {
+    if (command_line.flags_given.count(std::string(own)) == 0) continue;
+    if (std::find(command.flags.begin(), command.flags.end(), own) == command.flags.end()) {
+      ReportUsageError(absl::StrCat("--", own, " does not apply to ", command.name));
+      return false;
+    }
+  }
+  if (absl::GetFlag(FLAGS_deadline) <= absl::ZeroDuration()) {
+    ReportUsageError("--deadline must be positive");
+    return false;
+  }
+  if (int limit = absl::GetFlag(FLAGS_limit); limit < 0) {
+    ReportUsageError(absl::StrCat("--limit=", limit, " must be 0 (all) or more"));
+    return false;
+  }
+  if (const std::string format = absl::GetFlag(FLAGS_format); !format.empty()) {
+    if (absl::StatusOr<InputFormat> known = ParseInputFormat(format); !known.ok()) {
+      ReportUsageError(known.status().message());
+      return false;
+    }
+  }
+  if (absl::GetFlag(FLAGS_target).empty()) {
+    ReportUsageError(absl::StrCat("--target must name a server, e.g. localhost:", kDefaultPort));
+    return false;
+  }
+  return true;
+}
+
+ExitCode Run(int argc, char** argv) {
+  absl::StatusOr<CommandLine> command_line = ParseCommandLine(argc, argv, kFlagsFile);
+  if (!command_line.ok()) return ReportUsageError(command_line.status().message());
+  if (command_line->help) {
+    std::cout << Usage() << "\n" << FlagsHelp(kFlagsFile);
+    return ExitCode::kSuccess;
+  }
+  if (command_line->positional.empty()) {
+    std::cerr << Synopsis() << "\n" << CommandsHelp() << "\n";
+    return ReportUsageError("no command given");
+  }
+  const Command* command = FindCommand(command_line->positional.front());
+  if (command == nullptr) {
+    std::cerr << Synopsis() << "\n" << CommandsHelp() << "\n";
+    return ReportUsageError(
+        absl::StrCat("unknown command \"", command_line->positional.front(), "\""));
+  }
+  const Arguments arguments(command_line->positional.begin() + 1, command_line->positional.end());
+  if (arguments.size() < command->min_arguments || arguments.size() > command->max_arguments) {
+    return ReportUsageError(absl::StrCat("usage: ledger ", command->name,
+                                         command->synopsis.empty() ? "" : " ", command->synopsis));
+  }
+  if (!CheckFlags(*command_line, *command)) return ExitCode::kUsage;
+
+  std::shared_ptr<grpc::Channel> channel =
+      grpc::CreateChannel(absl::GetFlag(FLAGS_target), grpc::InsecureChannelCredentials());
+  std::unique_ptr<v1::Ledger::Stub> ledger = v1::Ledger::NewStub(channel);
+  std::unique_ptr<grpc::health::v1::Health::Stub> health =
+      grpc::health::v1::Health::NewStub(channel);
+  const CommandContext context{
+      .ledger = *ledger,
+      .health = *health,
+      .deadline = absl::GetFlag(FLAGS_deadline),
+      .printer = Printer(absl::GetFlag(FLAGS_json)),
+      .request_id = absl::GetFlag(FLAGS_request_id),
+      .limit = static_cast<uint32_t>(absl::GetFlag(FLAGS_limit)),
+      .format = absl::GetFlag(FLAGS_format),
+  };
+  return command->run(context, arguments);
+}
+
+}  // namespace
+}  // namespace ledger::cli
+
+int main(int argc, char** argv) { return ledger::cli::ToInt(ledger::cli::Run(argc, argv)); }

@@ -1,0 +1,38 @@
+// --compare: the identical closed-loop workload against the coroutine port
+// and the thread port at each concurrency level, so the two ways of waiting
+// are measured under the same load on the same machine.
+//
+// Fairness: both modes serve one store in one server process, the workload
+// is drawn from the same seed for every run (same operations, same
+// accounts), and the modes take turns. Each level is split into --rounds
+// slices per mode, and the mode that goes first alternates from slice to
+// slice and level to level (ABBA...), so a machine that speeds up or slows
+// down during the run (thermal limits, a noisy neighbour) favours neither.
+// Each slice is measured after its own warmup, since switching modes
+// switches which threads are hot. Slices of a mode and level are merged.
+#pragma once
+
+#include <array>
+
+#include "client/load/channels.h"
+#include "client/load/compare_result.h"
+#include "client/load/load_driver.h"
+#include "client/load/progress.h"
+#include "client/load/workload.h"
+#include "coro/completion_queue_threads.h"
+
+namespace ledger::load {
+
+struct CompareOptions {
+  CompareSettings settings;
+  LoadPlan plan;             // call timeout and the like; loop, level and times are set per slice
+  WorkloadOptions workload;  // request ids get a per-slice suffix, all else is the same
+};
+
+// Runs every level and mode; `channels` by mode, as kModeNames. The result's
+// ledger check is left to the caller, who holds the accounts.
+CompareResult RunCompare(const CompareOptions& options,
+                         const std::array<Channels*, kModeNames.size()>& channels,
+                         coro::CompletionQueueThreads& client, ProgressLine& progress);
+
+}  // namespace ledger::load

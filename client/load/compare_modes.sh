@@ -1,0 +1,38 @@
+#!/bin/sh
+# Coroutines vs threads on this machine: starts one ledger-server per mode
+# (so each one's threads and memory are its own), runs ledger-load --compare
+# against both, and writes the table and plot to OUT_DIR.
+#
+#   client/load/compare_modes.sh BUILD_DIR OUT_DIR [ledger-load flags ...]
+set -eu
+build=$1 out=$2
+shift 2
+work=$(mktemp -d)
+trap 'kill $(cat "$work"/*.pid 2>/dev/null) 2>/dev/null || true; rm -rf "$work"' EXIT
+
+# Starts a server for mode $1 on free loopback ports; waits for its startup
+# lines and prints "GRPC_PORT METRICS_PORT".
+start() {
+  "$build/service/ledger-server" --mode="$1" --host=127.0.0.1 --port=0 --thread_port=0 \
+    --metrics_port=0 >/dev/null 2>"$work/$1.log" &
+  echo $! >"$work/$1.pid"
+  for _ in $(seq 100); do
+    grpc=$(sed -n "s/.*$1 mode listening on [^ ]*:\([0-9]*\).*/\1/p" "$work/$1.log")
+    metrics=$(sed -n 's|.*metrics listening on http://[^ ]*:\([0-9]*\)/metrics.*|\1|p' "$work/$1.log")
+    if [ -n "$grpc" ] && [ -n "$metrics" ]; then echo "$grpc $metrics"; return; fi
+    sleep 0.1
+  done
+  cat "$work/$1.log" >&2
+  echo "$0: ledger-server --mode=$1 did not start" >&2
+  exit 1
+}
+
+read -r coroutine_port coroutine_metrics <<EOF_PORTS
+$(start coroutine)
+EOF_PORTS
+read -r thread_port thread_metrics <<EOF_PORTS
+$(start thread)
+EOF_PORTS
+"$build/client/load/ledger-load" --compare --out_dir="$out" \
+  --target="127.0.0.1:$coroutine_port" --thread_target="127.0.0.1:$thread_port" \
+  --metrics="127.0.0.1:$coroutine_metrics" --thread_metrics="127.0.0.1:$thread_metrics" "$@"

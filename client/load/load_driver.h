@@ -1,0 +1,65 @@
+// The two ways to drive load, both as coroutines on ONE client thread (the
+// one queue of a coro::CompletionQueueThreads(1)), so tens of thousands of
+// calls in flight cost suspended frames, not threads.
+//
+// Closed loop (--concurrency N): N workers, each making its next call as soon
+// as its last one returns. A slow server slows the workers down, so it sees
+// fewer calls; each call's latency runs from its actual start.
+//
+// Open loop (--rate R): calls are due on a fixed schedule (constant or
+// Poisson arrivals) whatever the server does, and each call's latency runs
+// from the moment it was DUE, not from when it got sent. If the server (or
+// this client) stalls for a second, every call due in that second reports
+// the wait it would have had, instead of the stall being hidden behind a few
+// slow calls ("coordinated omission").
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+
+#include "absl/time/time.h"
+#include "client/load/channels.h"
+#include "client/load/run_result.h"
+#include "client/load/workload.h"
+#include "coro/completion_queue_threads.h"
+
+namespace ledger::load {
+
+enum class Loop { kClosed, kOpen };
+enum class Arrivals { kConstant, kPoisson };
+
+struct LoadPlan {
+  Loop loop = Loop::kClosed;
+  int concurrency = 64;                    // closed loop: workers
+  double rate = 0;                         // open loop: calls per second
+  Arrivals arrivals = Arrivals::kPoisson;  // open loop
+  uint64_t arrival_seed = 1;               // Poisson gaps, apart from the workload's draws
+  // The open loop's bound on calls in flight. A call due while the bound is
+  // reached waits for a slot, and the wait counts in its latency.
+  int max_outstanding = 100'000;
+  absl::Duration warmup = absl::Seconds(1);  // calls starting (due) in it are not measured
+  // Measure for `duration`, or (if `requests` > 0) until that many calls
+  // have started after the warmup.
+  absl::Duration duration = absl::Seconds(10);
+  int64_t requests = 0;
+  absl::Duration call_timeout = absl::Seconds(30);
+};
+
+// What the progress line shows, read while the run goes on.
+struct ProgressSnapshot {
+  absl::Duration elapsed;  // since the run started, warmup included
+  int64_t completed = 0;   // warmup included
+  int64_t errors = 0;
+  int in_flight = 0;
+};
+
+// Runs `plan` on `client`'s queue 0 with calls spread over `channels`, and
+// blocks the calling thread (never a queue thread) until every call has
+// ended. `every_second`, if set, is called on the calling thread once a
+// second meanwhile.
+RunResult RunLoad(const LoadPlan& plan, Workload& workload, Channels& channels,
+                  coro::CompletionQueueThreads& client,
+                  const std::function<void(const ProgressSnapshot&)>& every_second = {});
+
+}  // namespace ledger::load

@@ -1,0 +1,79 @@
+#include "client/load/operation_call.h"
+
+#include <grpcpp/client_context.h>
+
+#include "absl/time/clock.h"
+#include "coro/client_streams.h"
+#include "coro/client_unary.h"
+
+namespace ledger::load {
+namespace {
+
+using Stub = v1::Ledger::Stub;
+
+coro::Task<grpc::StatusCode> ListTransfers(Stub& stub, grpc::ClientContext& context,
+                                           const v1::ListTransfersRequest& request) {
+  auto stream = coro::ServerStreamingCall(&Stub::PrepareAsyncListTransfers, stub, context, request);
+  if (co_await stream.Start()) {
+    v1::TransferReceipt receipt;
+    while (co_await stream.Read(receipt)) {
+    }
+  }
+  const grpc::Status status = co_await stream.Finish();
+  co_return status.error_code();
+}
+
+// Writes every request, then reads every result: with a few requests per
+// stream, all fit in flow-control windows, and the server works on them
+// concurrently anyway.
+coro::Task<grpc::StatusCode> TransferStream(Stub& stub, grpc::ClientContext& context,
+                                            const std::vector<v1::TransferRequest>& requests) {
+  auto stream = coro::BidiStreamingCall(&Stub::PrepareAsyncTransferStream, stub, context);
+  grpc::StatusCode first_refusal = grpc::StatusCode::OK;
+  if (co_await stream.Start()) {
+    bool writing = true;
+    for (const v1::TransferRequest& request : requests) {
+      if (!(writing = co_await stream.Write(request))) break;
+    }
+    // After a failed write the stream is broken: reads end at once and
+    // Finish says why.
+    if (writing) co_await stream.WritesDone();
+    v1::TransferResult result;
+    while (co_await stream.Read(result)) {
+      if (result.code() != 0 && first_refusal == grpc::StatusCode::OK) {
+        first_refusal = static_cast<grpc::StatusCode>(result.code());
+      }
+    }
+  }
+  const grpc::Status status = co_await stream.Finish();
+  co_return status.ok() ? first_refusal : status.error_code();
+}
+
+}  // namespace
+
+coro::Task<grpc::StatusCode> CallOperation(Stub& stub, const Operation& operation,
+                                           absl::Duration timeout) {
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  switch (operation.kind) {
+    case OperationKind::kGetAccount: {
+      v1::Account account;
+      const grpc::Status status = co_await coro::CallUnary(&Stub::PrepareAsyncGetAccount, stub,
+                                                           context, operation.get, account);
+      co_return status.error_code();
+    }
+    case OperationKind::kTransfer: {
+      v1::TransferReceipt receipt;
+      const grpc::Status status = co_await coro::CallUnary(&Stub::PrepareAsyncTransfer, stub,
+                                                           context, operation.transfer, receipt);
+      co_return status.error_code();
+    }
+    case OperationKind::kListTransfers:
+      co_return co_await ListTransfers(stub, context, operation.list);
+    case OperationKind::kTransferStream:
+      co_return co_await TransferStream(stub, context, operation.stream);
+  }
+  co_return grpc::StatusCode::INTERNAL;
+}
+
+}  // namespace ledger::load

@@ -1,0 +1,117 @@
+#include "client/load/workload.h"
+
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+
+namespace ledger::load {
+
+absl::string_view OperationName(OperationKind kind) {
+  switch (kind) {
+    case OperationKind::kGetAccount:
+      return "get";
+    case OperationKind::kTransfer:
+      return "transfer";
+    case OperationKind::kListTransfers:
+      return "list";
+    case OperationKind::kTransferStream:
+      return "stream";
+  }
+  return "?";
+}
+
+absl::StatusOr<Mix> ParseMix(absl::string_view text) {
+  Mix mix;
+  mix.weights.fill(0);
+  std::array<bool, kOperationKinds> seen{};
+  for (absl::string_view part : absl::StrSplit(text, ',', absl::SkipWhitespace())) {
+    std::pair<absl::string_view, absl::string_view> name_weight = absl::StrSplit(part, ':');
+    const absl::string_view name = absl::StripAsciiWhitespace(name_weight.first);
+    int kind = -1;
+    for (int k = 0; k < kOperationKinds; ++k) {
+      if (OperationName(kAllOperationKinds[k]) == name) kind = k;
+    }
+    if (kind < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown operation '", name, "' (use get, transfer, list, stream)"));
+    }
+    if (seen[kind]) return absl::InvalidArgumentError(absl::StrCat("'", name, "' given twice"));
+    seen[kind] = true;
+    int weight = 0;
+    if (!absl::SimpleAtoi(name_weight.second, &weight) || weight < 0 || weight > 1'000'000) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "weight of '", name, "' must be 0 to 1000000, not '", name_weight.second, "'"));
+    }
+    mix.weights[kind] = weight;
+  }
+  int total = 0;
+  for (int weight : mix.weights) total += weight;
+  if (total == 0) {
+    return absl::InvalidArgumentError("no operation has a positive weight (e.g. get:1,transfer:1)");
+  }
+  return mix;
+}
+
+std::string FormatMix(const Mix& mix) {
+  std::vector<std::string> parts;
+  for (int k = 0; k < kOperationKinds; ++k) {
+    parts.push_back(absl::StrCat(OperationName(kAllOperationKinds[k]), ":", mix.weights[k]));
+  }
+  return absl::StrJoin(parts, ",");
+}
+
+std::vector<std::string> AccountIds(absl::string_view prefix, int count) {
+  std::vector<std::string> ids;
+  ids.reserve(count);
+  for (int i = 0; i < count; ++i) ids.push_back(absl::StrCat(prefix, i));
+  return ids;
+}
+
+Workload::Workload(WorkloadOptions options)
+    : options_(std::move(options)),
+      random_(options_.seed),
+      kind_(options_.mix.weights.begin(), options_.mix.weights.end()),
+      account_(0, options_.account_ids.size() - 1),
+      amount_(1, options_.max_amount) {}
+
+v1::TransferRequest Workload::RandomTransfer() {
+  v1::TransferRequest transfer;
+  const size_t from = account_(random_);
+  size_t to = account_(random_);
+  // Redrawing (rather than shifting) keeps every ordered pair equally likely.
+  while (to == from) to = account_(random_);
+  transfer.set_request_id(absl::StrCat(options_.request_id_prefix, next_request_++));
+  transfer.set_from_id(options_.account_ids[from]);
+  transfer.set_to_id(options_.account_ids[to]);
+  transfer.set_amount(amount_(random_));
+  return transfer;
+}
+
+Operation Workload::Next() {
+  Operation operation;
+  operation.kind = kAllOperationKinds[kind_(random_)];
+  switch (operation.kind) {
+    case OperationKind::kGetAccount:
+      operation.get.set_id(options_.account_ids[account_(random_)]);
+      break;
+    case OperationKind::kTransfer:
+      operation.transfer = RandomTransfer();
+      break;
+    case OperationKind::kListTransfers:
+      operation.list.set_account_id(options_.account_ids[account_(random_)]);
+      operation.list.set_limit(options_.list_limit);
+      break;
+    case OperationKind::kTransferStream:
+      for (int i = 0; i < options_.stream_transfers; ++i) {
+        operation.stream.push_back(RandomTransfer());
+      }
+      break;
+  }
+  return operation;
+}
+
+}  // namespace ledger::load

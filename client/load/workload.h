@@ -1,0 +1,78 @@
+// What the load generator asks the ledger: a weighted mix of four operations
+// over a fixed set of accounts, drawn from one seeded generator so that the
+// same --seed gives the same sequence of operations (kinds, accounts,
+// amounts) run after run and mode after mode. Only request ids differ
+// between runs, because the ledger remembers them.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "ledger/v1/ledger.pb.h"
+
+namespace ledger::load {
+
+enum class OperationKind { kGetAccount, kTransfer, kListTransfers, kTransferStream };
+inline constexpr int kOperationKinds = 4;
+inline constexpr std::array<OperationKind, kOperationKinds> kAllOperationKinds = {
+    OperationKind::kGetAccount, OperationKind::kTransfer, OperationKind::kListTransfers,
+    OperationKind::kTransferStream};
+
+// The names used by --mix and in reports: get, transfer, list, stream.
+absl::string_view OperationName(OperationKind kind);
+
+// Relative weights, indexed by OperationKind.
+struct Mix {
+  std::array<int, kOperationKinds> weights = {40, 40, 10, 10};
+};
+// Parses "get:40,transfer:40,list:10,stream:10"; a kind left out weighs 0.
+absl::StatusOr<Mix> ParseMix(absl::string_view text);
+std::string FormatMix(const Mix& mix);
+
+// The accounts of a run are `prefix` followed by 0 .. count-1.
+std::vector<std::string> AccountIds(absl::string_view prefix, int count);
+
+// One call to make. Only the request of `kind` is filled in.
+struct Operation {
+  OperationKind kind = OperationKind::kGetAccount;
+  v1::GetAccountRequest get;
+  v1::TransferRequest transfer;
+  v1::ListTransfersRequest list;
+  std::vector<v1::TransferRequest> stream;  // the requests of one TransferStream
+};
+
+struct WorkloadOptions {
+  Mix mix;
+  std::vector<std::string> account_ids;  // at least two, for transfers
+  uint64_t seed = 1;
+  std::string request_id_prefix;  // unique per run: the ledger keeps request ids forever
+  int list_limit = 20;            // ListTransfers reads at most this many receipts
+  int stream_transfers = 3;       // requests per TransferStream
+  int64_t max_amount = 100;       // transfers move 1 .. max_amount
+};
+
+// Not thread-safe: the driver draws from it on its one client thread.
+class Workload {
+ public:
+  explicit Workload(WorkloadOptions options);
+
+  Operation Next();
+  const WorkloadOptions& options() const { return options_; }
+
+ private:
+  v1::TransferRequest RandomTransfer();
+
+  WorkloadOptions options_;
+  std::mt19937_64 random_;
+  std::discrete_distribution<int> kind_;
+  std::uniform_int_distribution<size_t> account_;
+  std::uniform_int_distribution<int64_t> amount_;
+  uint64_t next_request_ = 0;
+};
+
+}  // namespace ledger::load

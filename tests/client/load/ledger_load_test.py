@@ -1,0 +1,406 @@
+"""ledger-load end to end: the real binary against the real ledger-server, both
+started as a user starts them, each on free loopback ports.
+
+Run one test with: ledger_load_test.py --load ... --server ... --proto_root ...
+--source_dir ... LedgerLoadTest.test_name (CTest does, once per test).
+"""
+import argparse
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+import uuid
+import xml.etree.ElementTree as ET
+
+ARGS = None
+SVG = "{http://www.w3.org/2000/svg}"
+MODES = ("coroutine", "thread")
+
+
+class LoadProcess:
+    """ledger-load as a child process. Its log goes on to ours, so a failing test
+    shows what it said; `wait_for` waits for a log line matching a pattern."""
+
+    def __init__(self, flags):
+        self.process = subprocess.Popen([ARGS.load, *flags], stdout=subprocess.PIPE,
+                                        stderr=subprocess.PIPE, text=True)
+        self.log = []
+        self.changed = threading.Condition()
+        self.stdout = ""
+        self.stdout_reader = threading.Thread(target=self._read_stdout, daemon=True)
+        self.stdout_reader.start()
+        self.log_reader = threading.Thread(target=self._read_log, daemon=True)
+        self.log_reader.start()
+
+    def _read_stdout(self):
+        self.stdout = self.process.stdout.read()
+
+    def _read_log(self):
+        for line in self.process.stderr:
+            sys.stderr.write("[load] " + line)
+            with self.changed:
+                self.log.append(line)
+                self.changed.notify_all()
+        with self.changed:
+            self.log.append(None)  # the end
+            self.changed.notify_all()
+
+    def wait_for(self, pattern, timeout=30):
+        deadline = time.monotonic() + timeout
+        with self.changed:
+            while True:
+                for line in self.log:
+                    if line is None:
+                        raise AssertionError(f"ledger-load ended without logging /{pattern}/")
+                    if re.search(pattern, line):
+                        return line
+                if not self.changed.wait(deadline - time.monotonic()):
+                    raise AssertionError(f"ledger-load did not log /{pattern}/ in {timeout} s")
+
+    def finish(self, timeout=60):
+        """Waits for the exit; returns (exit code, stdout, the whole log)."""
+        try:
+            code = self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            raise AssertionError(f"ledger-load did not finish within {timeout} s")
+        self.stdout_reader.join(10)
+        self.log_reader.join(10)
+        self.process.stdout.close()
+        self.process.stderr.close()
+        return code, self.stdout, "".join(line for line in self.log if line)
+
+
+def run_load(flags, timeout=60):
+    return LoadProcess(flags).finish(timeout)
+
+
+def calls_at_least(result, nanos):
+    """Calls that took at least `nanos`, from the JSON histogram's buckets (a
+    bucket counts when it lies wholly above; they are 0.8 % wide)."""
+    return sum(count for low, _high, count in result["latency"]["buckets_ns"] if low >= nanos)
+
+
+class LedgerLoadTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory(prefix="ledger-load-test-")
+        self.servers = []
+
+    def tearDown(self):
+        for server in self.servers:
+            try:
+                os.kill(server.process.pid, signal.SIGCONT)  # never leave it stopped
+            except ProcessLookupError:
+                pass
+            self.assertTrue(server.stop(), "ledger-server did not exit 0 on SIGTERM")
+        self.tmp.cleanup()
+
+    def start_server(self, *flags):
+        server = LedgerServer(ARGS.server, extra_flags=flags)
+        self.servers.append(server)
+        return server
+
+    def path(self, name):
+        return os.path.join(self.tmp.name, name)
+
+    def target(self, server, mode="coroutine"):
+        return f"--target=127.0.0.1:{server.ports[mode]}"
+
+    # (a) Open loop measures from each call's due time, so a stalled server
+    # shows in the percentiles; a closed loop hides it behind a few calls.
+    def test_open_loop_latency_counts_a_stall_for_every_call_due_during_it(self):
+        server = self.start_server()
+        rate, concurrency = 200, 4
+        common = [self.target(server), "--accounts=50", "--warmup=0.5s", "--duration=4s",
+                  "--connections=2"]
+        open_loop = LoadProcess(common + [f"--rate={rate}", "--arrivals=constant",
+                                          "--json=" + self.path("open.json")])
+        # The same schedule, but this client itself may have only a few calls
+        # in flight (as with a small connection pool): during the stall the
+        # calls due wait in the client, not at the server, and their latency
+        # must still run from their due time.
+        held_back = LoadProcess(common + [f"--rate={rate}", "--arrivals=constant",
+                                          f"--max_outstanding={concurrency}",
+                                          "--json=" + self.path("held_back.json")])
+        closed_loop = LoadProcess(common + [f"--concurrency={concurrency}",
+                                            "--json=" + self.path("closed.json")])
+        open_loop.wait_for("running: open loop")
+        held_back.wait_for("running: open loop")
+        closed_loop.wait_for("running: closed loop")
+        # All are 1 s into their measured 4 s; the same stall hits all three.
+        time.sleep(1.5)
+        os.kill(server.process.pid, signal.SIGSTOP)
+        stopped_at = time.monotonic()
+        try:
+            time.sleep(1.0)
+        finally:
+            os.kill(server.process.pid, signal.SIGCONT)
+            stall = time.monotonic() - stopped_at
+        for load in (open_loop, held_back, closed_loop):
+            code, _, log = load.finish()
+            self.assertEqual(code, 0, log)
+        with open(self.path("open.json")) as f:
+            opened = json.load(f)
+        with open(self.path("held_back.json")) as f:
+            held = json.load(f)
+        with open(self.path("closed.json")) as f:
+            closed = json.load(f)
+
+        slow = 500_000_000  # ns: half the stall
+        open_slow = calls_at_least(opened, slow)
+        held_slow = calls_at_least(held, slow)
+        closed_slow = calls_at_least(closed, slow)
+        # Calls due in the first half of the stall wait at least half a second.
+        expected_slow = rate * (stall - 0.5)
+        print(f"stall {stall:.3f} s; calls of 0.5 s or more: open loop {open_slow} of "
+              f"{opened['calls']} (expected {expected_slow:.0f}), held back to {concurrency} in "
+              f"flight {held_slow} of {held['calls']}, closed loop {closed_slow} of "
+              f"{closed['calls']}; p99 {opened['latency']['p99_ms']:.0f} ms, "
+              f"{held['latency']['p99_ms']:.0f} ms, {closed['latency']['p99_ms']:.1f} ms",
+              file=sys.stderr)
+
+        for result in (opened, held, closed):
+            self.assertEqual(result["errors"], 0)
+            self.assertTrue(result["ledger_check"]["conserved"])
+            # Every call in flight when the server stopped waited out the stall.
+            self.assertGreaterEqual(result["latency"]["max_ms"], 900)
+
+        # Open loop: the schedule did not wait for the server. Exactly rate x
+        # duration calls were due in the measured window, and each one due
+        # during the stall reports what it waited.
+        self.assertEqual(opened["calls"], rate * 4)
+        self.assertGreaterEqual(opened["latency"]["p99_ms"], 900)
+        self.assertAlmostEqual(open_slow, expected_slow, delta=0.1 * rate)
+
+        # Held back to a few calls in flight: the same schedule and the same
+        # slow calls, though most of them waited in this client for a slot
+        # (and a little longer while the backlog drained). Measured from when
+        # they were sent instead of when they were due, they would look fast.
+        self.assertEqual(held["calls"], rate * 4)
+        self.assertEqual(held["peak_in_flight"], concurrency)
+        self.assertGreaterEqual(held["latency"]["p99_ms"], 900)
+        self.assertGreaterEqual(held_slow, expected_slow - 0.1 * rate)
+        self.assertLessEqual(held_slow, expected_slow + 0.5 * rate)
+
+        # Closed loop: the workers stopped with the server, so the stall
+        # counts once per call in flight, however long it lasts.
+        self.assertEqual(closed_slow, concurrency)
+        self.assertGreater(closed["calls"], 100 * concurrency)
+        self.assertLess(closed["latency"]["p99_ms"], 500)
+        self.assertGreaterEqual(open_slow, 10 * closed_slow)
+
+    # (b) --compare: both modes at each level, as JSON, Markdown and SVG.
+    def test_compare_writes_both_modes_at_every_level(self):
+        server = self.start_server("--threads=2", "--workers=2")
+        out_dir = self.path("compare")
+        levels = [4, 16]
+        code, table, log = run_load([
+            "--compare", self.target(server, "coroutine"),
+            f"--thread_target=127.0.0.1:{server.ports['thread']}",
+            f"--metrics=127.0.0.1:{server.metrics_port}", "--levels=4,16", "--duration=1s",
+            "--warmup=0.25s", "--rounds=1", "--accounts=50", "--connections=2",
+            "--out_dir=" + out_dir])
+        self.assertEqual(code, 0, log)
+        # The modes take turns, and the one that goes first alternates from
+        # level to level, so drift of the machine hits both alike.
+        order = re.findall(r"(\d+) in flight, (\w+) mode, round 1/1:", log)
+        self.assertEqual(order, [("4", "coroutine"), ("4", "thread"),
+                                 ("16", "thread"), ("16", "coroutine")])
+
+        with open(os.path.join(out_dir, "compare.json")) as f:
+            result = json.load(f)
+        self.assertEqual(result["levels"], levels)
+        rows = {(row["concurrency"], row["mode"]): row for row in result["rows"]}
+        self.assertEqual(len(result["rows"]), 4)
+        self.assertEqual(set(rows), {(level, mode) for level in levels for mode in MODES})
+        for (level, mode), row in rows.items():
+            where = f"{mode} at {level}"
+            self.assertGreater(row["calls"], 0, where)
+            self.assertEqual(row["errors"], 0, where)
+            self.assertEqual(row["status_codes"], {"OK": row["calls"]}, where)
+            self.assertGreater(row["throughput"], 0, where)
+            self.assertEqual(row["peak_in_flight"], level, where)
+            latency = row["latency"]
+            self.assertLessEqual(latency["p50_ms"], latency["p99_ms"], where)
+            self.assertLessEqual(latency["p99_ms"], latency["p999_ms"], where)
+            self.assertLessEqual(latency["p999_ms"], latency["max_ms"], where)
+            self.assertGreater(row["resident_memory_bytes_max"], 1 << 20, where)
+            self.assertGreater(row["server"]["samples"], 0, where)
+            # The server's own count of the threads serving each mode.
+            if mode == "coroutine":
+                self.assertEqual(row["mode_threads_max"], 4, where)  # 2 queue + 2 worker threads
+            else:
+                self.assertGreaterEqual(row["mode_threads_max"], 1, where)
+        self.assertTrue(result["ledger_check"]["conserved"])
+
+        with open(os.path.join(out_dir, "compare.md")) as f:
+            markdown = f.read()
+        self.assertIn(table.strip(), markdown)  # stdout's table is the file's
+        table_rows = [line for line in markdown.splitlines() if line.startswith("|")]
+        header = [cell.strip() for cell in table_rows[0].strip("|").split("|")]
+        self.assertEqual(header[0], "in flight")
+        for quantity in ("calls/s", "p50", "p99", "p99.9", "errors", "threads", "RSS"):
+            for mode in MODES:
+                self.assertIn(f"{mode} {quantity}", header)
+        body = [[cell.strip() for cell in line.strip("|").split("|")] for line in table_rows[2:]]
+        self.assertEqual([cells[0] for cells in body], [str(level) for level in levels])
+        for cells in body:
+            self.assertEqual(len(cells), len(header))
+            errors = [cells[header.index(f"{mode} errors")] for mode in MODES]
+            self.assertEqual(errors, ["0", "0"])
+
+        svg = ET.parse(os.path.join(out_dir, "compare.svg")).getroot()
+        self.assertEqual(svg.tag, SVG + "svg")
+        series = {(line.get("data-panel"), line.get("data-mode")): line
+                  for line in svg.iter(SVG + "polyline")}
+        self.assertEqual(set(series), {(panel, mode) for panel in ("p99", "throughput")
+                                       for mode in MODES})
+        for line in series.values():
+            self.assertEqual(len(line.get("points").split()), len(levels))
+        points = list(svg.iter(SVG + "circle"))
+        self.assertEqual(len(points), 2 * len(MODES) * len(levels))
+        for point in points:
+            row = rows[(int(point.get("data-concurrency")), point.get("data-mode"))]
+            plotted = float(point.get("data-value"))
+            expected = (row["latency"]["p99_ms"] if point.get("data-panel") == "p99"
+                        else row["throughput"])
+            self.assertAlmostEqual(plotted, expected, delta=expected * 1e-4)
+
+    # (c) Ten thousand calls in flight on one client thread, and money conserved.
+    def test_ten_thousand_calls_in_flight_on_one_client_thread(self):
+        # Every store call takes 1 s, so a call stays at the server for 1 to
+        # 3 s: far longer than one client thread takes to start 10,000 calls,
+        # and than the 250 ms between scrapes of the server's gauge. (At
+        # 200 ms, two cores shared by client and server keep a good part of
+        # the calls in transit rather than at the server.)
+        server = self.start_server("--store_latency=1s")
+        result_path = self.path("ten_thousand.json")
+        code, summary, log = run_load([
+            self.target(server), "--concurrency=10000", "--duration=2s", "--warmup=0",
+            "--accounts=200", "--connections=4", f"--metrics=127.0.0.1:{server.metrics_port}",
+            "--json=" + result_path], timeout=120)
+        self.assertEqual(code, 0, log)
+        with open(result_path) as f:
+            result = json.load(f)
+        self.assertEqual(result["settings"]["client_threads"], 1)
+        self.assertEqual(result["peak_in_flight"], 10_000)
+        self.assertEqual(result["errors"], 0)
+        # Every worker finished at least its first call.
+        self.assertGreaterEqual(result["calls"], 10_000)
+        self.assertEqual(result["status_codes"], {"OK": result["calls"]})
+        # The server saw them all at once, by its own gauge.
+        self.assertGreaterEqual(result["server"]["max_inflight_calls"]["coroutine"], 10_000)
+        self.assertTrue(result["ledger_check"]["conserved"])
+        self.assertTrue(result["ledger_check"]["passed"])
+        self.assertIn("money conserved", summary)
+
+    # The money check fails the run when the total of its accounts changes,
+    # unless --shared_accounts says others may move money too.
+    def test_money_check_fails_when_others_move_money(self):
+        import grpc
+        generate_stubs(ARGS.proto_root, self.tmp.name)
+        from ledger.v1 import ledger_pb2 as pb, ledger_pb2_grpc
+
+        server = self.start_server()
+        channel = grpc.insecure_channel(f"127.0.0.1:{server.ports['coroutine']}")
+        ledger = ledger_pb2_grpc.LedgerStub(channel)
+        prefix = f"check-{uuid.uuid4().hex[:8]}-"
+        outside = prefix + "outside"
+        ledger.OpenAccount(pb.OpenAccountRequest(id=outside, initial_balance=1_000_000))
+        for index in range(3):
+            ledger.OpenAccount(pb.OpenAccountRequest(id=f"{prefix}{index}",
+                                                     initial_balance=1_000_000))
+
+        for shared, amount in ((False, 500), (True, 700)):
+            result_path = self.path(f"check-{shared}.json")
+            flags = [self.target(server), "--existing", f"--account_prefix={prefix}",
+                     "--accounts=3", "--duration=1.5s", "--warmup=0", "--mix=transfer:1",
+                     "--json=" + result_path] + (["--shared_accounts"] if shared else [])
+            load = LoadProcess(flags)
+            load.wait_for("running:")
+            ledger.Transfer(pb.TransferRequest(request_id=str(uuid.uuid4()), from_id=outside,
+                                               to_id=f"{prefix}1", amount=amount))
+            code, summary, log = load.finish()
+            with open(result_path) as f:
+                check = json.load(f)["ledger_check"]
+            self.assertEqual(check["accounts"], 3)
+            self.assertEqual(check["sum_after"] - check["sum_before"], amount)
+            self.assertFalse(check["conserved"])
+            self.assertEqual(check["shared_accounts"], shared)
+            if shared:
+                self.assertEqual(code, 0, log)
+                self.assertTrue(check["passed"])
+            else:
+                self.assertEqual(code, 1, log)
+                self.assertFalse(check["passed"])
+                self.assertIn("MONEY NOT CONSERVED", log)
+                self.assertIn(f"(+{amount})", summary)
+
+        # --existing with accounts that are not there: a clear error, exit 1.
+        code, _, log = run_load([self.target(server), "--existing",
+                                 f"--account_prefix=missing-{prefix}", "--accounts=2"])
+        self.assertEqual(code, 1, log)
+        self.assertIn("not found", log)
+        channel.close()
+
+    # Flags: --help explains each one; bad ones end with exit code 2 and say why.
+    def test_flags_are_explained_and_bad_ones_refused(self):
+        with open(os.path.join(ARGS.source_dir, "client/load/options.cc")) as f:
+            defined = set(re.findall(r"ABSL_FLAG\([^,]+,\s*(\w+),", f.read()))
+        self.assertGreater(len(defined), 20)
+        help_text = subprocess.run([ARGS.load, "--help"], capture_output=True, text=True).stdout
+        explained = set(re.findall(r"^\s+--(\w+) \(", help_text, re.MULTILINE))
+        self.assertEqual(explained, defined)
+
+        bad = {
+            "--concurrency=0": "--concurrency=0 must be 1 to",
+            "--concurrency=many": "not a valid concurrency",
+            "--no_such_flag=1": "unknown flag --no_such_flag",
+            "--mix=get:1,fetch:2": "unknown operation 'fetch'",
+            "--arrivals=burst": "not one of poisson, constant",
+            "--rate=-5": "--rate=-5 must be",
+            "--duration=0": "--duration must be positive",
+            "--accounts=1": "--accounts=1 must be 2",
+            "--account_prefix=a/b": "account ids are",
+            "--existing": "--existing needs the --account_prefix",
+            "--levels=16": "--levels applies only with --compare",
+            "--metrics=host:99999": "is not host or host:port",
+            "stray": "unexpected argument 'stray'",
+        }
+        for flags, message in bad.items():
+            result = subprocess.run([ARGS.load, *flags.split()], capture_output=True, text=True)
+            self.assertEqual(result.returncode, 2, f"{flags}: {result.stderr}")
+            self.assertIn(message, result.stderr, flags)
+        for flags, message in {
+                "--rate=10 --concurrency=5": "--concurrency is for the closed loop",
+                "--requests=10 --duration=2s": "not both",
+                "--compare --rate=100": "--rate does not apply to --compare",
+                "--compare --levels=8,x": "each level is a number"}.items():
+            result = subprocess.run([ARGS.load, *flags.split()], capture_output=True, text=True)
+            self.assertEqual(result.returncode, 2, f"{flags}: {result.stderr}")
+            self.assertIn(message, result.stderr, flags)
+
+        # No server there: a clear error, exit 1 (not a usage error).
+        result = subprocess.run([ARGS.load, "--target=127.0.0.1:1", "--connect_timeout=1s"],
+                                capture_output=True, text=True, timeout=30)
+        self.assertEqual(result.returncode, 1, result.stderr)
+        self.assertIn("cannot connect to 127.0.0.1:1", result.stderr)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--load", required=True, help="the ledger-load binary")
+    parser.add_argument("--server", required=True, help="the ledger-server binary")
+    parser.add_argument("--proto_root", required=True, help="the folder holding ledger/v1/")
+    parser.add_argument("--source_dir", required=True, help="the repository's root")
+    ARGS, rest = parser.parse_known_args()
+    sys.path.insert(0, os.path.join(ARGS.source_dir, "tests", "python"))
+    from ledger_server import LedgerServer, generate_stubs  # noqa: E402
+    unittest.main(argv=[sys.argv[0], *rest], verbosity=2)
