@@ -52,6 +52,10 @@ ABSL_FLAG(int, accepts_per_thread, coro::kDefaultAcceptsPerQueue,
           "of new calls is not serialized behind one accept.");
 ABSL_FLAG(absl::Duration, store_latency, ledger::kDefaultStoreLatency,
           "Simulated I/O latency of every call to the embedded store, e.g. 1ms, 250us, 0.");
+ABSL_FLAG(absl::Duration, drain_grace, ledger::kDefaultDrainGrace,
+          "On SIGTERM or SIGINT, how long to keep serving, with health NOT_SERVING, before "
+          "shutting down, so load balancers and Kubernetes endpoints stop sending calls "
+          "first. A second signal cuts it short.");
 ABSL_FLAG(absl::Duration, shutdown_timeout, ledger::kDefaultShutdownTimeout,
           "On SIGTERM or SIGINT, how long in-flight calls may take to finish before they are "
           "cancelled.");
@@ -97,6 +101,9 @@ bool FlagsAreValid() {
   if (absl::GetFlag(FLAGS_store_latency) < absl::ZeroDuration()) {
     complain("--store_latency must not be negative");
   }
+  if (absl::GetFlag(FLAGS_drain_grace) < absl::ZeroDuration()) {
+    complain("--drain_grace must not be negative");
+  }
   if (absl::GetFlag(FLAGS_shutdown_timeout) < absl::ZeroDuration()) {
     complain("--shutdown_timeout must not be negative");
   }
@@ -118,6 +125,13 @@ int WaitForShutdownSignal(const sigset_t& signals) {
   int signal = 0;
   sigwait(&signals, &signal);
   return signal;
+}
+
+// Waits `duration`, or less if another shutdown signal comes; returns it, or 0.
+int WaitForShutdownSignal(const sigset_t& signals, absl::Duration duration) {
+  const timespec timeout = absl::ToTimespec(duration);
+  const int signal = sigtimedwait(&signals, nullptr, &timeout);
+  return signal > 0 ? signal : 0;
 }
 
 std::string Address(int port) { return absl::StrCat(absl::GetFlag(FLAGS_host), ":", port); }
@@ -188,9 +202,17 @@ int Run() {
   Log("metrics listening on http://%s/metrics", Address(*metrics_port));
 
   const int signal = WaitForShutdownSignal(shutdown_signals);
+  Log("%s received: health is NOT_SERVING", strsignal(signal));
+  if (coroutine_server) coroutine_server->MarkNotServing();
+  if (thread_server) thread_server->MarkNotServing();
+  if (const absl::Duration grace = absl::GetFlag(FLAGS_drain_grace); grace > absl::ZeroDuration()) {
+    Log("serving on for %s (--drain_grace) while clients move away", absl::FormatDuration(grace));
+    if (const int again = WaitForShutdownSignal(shutdown_signals, grace)) {
+      Log("%s received: ending the drain early", strsignal(again));
+    }
+  }
   const absl::Duration timeout = absl::GetFlag(FLAGS_shutdown_timeout);
-  Log("%s received: finishing in-flight calls (at most %s), then exiting", strsignal(signal),
-      absl::FormatDuration(timeout));
+  Log("finishing in-flight calls (at most %s), then exiting", absl::FormatDuration(timeout));
   // Both drain at once, each until the same deadline.
   const absl::Time deadline = absl::Now() + timeout;
   std::thread stop_threads([&] {

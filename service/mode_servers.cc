@@ -22,6 +22,12 @@ void AddStandardServices(grpc::ServerBuilder& builder, metrics::CallMetrics& met
   builder.experimental().SetInterceptorCreators(std::move(observers));
 }
 
+void SetNotServing(grpc::Server* server) {
+  if (server && server->GetHealthCheckService()) {
+    server->GetHealthCheckService()->SetServingStatus(false);
+  }
+}
+
 }  // namespace
 
 CoroutineModeServer::CoroutineModeServer(const std::string& address, Ledger& ledger, int threads,
@@ -41,6 +47,10 @@ CoroutineModeServer::CoroutineModeServer(const std::string& address, Ledger& led
   ServeWithCoroutines(service_, *queues_, ledger, limit_, accepts_per_thread);
   queues_->Start();
 }
+
+void CoroutineModeServer::MarkNotServing() { SetNotServing(server_.get()); }
+
+void ThreadModeServer::MarkNotServing() { SetNotServing(server_.get()); }
 
 void CoroutineModeServer::Shutdown(absl::Time deadline) {
   if (server_) coro::ShutdownServer(*server_, *queues_, deadline);

@@ -26,6 +26,9 @@ class CoroutineModeServer {
                       int accepts_per_thread, int max_inflight, metrics::CallMetrics& metrics);
   int port() const { return port_; }
   int inflight() const { return limit_.inflight(); }
+  // Health (grpc.health.v1) answers NOT_SERVING from now on; calls are
+  // still served.
+  void MarkNotServing();
   // Stops accepting, lets calls finish until `deadline`, then stops.
   void Shutdown(absl::Time deadline);
 
@@ -48,6 +51,7 @@ class ThreadModeServer {
   int inflight() const { return limit_.inflight(); }
   // The threads gRPC runs calls on now (idle ones included, until they exit).
   int threads() const { return service_.threads(); }
+  void MarkNotServing();
   void Shutdown(absl::Time deadline);
 
  private:
