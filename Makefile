@@ -15,7 +15,7 @@ ARGS ?=
 all: build
 
 deps:
-	@deploy/install-deps.sh build
+	@deploy/install-deps.sh test
 
 configure: deps
 	@test -f $(BUILD_DIR)/build.ninja || \

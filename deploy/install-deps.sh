@@ -3,7 +3,8 @@
 # present (so `make` stays quick). One list for the Makefile, CI and the
 # container image, so they cannot drift apart.
 #
-#   deploy/install-deps.sh build     compilers, libraries, test tools
+#   deploy/install-deps.sh build     compilers and libraries (the image's build stage)
+#   deploy/install-deps.sh test      build, plus what the tests run (make, CI)
 #   deploy/install-deps.sh runtime   only the shared libraries the binaries load
 set -eu
 
@@ -11,8 +12,10 @@ build_packages="
   g++ make cmake ninja-build ccache pkgconf
   protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libgrpc++-dev libabsl-dev
   prometheus-cpp-dev libssl-dev
+"
+test_packages="$build_packages
   libgtest-dev libgmock-dev
-  python3 python3-grpcio python3-protobuf prometheus
+  python3 python3-grpcio python3-protobuf python3-yaml prometheus
 "
 runtime_packages="
   libgrpc++1.51 libgrpc29 libprotobuf32 libabsl20220623 libprometheus-cpp-pull1.0 libssl3
@@ -21,8 +24,9 @@ runtime_packages="
 
 case "${1:-}" in
   build) wanted=$build_packages ;;
+  test) wanted=$test_packages ;;
   runtime) wanted=$runtime_packages ;;
-  *) echo "usage: $0 build|runtime" >&2; exit 2 ;;
+  *) echo "usage: $0 build|test|runtime" >&2; exit 2 ;;
 esac
 
 missing=""
