@@ -268,20 +268,22 @@ TEST(LedgerServerProcess, BothPortsServeHealth) {
 }
 
 TEST(LedgerServerProcess, HealthIsServingAndSigtermExitsZeroPromptly) {
-  ServerProcess server({"--mode=coroutine", "--shutdown_timeout=60s"});
-  ASSERT_NE(server.port(), 0);
-  auto channel = Connect(server.address());
-  auto health = grpc::health::v1::Health::NewStub(channel);
-  grpc::health::v1::HealthCheckRequest request;
-  grpc::health::v1::HealthCheckResponse response;
-  grpc::ClientContext context;
-  SetDeadline(context);
-  ASSERT_TRUE(health->Check(&context, request, &response).ok());
-  EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING);
-  // The channel stays open: the server must not wait for it to hang up.
-  const absl::Time start = absl::Now();
-  EXPECT_EQ(server.Stop(SIGTERM), 0);
-  EXPECT_LT(absl::Now() - start, absl::Seconds(30));
+  for (const std::string mode : {"coroutine", "thread"}) {
+    ServerProcess server({"--mode=" + mode, "--shutdown_timeout=60s"});
+    ASSERT_NE(server.port(), 0);
+    auto channel = Connect(server.address());
+    auto health = grpc::health::v1::Health::NewStub(channel);
+    grpc::health::v1::HealthCheckRequest request;
+    grpc::health::v1::HealthCheckResponse response;
+    grpc::ClientContext context;
+    SetDeadline(context);
+    ASSERT_TRUE(health->Check(&context, request, &response).ok()) << mode;
+    EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING) << mode;
+    // The channel stays open: the server must not wait for it to hang up.
+    const absl::Time start = absl::Now();
+    EXPECT_EQ(server.Stop(SIGTERM), 0) << mode;
+    EXPECT_LT(absl::Now() - start, absl::Seconds(30)) << mode;
+  }
 }
 
 TEST(LedgerServerProcess, SigintExitsZeroWhileACallIsInFlight) {
