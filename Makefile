@@ -10,7 +10,7 @@ export CCACHE_NOHASHDIR := true
 # Flags for `make run`, e.g. make run ARGS="--store_latency=0 --port=50060"
 ARGS ?=
 
-.PHONY: all deps configure build run compare test test-release test-asan test-tsan clean
+.PHONY: all deps configure build run compare monitor test test-release test-asan test-tsan clean
 
 all: build
 
@@ -35,6 +35,17 @@ run: configure
 COMPARE_ARGS ?= --levels=16,256,2048,8192 --duration=10s --rounds=2
 compare: build
 	client/load/compare_modes.sh $(BUILD_DIR) docs/compare $(COMPARE_ARGS)
+
+# Debian's Prometheus scraping the server that `make run` starts (its metrics on
+# localhost:9464), its UI on http://localhost:9099; data kept in $(BUILD_DIR)/prometheus.
+# Not 9090: Debian's prometheus package runs its own service there.
+# E.g. make monitor MONITOR_ADDRESS=0.0.0.0:9099 to reach it from another machine.
+MONITOR_ADDRESS ?= localhost:9099
+monitor: deps
+	@echo "Prometheus UI: http://$(MONITOR_ADDRESS) (scraping localhost:9464; run the server with make run)"
+	/usr/bin/prometheus --config.file=deploy/prometheus/prometheus.yml \
+	  --storage.tsdb.path=$(BUILD_DIR)/prometheus --storage.tsdb.retention.time=2d \
+	  --web.listen-address=$(MONITOR_ADDRESS)
 
 # The whole suite, then the library and server tests again under
 # AddressSanitizer+UndefinedBehaviorSanitizer and under ThreadSanitizer.

@@ -1,0 +1,278 @@
+#!/usr/bin/python3
+"""deploy/grafana/ledger.json as Grafana and an operator would use it.
+
+  structure  the JSON is a dashboard Grafana loads: the datasource, namespace and
+             method variables; every panel with a unique id, a gridPos inside 24
+             columns and not overlapping another, the $datasource variable, targets
+             with an expr filtered by $namespace (and $method for the gRPC metrics),
+             rates over $__rate_interval.
+  queries    every panel's PromQL, with the template variables substituted as
+             Grafana would, against a real Prometheus that scraped real
+             ledger-servers under load: each returns a series with a finite value,
+             and a panel split by mode returns both modes. Two deployments at once:
+             namespace "test", one server per mode as Kubernetes runs them (labels
+             namespace, pod, job as a ServiceMonitor sets them), and namespace
+             "local", one server serving both modes scraped with
+             deploy/prometheus/prometheus.yml's own job (1 s apart instead of 5 s).
+
+Run by CTest; by hand:
+  /usr/bin/python3 tests/deploy/dashboard/dashboard_test.py structure \\
+      --dashboard deploy/grafana/ledger.json
+  /usr/bin/python3 tests/deploy/dashboard/dashboard_test.py queries \\
+      --dashboard deploy/grafana/ledger.json --config deploy/prometheus/prometheus.yml \\
+      --server build/service/ledger-server --proto_root proto
+"""
+import argparse
+import json
+import math
+import os
+import re
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python"))
+from ledger_server import MODES, LedgerServer, generate_stubs  # noqa: E402
+from prometheus_server import Prometheus, generate_load, wait_for  # noqa: E402
+
+DATASOURCE = "${datasource}"
+# Grafana's $__rate_interval is max($__interval + scrape interval, 4 x scrape
+# interval); with the 1 s scrape below, 10 s stands for what a short time range gives.
+RATE_INTERVAL = "10s"
+LOAD_SECONDS = 6
+# What $namespace and $method become, as Grafana would substitute them: one
+# deployment at a time, then All (allValue .*) with one method.
+VARIABLE_CASES = (
+    {"namespace": "test", "method": ".*"},
+    {"namespace": "local", "method": ".*"},
+    {"namespace": ".*", "method": "Transfer"},
+)
+LABEL_VALUES = re.compile(r"^label_values\((.*),\s*(\w+)\)$")
+RANGE = re.compile(r"\[([^\]]*)\]")
+SELECTED_METRIC = re.compile(r"\b(grpc_server_\w+|ledger_\w+)(\{[^}]*\})?")
+
+dashboard = None
+
+
+def targets(board):
+    for panel in board["panels"]:
+        for target in panel.get("targets", []):
+            yield panel, target
+
+
+def substitute(text, variables):
+    for name, value in variables.items():
+        text = text.replace("${" + name + "}", value).replace("$" + name, value)
+    return text
+
+
+def split_by_mode(target):
+    return "{{mode}}" in target.get("legendFormat", "")
+
+
+class DashboardStructureTest(unittest.TestCase):
+    def test_top_level(self):
+        self.assertIsInstance(dashboard["schemaVersion"], int)
+        self.assertGreaterEqual(dashboard["schemaVersion"], 36)
+        for key in ("uid", "title"):
+            self.assertTrue(dashboard.get(key), key)
+        self.assertTrue(dashboard["panels"])
+
+    def test_variables(self):
+        variables = {v["name"]: v for v in dashboard["templating"]["list"]}
+        self.assertEqual(set(variables), {"datasource", "namespace", "method"})
+        self.assertEqual(variables["datasource"]["type"], "datasource")
+        self.assertEqual(variables["datasource"]["query"], "prometheus")
+        for name, label in (("namespace", "namespace"), ("method", "grpc_method")):
+            variable = variables[name]
+            self.assertEqual(variable["type"], "query", name)
+            self.assertEqual(variable["datasource"], {"type": "prometheus", "uid": DATASOURCE})
+            match = LABEL_VALUES.match(variable["query"])
+            self.assertTrue(match, variable["query"])
+            self.assertEqual(match.group(2), label)
+            # All matches everything, series without the label included (make monitor's).
+            self.assertTrue(variable["includeAll"], name)
+            self.assertEqual(variable["allValue"], ".*", name)
+
+    def test_panels(self):
+        ids = [panel.get("id") for panel in dashboard["panels"]]
+        self.assertTrue(all(isinstance(i, int) for i in ids), ids)
+        self.assertEqual(len(ids), len(set(ids)), f"duplicate panel ids: {ids}")
+        cells = {}
+        for panel in dashboard["panels"]:
+            name = f'panel {panel["id"]} ({panel.get("title")})'
+            self.assertTrue(panel.get("title"), name)
+            self.assertEqual(panel.get("datasource"), {"type": "prometheus", "uid": DATASOURCE},
+                             name)
+            grid = panel.get("gridPos", {})
+            self.assertEqual(set(grid), {"x", "y", "w", "h"}, name)
+            self.assertTrue(all(isinstance(v, int) and v >= 0 for v in grid.values()), name)
+            self.assertTrue(grid["w"] > 0 and grid["h"] > 0 and grid["x"] + grid["w"] <= 24, name)
+            for x in range(grid["x"], grid["x"] + grid["w"]):
+                for y in range(grid["y"], grid["y"] + grid["h"]):
+                    if (x, y) in cells:
+                        self.fail(f"{name} overlaps {cells[(x, y)]} at x={x}, y={y}")
+                    cells[(x, y)] = name
+            self.assertTrue(panel.get("targets"), name)
+            ref_ids = [t.get("refId") for t in panel["targets"]]
+            self.assertEqual(len(ref_ids), len(set(ref_ids)), name)
+            for target in panel["targets"]:
+                self.assertTrue(target.get("refId"), name)
+                self.assertTrue(target.get("expr", "").strip(), name)
+                self.assertIn("legendFormat", target, name)
+                self.assertEqual(target.get("datasource"),
+                                 {"type": "prometheus", "uid": DATASOURCE}, name)
+                # The dashboard compares the modes: every line says which it is.
+                self.assertTrue(split_by_mode(target), f"{name}: {target['legendFormat']}")
+
+    def test_expressions_use_the_variables(self):
+        for panel, target in targets(dashboard):
+            expr = target["expr"]
+            for window in RANGE.findall(expr):
+                self.assertEqual(window, "$__rate_interval", f'{panel["title"]}: {expr}')
+            for metric, selector in SELECTED_METRIC.findall(expr):
+                self.assertIn('namespace=~"$namespace"', selector, f"{metric} in {expr}")
+                if metric.startswith("grpc_server_"):
+                    self.assertIn('grpc_method=~"$method"', selector, f"{metric} in {expr}")
+                    self.assertIn('grpc_service="ledger.v1.Ledger"', selector, expr)
+
+
+class SingleModeServer(LedgerServer):
+    """ledger-server serving one mode, as each Kubernetes Deployment runs it (the
+    last --mode on the command line wins)."""
+
+    def __init__(self, binary, mode):
+        self.mode = mode
+        super().__init__(binary, extra_flags=[f"--mode={mode}"])
+
+    def _started(self):
+        return self.mode in self.ports and self.metrics_port is not None
+
+
+def scrape_config(local_config, local_target, pods):
+    """deploy/prometheus/prometheus.yml scraping local_target every second, plus
+    a job per Kubernetes-like pod ({mode: metrics target}) labelled as a
+    ServiceMonitor labels it."""
+    import yaml
+    with open(local_config) as config_file:
+        config = yaml.safe_load(config_file)
+    config["global"].update(scrape_interval="1s", scrape_timeout="1s")
+    (job,) = [job for job in config["scrape_configs"] if job["job_name"] == "ledger"]
+    (static,) = job["static_configs"]
+    assert static["targets"] == ["localhost:9464"], static
+    assert static["labels"]["namespace"] == "local", static
+    static["targets"] = [local_target]
+    for mode, target in pods.items():
+        config["scrape_configs"].append({
+            "job_name": f"ledger-{mode}",  # A ServiceMonitor's job is the Service's name.
+            "static_configs": [{"targets": [target], "labels": {
+                "namespace": "test", "pod": f"ledger-{mode}-6d4f8b7c9-x2x7q",
+                "service": f"ledger-{mode}", "container": "ledger-server"}}],
+        })
+    return yaml.safe_dump(config, sort_keys=False)
+
+
+class DashboardQueriesTest(unittest.TestCase):
+    prometheus = None
+    load_targets = None
+
+    @classmethod
+    def setUpClass(cls):
+        up = wait_for(lambda: len(cls.prometheus.query('up{job=~"ledger.*"} == 1')) == 3, 10,
+                      "Prometheus's first scrape of all three ledger-servers")
+        assert up, cls.prometheus.target_errors()
+        calls, errors = generate_load(cls.load_targets, LOAD_SECONDS, threads_per_target=2,
+                                      not_found_every=5)
+        load_ended = time.time()
+        assert errors == [], errors
+        assert all(calls[mode] > 0 for mode in MODES), calls
+        cls.prometheus.wait_for_scrape_after(load_ended, '{job=~"ledger.*"}')
+
+    def test_variables_list_values(self):
+        expected = {"namespace": {"test", "local"}, "method": {"Transfer", "GetAccount"}}
+        for variable in dashboard["templating"]["list"]:
+            if variable["type"] != "query":
+                continue
+            metric, label = LABEL_VALUES.match(variable["query"]).groups()
+            promql = substitute(f"count by ({label}) ({metric})",
+                                {"namespace": ".*", "method": ".*"})
+            values = {s["metric"].get(label) for s in self.prometheus.query(promql)}
+            self.assertLessEqual(expected[variable["name"]], values, promql)
+
+    def test_every_panel_returns_series(self):
+        checked = 0
+        for variables in VARIABLE_CASES:
+            for panel, target in targets(dashboard):
+                with self.subTest(panel=panel["title"], ref=target["refId"], **variables):
+                    promql = substitute(target["expr"],
+                                        {"__rate_interval": RATE_INTERVAL, **variables})
+                    self.assertNotIn("$", promql)
+                    result = self.prometheus.query(promql)
+                    self.assertTrue(result, f"no series: {promql}")
+                    finite = [s for s in result if math.isfinite(float(s["value"][1]))]
+                    self.assertTrue(finite, f"no finite value: {promql}\n{result}")
+                    if split_by_mode(target):
+                        modes = {s["metric"].get("mode") for s in finite}
+                        self.assertEqual(modes, set(MODES),
+                                         f"modes with a finite value: {promql}\n{result}")
+                    checked += 1
+        print(f"{checked} queries checked", file=sys.stderr)
+
+
+def run(test_case):
+    suite = unittest.defaultTestLoader.loadTestsFromTestCase(test_case)
+    return unittest.TextTestRunner(verbosity=2).run(suite).wasSuccessful()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("check", choices=("structure", "queries"))
+    parser.add_argument("--dashboard", required=True, help="deploy/grafana/ledger.json")
+    parser.add_argument("--config", help="deploy/prometheus/prometheus.yml (queries)")
+    parser.add_argument("--server", help="path of ledger-server (queries)")
+    parser.add_argument("--proto_root", help="the repository's proto/ folder (queries)")
+    parser.add_argument("--prometheus", default="/usr/bin/prometheus", help="path of prometheus")
+    args = parser.parse_args()
+    global dashboard
+    with open(args.dashboard) as board:
+        dashboard = json.load(board)
+    if args.check == "structure":
+        return 0 if run(DashboardStructureTest) else 1
+    if not (args.config and args.server and args.proto_root):
+        parser.error("queries needs --config, --server and --proto_root")
+
+    with tempfile.TemporaryDirectory(prefix="ledger-dashboard-test-") as work_dir:
+        stubs = os.path.join(work_dir, "stubs")
+        os.mkdir(stubs)
+        generate_stubs(args.proto_root, stubs)
+        servers, passed = [], False
+        try:
+            both = LedgerServer(args.server)
+            servers.append(both)
+            pods = {}
+            for mode in MODES:
+                servers.append(SingleModeServer(args.server, mode))
+                pods[mode] = servers[-1]
+            config = scrape_config(args.config, f"127.0.0.1:{both.metrics_port}",
+                                   {mode: f"127.0.0.1:{pod.metrics_port}"
+                                    for mode, pod in pods.items()})
+            prometheus = Prometheus(args.prometheus, config, work_dir)
+            try:
+                DashboardQueriesTest.prometheus = prometheus
+                DashboardQueriesTest.load_targets = {
+                    **{f"127.0.0.1:{both.ports[mode]}": mode for mode in MODES},
+                    **{f"127.0.0.1:{pod.ports[mode]}": mode for mode, pod in pods.items()}}
+                passed = run(DashboardQueriesTest)
+            finally:
+                prometheus.stop()
+                if not passed:
+                    prometheus.print_log()
+        finally:
+            stopped_cleanly = all([server.stop() for server in servers])
+    return 0 if passed and stopped_cleanly else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
