@@ -14,13 +14,18 @@
              namespace, pod, job as a ServiceMonitor sets them), and namespace
              "local", one server serving both modes scraped with
              deploy/prometheus/prometheus.yml's own job (1 s apart instead of 5 s).
+             Then every alert of deploy/k8s's PrometheusRule, without its
+             threshold, on the same data: each returns series, both modes where
+             it keeps the mode (the restart alert needs kube-state-metrics, so
+             only promtool checks it here).
 
 Run by CTest; by hand:
   /usr/bin/python3 tests/deploy/dashboard/dashboard_test.py structure \\
       --dashboard deploy/grafana/ledger.json
   /usr/bin/python3 tests/deploy/dashboard/dashboard_test.py queries \\
       --dashboard deploy/grafana/ledger.json --config deploy/prometheus/prometheus.yml \\
-      --server build/service/ledger-server --proto_root proto
+      --server build/service/ledger-server --proto_root proto \\
+      --rules deploy/k8s/components/monitoring/prometheusrule.yaml
 """
 import argparse
 import json
@@ -220,6 +225,44 @@ class DashboardQueriesTest(unittest.TestCase):
         print(f"{checked} queries checked", file=sys.stderr)
 
 
+def alert_rules(path):
+    """The alerting rules of the PrometheusRule at `path`: (name, expr) pairs."""
+    import yaml
+    with open(path) as rule_file:
+        rule = yaml.safe_load(rule_file)
+    return [(r["alert"], r["expr"]) for group in rule["spec"]["groups"]
+            for r in group["rules"] if "alert" in r]
+
+
+# An alert's condition ends in a comparison with its threshold; what it
+# compares is what must have data.
+THRESHOLD = re.compile(r"\s*(>|<|>=|<=|==|!=)\s*[0-9.*\s]+$")
+
+
+class AlertQueriesTest(unittest.TestCase):
+    """Every alert's expression, without its threshold, returns series from
+    the servers under load; those kept by mode return both modes."""
+    rules = None
+
+    def test_every_alert_measures_something(self):
+        checked = 0
+        for name, expr in self.rules:
+            with self.subTest(alert=name):
+                measured = THRESHOLD.sub("", expr.strip())
+                self.assertNotEqual(measured, expr.strip(), f"{name}: no threshold found")
+                if "kube_pod_container_status_restarts_total" in measured:
+                    # kube-state-metrics' series exist only in a cluster;
+                    # promtool (k8s_rules) checks this rule's syntax.
+                    continue
+                result = DashboardQueriesTest.prometheus.query(measured)
+                self.assertTrue(result, f"no series: {measured}")
+                if "mode" in measured:
+                    modes = {series["metric"].get("mode") for series in result}
+                    self.assertEqual(modes, set(MODES), f"{name}: {measured}\n{result}")
+                checked += 1
+        self.assertGreaterEqual(checked, 3)
+
+
 def run(test_case):
     suite = unittest.defaultTestLoader.loadTestsFromTestCase(test_case)
     return unittest.TextTestRunner(verbosity=2).run(suite).wasSuccessful()
@@ -233,6 +276,7 @@ def main():
     parser.add_argument("--config", help="deploy/prometheus/prometheus.yml (queries)")
     parser.add_argument("--server", help="path of ledger-server (queries)")
     parser.add_argument("--proto_root", help="the repository's proto/ folder (queries)")
+    parser.add_argument("--rules", help="the PrometheusRule of deploy/k8s (queries)")
     parser.add_argument("--prometheus", default="/usr/bin/prometheus", help="path of prometheus")
     args = parser.parse_args()
     global dashboard
@@ -240,8 +284,8 @@ def main():
         dashboard = json.load(board)
     if args.check == "structure":
         return 0 if run(DashboardStructureTest) else 1
-    if not (args.config and args.server and args.proto_root):
-        parser.error("queries needs --config, --server and --proto_root")
+    if not (args.config and args.server and args.proto_root and args.rules):
+        parser.error("queries needs --config, --server, --proto_root and --rules")
 
     with tempfile.TemporaryDirectory(prefix="ledger-dashboard-test-") as work_dir:
         stubs = os.path.join(work_dir, "stubs")
@@ -264,7 +308,9 @@ def main():
                 DashboardQueriesTest.load_targets = {
                     **{f"127.0.0.1:{both.ports[mode]}": mode for mode in MODES},
                     **{f"127.0.0.1:{pod.ports[mode]}": mode for mode, pod in pods.items()}}
-                passed = run(DashboardQueriesTest)
+                AlertQueriesTest.rules = alert_rules(args.rules)
+                # The alerts are checked on the data the dashboard's load made.
+                passed = run(DashboardQueriesTest) and run(AlertQueriesTest)
             finally:
                 prometheus.stop()
                 if not passed:
