@@ -192,7 +192,7 @@ class Checker:
                    f"{name}: selector matches the pod template's labels")
         containers = pod["containers"]
         self.check(len(containers) == 1 and containers[0]["name"] == "ledger",
-                   f"{name}: one container, named ledger (the restart alert selects it)")
+                   f"{name}: one container, named ledger")
         c = containers[0]
         image = c.get("image", "")
         self.check(re.fullmatch(r"[^:@]+(:[\w][\w.-]*|@sha256:[0-9a-f]{64})", image.rsplit("/", 1)[-1])
@@ -325,7 +325,7 @@ class Checker:
             "p99 latency per mode": lambda e: re.search(r"histogram_quantile\(\s*0\.99", e)
             and "grpc_server_handling_seconds_bucket" in e and {"le", "mode"} <= by(e),
             "in-flight near --max_inflight": lambda e: "ledger_inflight_calls" in e and "mode" in by(e),
-            "pod restarts": lambda e: "kube_pod_container_status_restarts_total" in e,
+            "pod restarts": lambda e: "changes(process_start_time_seconds" in e and "pod" in by(e),
         }
         for what, test in wanted.items():
             self.check(any(test(e) for e in exprs.values()), f"PrometheusRule has an alert on {what}")
