@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "ledger/v1/ledger.grpc.pb.h"
 
 namespace ledger::testing {
@@ -27,6 +28,20 @@ inline std::string UniqueId(const std::string& stem) {
 
 inline void SetDeadline(grpc::ClientContext& context) {
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+}
+
+// What grpc.health.v1 Check says over `channel` (UNKNOWN if the call fails).
+inline grpc::health::v1::HealthCheckResponse::ServingStatus HealthOf(
+    const std::shared_ptr<grpc::Channel>& channel) {
+  auto health = grpc::health::v1::Health::NewStub(channel);
+  grpc::health::v1::HealthCheckRequest request;
+  grpc::health::v1::HealthCheckResponse response;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  if (!health->Check(&context, request, &response).ok()) {
+    return grpc::health::v1::HealthCheckResponse::UNKNOWN;
+  }
+  return response.status();
 }
 
 inline v1::TransferRequest Request(const std::string& request_id, const std::string& from,

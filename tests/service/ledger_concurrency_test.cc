@@ -223,9 +223,9 @@ TEST(LedgerConcurrency, ThreadModeRefusesCallsBeyondMaxThreads) {
   // them, so an operator sees the refusals.
   const Scrape scrape = Scrape::From(server.port("metrics"));
   Labels get = {{"grpc_service", "ledger.v1.Ledger"},
-                      {"grpc_method", "GetAccount"},
-                      {"grpc_type", "unary"},
-                      {"mode", "thread"}};
+                {"grpc_method", "GetAccount"},
+                {"grpc_type", "unary"},
+                {"mode", "thread"}};
   EXPECT_EQ(scrape.Value("grpc_server_started_total", get), kCalls);
   get["grpc_code"] = "ResourceExhausted";
   EXPECT_EQ(scrape.Value("grpc_server_handled_total", get), refused);

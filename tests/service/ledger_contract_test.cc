@@ -257,13 +257,9 @@ TEST(LedgerServerProcess, BothPortsServeHealth) {
   ServerProcess server({"--mode=both"});
   for (const std::string mode : {"coroutine", "thread"}) {
     ASSERT_NE(server.port(mode), 0) << mode;
-    auto health = grpc::health::v1::Health::NewStub(Connect(server.address(mode)));
-    grpc::health::v1::HealthCheckRequest request;
-    grpc::health::v1::HealthCheckResponse response;
-    grpc::ClientContext context;
-    SetDeadline(context);
-    ASSERT_TRUE(health->Check(&context, request, &response).ok()) << mode;
-    EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING) << mode;
+    EXPECT_EQ(HealthOf(Connect(server.address(mode))),
+              grpc::health::v1::HealthCheckResponse::SERVING)
+        << mode;
   }
 }
 
@@ -272,13 +268,7 @@ TEST(LedgerServerProcess, HealthIsServingAndSigtermExitsZeroPromptly) {
     ServerProcess server({"--mode=" + mode, "--shutdown_timeout=60s"});
     ASSERT_NE(server.port(), 0);
     auto channel = Connect(server.address());
-    auto health = grpc::health::v1::Health::NewStub(channel);
-    grpc::health::v1::HealthCheckRequest request;
-    grpc::health::v1::HealthCheckResponse response;
-    grpc::ClientContext context;
-    SetDeadline(context);
-    ASSERT_TRUE(health->Check(&context, request, &response).ok()) << mode;
-    EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING) << mode;
+    EXPECT_EQ(HealthOf(channel), grpc::health::v1::HealthCheckResponse::SERVING) << mode;
     // The channel stays open: the server must not wait for it to hang up.
     const absl::Time start = absl::Now();
     EXPECT_EQ(server.Stop(SIGTERM), 0) << mode;

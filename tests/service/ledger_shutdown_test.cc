@@ -22,18 +22,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-grpc::health::v1::HealthCheckResponse::ServingStatus Health(const std::string& address) {
-  auto health = grpc::health::v1::Health::NewStub(Connect(address));
-  grpc::health::v1::HealthCheckRequest request;
-  grpc::health::v1::HealthCheckResponse response;
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  if (!health->Check(&context, request, &response).ok()) {
-    return grpc::health::v1::HealthCheckResponse::UNKNOWN;
-  }
-  return response.status();
-}
-
 struct Call {
   Clock::time_point start;
   Clock::time_point end;
@@ -79,7 +67,7 @@ TEST_P(LedgerShutdown, SigtermDrainsWithoutFailingAcceptedCalls) {
   auto status = grpc::health::v1::HealthCheckResponse::SERVING;
   while (status == grpc::health::v1::HealthCheckResponse::SERVING &&
          Clock::now() - signalled < std::chrono::seconds(1)) {
-    status = Health(server.address());
+    status = HealthOf(Connect(server.address()));
   }
   EXPECT_EQ(status, grpc::health::v1::HealthCheckResponse::NOT_SERVING);
   stopper.join();
