@@ -1,7 +1,6 @@
 // SIGTERM as Kubernetes sends it, under load: health turns NOT_SERVING at
 // once, calls are still served for --drain_grace, no call the server accepted
 // before the signal fails, and the process exits 0.
-#include <grpcpp/client_context.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 
