@@ -10,7 +10,7 @@ export CCACHE_NOHASHDIR := true
 # Flags for `make run`, e.g. make run ARGS="--store_latency=0 --port=50060"
 ARGS ?=
 
-.PHONY: all deps configure build run compare monitor test test-release test-asan test-tsan clean
+.PHONY: all deps configure build run compare monitor test test-release test-asan test-tsan image-test clean
 
 all: build
 
@@ -48,8 +48,9 @@ monitor: deps
 	  --web.listen-address=$(MONITOR_ADDRESS)
 
 # The whole suite, then the library and server tests again under
-# AddressSanitizer+UndefinedBehaviorSanitizer and under ThreadSanitizer.
-test: test-release test-asan test-tsan
+# AddressSanitizer+UndefinedBehaviorSanitizer and under ThreadSanitizer, then
+# the container image built and run for real.
+test: test-release test-asan test-tsan image-test
 
 CTEST = ctest --output-on-failure --no-tests=error --timeout 600 -j2
 
@@ -76,6 +77,13 @@ test-tsan: deps build-tsan/build.ninja
 	cmake --build build-tsan --target $(SANITIZED_TARGETS)
 	TSAN_OPTIONS=suppressions=$(CURDIR)/tests/tsan.supp \
 	  $(CTEST) --test-dir build-tsan -E '$(SANITIZED_SKIP)'
+
+# The Dockerfile built with buildah (no daemon) and its server run from the image
+# and called from outside: tests/image/image_test.py says what it checks. The
+# Debian base images are made once with debootstrap and kept (LEDGER_IMAGE_CACHE,
+# default /var/cache/ledger-image). Root only.
+image-test: deps
+	/usr/bin/python3 tests/image/image_test.py
 
 clean:
 	rm -rf $(BUILD_DIR) build-asan build-tsan

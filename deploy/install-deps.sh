@@ -16,6 +16,7 @@ build_packages="
 test_packages="$build_packages
   libgtest-dev libgmock-dev
   python3 python3-grpcio python3-protobuf python3-yaml prometheus
+  debootstrap buildah podman
 "
 runtime_packages="
   libgrpc++1.51 libgrpc29 libprotobuf32 libabsl20220623 libprometheus-cpp-pull1.0 libssl3
