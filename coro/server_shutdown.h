@@ -1,20 +1,24 @@
-// ShutdownServer: the order in which a coroutine server stops (coro/README.md).
+// ShutdownServer: the order in which a server stops (coro/README.md).
 #pragma once
 
 #include <grpcpp/server.h>
 
+#include "absl/functional/function_ref.h"
 #include "absl/time/time.h"
 #include "coro/completion_queue_threads.h"
 
 namespace coro {
 
 // Stops accepting calls, lets the calls in flight finish until `deadline`
-// (then cancels the rest), and stops `queues` once no coroutine can start an
-// operation on them any more. Returns when everything has stopped.
-//
-// gRPC's Server::Shutdown also waits, up to the deadline, for clients to hang
-// up connections that are merely idle; once our own calls are done, there is
-// nothing to wait for, so those connections are dropped at once.
+// (then cancels the rest). `wait_until_idle(deadline)` says, once it returns
+// true, that no call of ours is left: gRPC's Server::Shutdown would still wait,
+// up to the deadline, for clients to hang up connections that are merely
+// idle, so those are then dropped at once. Returns when the server has stopped.
+void ShutdownServer(grpc::Server& server, absl::Time deadline,
+                    absl::FunctionRef<bool(absl::Time)> wait_until_idle);
+
+// The same for a server whose calls run on `queues`, which are stopped too,
+// once no coroutine can start an operation on them any more.
 void ShutdownServer(grpc::Server& server, CompletionQueueThreads& queues, absl::Time deadline);
 
 }  // namespace coro

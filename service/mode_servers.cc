@@ -1,13 +1,10 @@
 #include "service/mode_servers.h"
 
-#include <grpc/grpc.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/resource_quota.h>
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
-
-#include <thread>
 
 #include "absl/time/clock.h"
 #include "coro/server_shutdown.h"
@@ -76,20 +73,17 @@ ThreadModeServer::ThreadModeServer(const std::string& address, Ledger& ledger, i
 
 void ThreadModeServer::Shutdown(absl::Time deadline) {
   if (!server_) return;
-  // As coro::ShutdownServer does: Server::Shutdown also waits, up to the
-  // deadline, for idle client connections to hang up, so it runs beside us
-  // while we watch our own calls, and once none is left we drop those
-  // connections. A call gRPC matched just before Shutdown reaches its handler
-  // within microseconds; seeing none in flight twice, 50 ms apart, leaves it
-  // that time and more.
-  std::thread stopping([this, deadline] { server_->Shutdown(absl::ToChronoTime(deadline)); });
-  int idle_checks = 0;
-  while (idle_checks < 2 && absl::Now() < deadline) {
-    idle_checks = limit_.inflight() == 0 ? idle_checks + 1 : 0;
-    absl::SleepFor(absl::Milliseconds(idle_checks == 1 ? 50 : 5));
-  }
-  if (idle_checks == 2) grpc_server_cancel_all_calls(server_->c_server());
-  stopping.join();
+  // A call gRPC matched just before Shutdown reaches its handler (and the
+  // in-flight count) within microseconds; seeing none in flight twice, 50 ms
+  // apart, leaves it that time and more.
+  coro::ShutdownServer(*server_, deadline, [this](absl::Time deadline) {
+    for (int idle_checks = 0; absl::Now() < deadline;) {
+      idle_checks = limit_.inflight() == 0 ? idle_checks + 1 : 0;
+      if (idle_checks == 2) return true;
+      absl::SleepFor(absl::Milliseconds(idle_checks == 1 ? 50 : 5));
+    }
+    return false;
+  });
 }
 
 }  // namespace ledger

@@ -26,7 +26,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
 import uuid
@@ -35,7 +34,7 @@ import grpc
 
 SOURCE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(SOURCE, "tests", "python"))
-from ledger_server import METRICS_LINE, MODE_LINE, MODES, generate_stubs  # noqa: E402
+from ledger_server import MODES, LedgerServer, generate_stubs  # noqa: E402
 
 CACHE = os.environ.get("LEDGER_IMAGE_CACHE", "/var/cache/ledger-image")
 IMAGE = "localhost/ledger:test"
@@ -135,36 +134,13 @@ def check_contents(container, config):
     log(f"{len(packages)} packages, none of them a compiler or -dev")
 
 
-class ImageServer:
+class ImageServer(LedgerServer):
     """ledger-server as the image starts it: its Entrypoint, as its User."""
 
     def __init__(self, container, entrypoint, timeout=30):
-        command = [*BUILDAH, "run", "--isolation", "chroot", container, "--", *entrypoint,
-                   "--host=127.0.0.1", "--port=0", "--thread_port=0", "--metrics_port=0",
-                   "--mode=both"]
+        command = [*BUILDAH, "run", "--isolation", "chroot", container, "--", *entrypoint]
         log("starting: " + " ".join(command))
-        self.process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
-        self.ports, self.metrics_port = {}, None
-        self.started = threading.Event()
-        self.reader = threading.Thread(target=self._read_log, daemon=True)
-        self.reader.start()
-        if not self.started.wait(timeout) or not self._ready():
-            self.kill()
-            raise AssertionError("ledger-server did not say where it listens")
-
-    def _ready(self):
-        return len(self.ports) == len(MODES) and self.metrics_port is not None
-
-    def _read_log(self):
-        for line in self.process.stderr:
-            sys.stderr.write("[server] " + line)
-            if match := MODE_LINE.search(line):
-                self.ports[match.group(1)] = int(match.group(2))
-            elif match := METRICS_LINE.search(line):
-                self.metrics_port = int(match.group(1))
-            if self._ready():
-                self.started.set()
-        self.started.set()
+        super().__init__(command, startup_timeout=timeout)
 
     def server_pids(self):
         # chroot isolation shares the host's PID namespace: the server is a

@@ -31,8 +31,10 @@ class LedgerServer:
     """
 
     def __init__(self, binary, extra_flags=(), startup_timeout=20):
+        # `binary` is a path, or the command that runs the server (a list).
+        command = list(binary) if isinstance(binary, (list, tuple)) else [binary]
         self.process = subprocess.Popen(
-            [binary, "--host=127.0.0.1", "--port=0", "--thread_port=0", "--metrics_port=0",
+            [*command, "--host=127.0.0.1", "--port=0", "--thread_port=0", "--metrics_port=0",
              "--mode=both", *extra_flags],
             stderr=subprocess.PIPE, text=True)
         self.ports = {}
@@ -41,8 +43,7 @@ class LedgerServer:
         self.reader = threading.Thread(target=self._forward_log, args=(started,), daemon=True)
         self.reader.start()
         if not started.wait(startup_timeout) or not self._started():
-            self.process.kill()
-            self.process.wait()
+            self.kill()
             raise RuntimeError(
                 "ledger-server did not say where each mode and its metrics listen")
 
@@ -60,6 +61,10 @@ class LedgerServer:
             if self._started():
                 started.set()
         started.set()  # It exited: nothing more will come, stop waiting.
+
+    def kill(self):
+        self.process.kill()
+        self.process.wait()
 
     def stop(self):
         """Stops it with SIGTERM, as an operator would; True if it exited 0, as it must."""
