@@ -18,7 +18,7 @@
 #include "client/cli/exit_codes.h"
 #include "client/cli/output.h"
 #include "client/cli/transfer_input.h"
-#include "service/defaults.h"
+#include "contract/ports.h"
 
 ABSL_FLAG(std::string, target, absl::StrCat("localhost:", ledger::kDefaultPort),
           "The server, as HOST:PORT or any gRPC target (dns:///ledger.example:50051). The "

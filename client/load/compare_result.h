@@ -12,7 +12,7 @@
 #include "client/load/ledger_accounts.h"
 #include "client/load/metrics_probe.h"
 #include "client/load/run_result.h"
-#include "client/load/serving_modes.h"
+#include "contract/serving_mode.h"
 
 namespace ledger::load {
 

@@ -16,9 +16,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "client/load/serving_modes.h"
-#include "service/defaults.h"
-#include "service/metrics/metric_names.h"
+#include "contract/metric_names.h"
+#include "contract/ports.h"
+#include "contract/serving_mode.h"
 
 namespace ledger::load {
 namespace {

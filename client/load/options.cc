@@ -5,13 +5,13 @@
 #include <random>
 
 #include "absl/flags/flag.h"
-#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "client/load/log.h"
-#include "service/defaults.h"
+#include "contract/account_id.h"
+#include "contract/ports.h"
 
 // The flags, each with its default and what it does: --help prints these.
 ABSL_FLAG(std::string, target, absl::StrCat("localhost:", ledger::kDefaultPort),
@@ -95,12 +95,8 @@ ABSL_FLAG(absl::Duration, connect_timeout, absl::Seconds(10),
 namespace ledger::load {
 namespace {
 
-bool IsAccountIdCharacter(char c) {
-  return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
-}
-
 // A prefix no other run picks: time and randomness, short enough to leave
-// room for the index in the ledger's 64 characters.
+// room for the index in an account id (contract/account_id.h).
 std::string UniqueRunTag() {
   std::random_device entropy;
   return absl::StrCat("load-", absl::Hex(absl::ToUnixSeconds(absl::Now())), "-",
@@ -197,11 +193,10 @@ std::optional<Options> OptionsFromFlags(const std::set<std::string>& given) {
         absl::StrCat("--accounts=", accounts, " must be 2 (a transfer needs two) to 10000000"));
   }
   options.account_prefix = absl::GetFlag(FLAGS_account_prefix);
-  if (!std::all_of(options.account_prefix.begin(), options.account_prefix.end(),
-                   IsAccountIdCharacter) ||
-      options.account_prefix.size() + std::to_string(std::max(accounts, 1)).size() > 64) {
-    complain(absl::StrCat("--account_prefix=", options.account_prefix,
-                          ": account ids are 1 to 64 of [A-Za-z0-9_.-], index included"));
+  // The longest id this run makes: the prefix and the largest index.
+  if (!IsValidAccountId(absl::StrCat(options.account_prefix, std::max(accounts, 1)))) {
+    complain(absl::StrCat("--account_prefix=", options.account_prefix, ": account ids are 1 to ",
+                          kMaxAccountIdLength, " of [A-Za-z0-9_.-], index included"));
   }
   options.existing = absl::GetFlag(FLAGS_existing);
   if (options.existing && options.account_prefix.empty()) {

@@ -5,7 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "service/metrics/metric_names.h"
+#include "contract/metric_names.h"
 
 namespace ledger::load {
 namespace {

@@ -15,9 +15,9 @@
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
-#include "service/metrics/metric_names.h"
+#include "contract/metric_names.h"
+#include "contract/serving_mode.h"
 #include "service/metrics/striped_histogram.h"
-#include "service/serving_mode.h"
 
 namespace ledger::metrics {
 

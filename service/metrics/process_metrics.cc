@@ -10,7 +10,7 @@
 #include <sstream>
 #include <string>
 
-#include "service/metrics/metric_names.h"
+#include "contract/metric_names.h"
 
 namespace ledger::metrics {
 namespace {

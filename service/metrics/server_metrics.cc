@@ -3,8 +3,8 @@
 #include <exception>
 
 #include "absl/strings/str_cat.h"
+#include "contract/metric_names.h"
 #include "coro/frame_counter.h"
-#include "service/metrics/metric_names.h"
 
 namespace ledger::metrics {
 namespace {
@@ -34,10 +34,6 @@ ServerMetrics::~ServerMetrics() = default;
 
 CallMetrics& ServerMetrics::AddCallSeries(ServingMode mode) {
   return *calls_.emplace_back(std::make_unique<CallMetrics>(mode, call_families_));
-}
-
-LedgerStore& ServerMetrics::AddTimedStore(ServingMode mode, LedgerStore& store) {
-  return *stores_.emplace_back(std::make_unique<TimedStore>(store, mode, *store_seconds_));
 }
 
 void ServerMetrics::AddModeGauges(ServingMode mode, std::function<double()> inflight_calls,

@@ -12,12 +12,11 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "contract/serving_mode.h"
 #include "service/metrics/call_metrics.h"
 #include "service/metrics/process_metrics.h"
 #include "service/metrics/scrape_gauges.h"
 #include "service/metrics/striped_histogram.h"
-#include "service/metrics/timed_store.h"
-#include "service/serving_mode.h"
 
 namespace ledger::metrics {
 
@@ -28,8 +27,8 @@ class ServerMetrics {
 
   // The grpc_server_* series of `mode`; once per mode served.
   CallMetrics& AddCallSeries(ServingMode mode);
-  // `store` as `mode` sees it, timed; once per mode served.
-  LedgerStore& AddTimedStore(ServingMode mode, LedgerStore& store);
+  // ledger_store_operation_seconds, which each mode's TimedStore adds to.
+  HistogramFamily& store_seconds() { return *store_seconds_; }
   // The gauges of `mode`, read at each scrape from the running server.
   void AddModeGauges(ServingMode mode, std::function<double()> inflight_calls,
                      std::function<double()> threads);
@@ -48,7 +47,6 @@ class ServerMetrics {
   std::shared_ptr<ScrapeGauges> gauges_;
   std::shared_ptr<ProcessMetrics> process_;
   std::vector<std::unique_ptr<CallMetrics>> calls_;
-  std::vector<std::unique_ptr<TimedStore>> stores_;
   std::unique_ptr<prometheus::Exposer> exposer_;  // last: stops before what it reads
 };
 

@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "service/metrics/metric_names.h"
+#include "contract/metric_names.h"
 
 namespace ledger::metrics {
 

@@ -111,7 +111,7 @@ class Image(unittest.TestCase):
         self.assertTrue(users[0].isdigit() and int(users[0]) != 0, users[0])
 
     def test_exposes_the_default_ports(self):
-        defaults = read("service/defaults.h")
+        defaults = read("service/main/defaults.h")
         ports = {int(re.search(rf"{name} = (\d+);", defaults).group(1))
                  for name in ("kDefaultPort", "kDefaultThreadPort", "kDefaultMetricsPort")}
         exposed = {int(port) for line in self.runtime[1] if line.upper().startswith("EXPOSE ")

@@ -1,6 +1,6 @@
 // The rules as pure functions. The contract test checks the same rules end to
 // end; these pin the boundaries cheaply.
-#include "service/ledger_rules.h"
+#include "service/ledger/ledger_rules.h"
 
 #include <gtest/gtest.h>
 

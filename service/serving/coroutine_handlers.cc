@@ -1,7 +1,7 @@
-#include "service/coroutine_service.h"
+#include "service/serving/coroutine_handlers.h"
 
 #include "coro/serve.h"
-#include "service/grpc_status.h"
+#include "service/serving/grpc_status.h"
 
 namespace ledger {
 namespace {
@@ -34,8 +34,8 @@ auto Limited(InflightLimit& limit, Handler handler) {
 
 }  // namespace
 
-void ServeWithCoroutines(Service& service, coro::CompletionQueueThreads& queues, Ledger& ledger,
-                         InflightLimit& limit, int accepts_per_queue) {
+void StartCoroutineHandlers(Service& service, coro::CompletionQueueThreads& queues, Ledger& ledger,
+                            InflightLimit& limit, int accepts_per_queue) {
   coro::Serve<&Service::RequestOpenAccount>(
       service, queues,
       Limited(limit,

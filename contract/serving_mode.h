@@ -1,5 +1,6 @@
 // The two ways ledger-server serves the same ledger. Their names appear in
-// flags, startup lines and the `mode` label of every metric.
+// flags, start-up lines, the `mode` label of every metric and the clients'
+// reports.
 #pragma once
 
 #include <array>
@@ -8,11 +9,12 @@ namespace ledger {
 
 enum class ServingMode { kCoroutine, kThread };
 
-inline constexpr std::array<ServingMode, 2> kServingModes = {ServingMode::kCoroutine,
-                                                             ServingMode::kThread};
-
 constexpr const char* ModeName(ServingMode mode) {
   return mode == ServingMode::kCoroutine ? "coroutine" : "thread";
 }
+
+// Every mode's name, in ServingMode's order.
+inline constexpr std::array<const char*, 2> kModeNames = {ModeName(ServingMode::kCoroutine),
+                                                          ModeName(ServingMode::kThread)};
 
 }  // namespace ledger

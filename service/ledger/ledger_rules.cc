@@ -1,19 +1,10 @@
-#include "service/ledger_rules.h"
+#include "service/ledger/ledger_rules.h"
 
 #include <limits>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 
 namespace ledger {
-namespace {
-
-bool IsAccountIdCharacter(char c) {
-  return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
-}
-
-}  // namespace
-
 absl::Status ValidateAccountId(absl::string_view id) {
   if (id.empty() || id.size() > kMaxAccountIdLength) {
     return absl::InvalidArgumentError(absl::StrCat("account id must be 1 to ", kMaxAccountIdLength,

@@ -9,14 +9,15 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "contract/account_id.h"
 #include "ledger/v1/ledger.pb.h"
 
 namespace ledger {
 
-inline constexpr std::size_t kMaxAccountIdLength = 64;
 inline constexpr std::size_t kMaxRequestIdLength = 128;
 
-// 1 to 64 characters of [A-Za-z0-9_.-], else INVALID_ARGUMENT.
+// OK when IsValidAccountId (contract/account_id.h), else INVALID_ARGUMENT
+// saying what is wrong.
 absl::Status ValidateAccountId(absl::string_view id);
 
 // A valid id and initial_balance >= 0, else INVALID_ARGUMENT.

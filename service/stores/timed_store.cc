@@ -1,13 +1,13 @@
-#include "service/metrics/timed_store.h"
+#include "service/stores/timed_store.h"
 
 #include <chrono>
 
-namespace ledger::metrics {
+namespace ledger {
 namespace {
 
 // Awaits `operation` and records how long it took, whatever its outcome.
 template <typename Result>
-coro::Task<Result> Timed(StripedHistogram& seconds, coro::Task<Result> operation) {
+coro::Task<Result> Timed(metrics::StripedHistogram& seconds, coro::Task<Result> operation) {
   const auto start = std::chrono::steady_clock::now();
   Result result = co_await std::move(operation);
   seconds.Observe(std::chrono::steady_clock::now() - start);
@@ -16,7 +16,7 @@ coro::Task<Result> Timed(StripedHistogram& seconds, coro::Task<Result> operation
 
 }  // namespace
 
-TimedStore::TimedStore(LedgerStore& store, ServingMode mode, HistogramFamily& family)
+TimedStore::TimedStore(LedgerStore& store, ServingMode mode, metrics::HistogramFamily& family)
     : store_(store) {
   // The `op` label values, indexed by Operation.
   constexpr std::array<const char*, kOperations> kNames = {"open_account", "get_account",
@@ -52,4 +52,4 @@ coro::Task<absl::StatusOr<std::vector<v1::TransferReceipt>>> TimedStore::ListTra
       store_.ListTransfers(std::move(account_id), after_sequence, max_count, cancellation));
 }
 
-}  // namespace ledger::metrics
+}  // namespace ledger

@@ -1,4 +1,4 @@
-#include "service/audit_digest.h"
+#include "service/ledger/audit_digest.h"
 
 #include <openssl/evp.h>
 

@@ -17,7 +17,7 @@
 #include "coro/task.h"
 #include "coro/thread_pool.h"
 #include "ledger/v1/ledger.pb.h"
-#include "service/store.h"
+#include "service/stores/store.h"
 
 namespace ledger {
 

@@ -1,10 +1,10 @@
-#include "service/thread_service.h"
+#include "service/serving/thread_handlers.h"
 
 #include <chrono>
 #include <mutex>
 
 #include "coro/sync_wait.h"
-#include "service/grpc_status.h"
+#include "service/serving/grpc_status.h"
 
 namespace ledger {
 namespace {
@@ -42,42 +42,42 @@ void CountThisThread(std::atomic<int>& threads) {
 }  // namespace
 
 template <typename Call>
-grpc::Status ThreadModeService::Limited(Call call) {
+grpc::Status ThreadHandlers::Limited(Call call) {
   CountThisThread(threads_);
   InflightLimit::Slot slot = limit_.TryEnter();
   if (!slot) return limit_.Refusal();
   return call();
 }
 
-grpc::Status ThreadModeService::OpenAccount(grpc::ServerContext* context,
-                                            const v1::OpenAccountRequest* request,
-                                            v1::Account* response) {
+grpc::Status ThreadHandlers::OpenAccount(grpc::ServerContext* context,
+                                         const v1::OpenAccountRequest* request,
+                                         v1::Account* response) {
   return Limited([&] {
     return Respond(coro::SyncWait(ledger_.OpenAccount(*request, CancellationOf(*context))),
                    *response);
   });
 }
 
-grpc::Status ThreadModeService::GetAccount(grpc::ServerContext* context,
-                                           const v1::GetAccountRequest* request,
-                                           v1::Account* response) {
+grpc::Status ThreadHandlers::GetAccount(grpc::ServerContext* context,
+                                        const v1::GetAccountRequest* request,
+                                        v1::Account* response) {
   return Limited([&] {
     return Respond(coro::SyncWait(ledger_.GetAccount(*request, CancellationOf(*context))),
                    *response);
   });
 }
 
-grpc::Status ThreadModeService::Transfer(grpc::ServerContext* context,
-                                         const v1::TransferRequest* request,
-                                         v1::TransferReceipt* response) {
+grpc::Status ThreadHandlers::Transfer(grpc::ServerContext* context,
+                                      const v1::TransferRequest* request,
+                                      v1::TransferReceipt* response) {
   return Limited([&] {
     return Respond(coro::SyncWait(ledger_.Transfer(*request, CancellationOf(*context))), *response);
   });
 }
 
-grpc::Status ThreadModeService::ListTransfers(grpc::ServerContext* context,
-                                              const v1::ListTransfersRequest* request,
-                                              grpc::ServerWriter<v1::TransferReceipt>* writer) {
+grpc::Status ThreadHandlers::ListTransfers(grpc::ServerContext* context,
+                                           const v1::ListTransfersRequest* request,
+                                           grpc::ServerWriter<v1::TransferReceipt>* writer) {
   return Limited([&] {
     auto write = [writer](const v1::TransferReceipt& receipt) -> coro::Task<bool> {
       co_return writer->Write(receipt);
@@ -87,9 +87,9 @@ grpc::Status ThreadModeService::ListTransfers(grpc::ServerContext* context,
   });
 }
 
-grpc::Status ThreadModeService::ImportTransfers(grpc::ServerContext* context,
-                                                grpc::ServerReader<v1::TransferRequest>* reader,
-                                                v1::ImportSummary* response) {
+grpc::Status ThreadHandlers::ImportTransfers(grpc::ServerContext* context,
+                                             grpc::ServerReader<v1::TransferRequest>* reader,
+                                             v1::ImportSummary* response) {
   return Limited([&] {
     auto read = [reader](v1::TransferRequest& request) -> coro::Task<bool> {
       co_return reader->Read(&request);
@@ -99,7 +99,7 @@ grpc::Status ThreadModeService::ImportTransfers(grpc::ServerContext* context,
   });
 }
 
-grpc::Status ThreadModeService::TransferStream(
+grpc::Status ThreadHandlers::TransferStream(
     grpc::ServerContext* context,
     grpc::ServerReaderWriter<v1::TransferResult, v1::TransferRequest>* stream) {
   return Limited([&] {
@@ -118,8 +118,8 @@ grpc::Status ThreadModeService::TransferStream(
   });
 }
 
-grpc::Status ThreadModeService::Audit(grpc::ServerContext* context, const v1::AuditRequest* request,
-                                      v1::AuditReport* response) {
+grpc::Status ThreadHandlers::Audit(grpc::ServerContext* context, const v1::AuditRequest* request,
+                                   v1::AuditReport* response) {
   return Limited([&] {
     return Respond(coro::SyncWait(ledger_.Audit(*request, CancellationOf(*context))), *response);
   });

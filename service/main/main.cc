@@ -14,15 +14,17 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "contract/serving_mode.h"
 #include "coro/serve.h"
 #include "coro/thread_pool.h"
-#include "service/defaults.h"
-#include "service/ledger.h"
-#include "service/log.h"
-#include "service/memory_store.h"
+#include "service/ledger/ledger.h"
+#include "service/main/defaults.h"
+#include "service/main/log.h"
 #include "service/metrics/server_metrics.h"
-#include "service/mode_servers.h"
-#include "service/serving_mode.h"
+#include "service/serving/coroutine_server.h"
+#include "service/serving/thread_server.h"
+#include "service/stores/memory_store.h"
+#include "service/stores/timed_store.h"
 
 ABSL_FLAG(std::string, mode, ledger::kDefaultMode,
           "How calls wait: coroutine (port --port), thread (one thread per call, port "
@@ -147,10 +149,12 @@ int Run() {
   coro::ThreadPool worker_pool(workers);
   metrics::ServerMetrics metrics;
   // One Ledger per mode, each over the same store timed as that mode.
-  Ledger coroutine_ledger(metrics.AddTimedStore(ServingMode::kCoroutine, store), worker_pool);
-  Ledger thread_ledger(metrics.AddTimedStore(ServingMode::kThread, store), worker_pool);
-  std::unique_ptr<CoroutineModeServer> coroutine_server;
-  std::unique_ptr<ThreadModeServer> thread_server;
+  TimedStore coroutine_store(store, ServingMode::kCoroutine, metrics.store_seconds());
+  TimedStore thread_store(store, ServingMode::kThread, metrics.store_seconds());
+  Ledger coroutine_ledger(coroutine_store, worker_pool);
+  Ledger thread_ledger(thread_store, worker_pool);
+  std::unique_ptr<CoroutineServer> coroutine_server;
+  std::unique_ptr<ThreadServer> thread_server;
   auto stop_started_servers = [&] {
     if (coroutine_server) coroutine_server->Shutdown(absl::Now());
     if (thread_server) thread_server->Shutdown(absl::Now());
@@ -158,7 +162,7 @@ int Run() {
 
   if (mode == "coroutine" || mode == "both") {
     const int threads = absl::GetFlag(FLAGS_threads);
-    coroutine_server = std::make_unique<CoroutineModeServer>(
+    coroutine_server = std::make_unique<CoroutineServer>(
         Address(absl::GetFlag(FLAGS_port)), coroutine_ledger, threads,
         absl::GetFlag(FLAGS_accepts_per_thread), absl::GetFlag(FLAGS_max_inflight),
         metrics.AddCallSeries(ServingMode::kCoroutine));
@@ -176,7 +180,7 @@ int Run() {
   }
   if (mode == "thread" || mode == "both") {
     const int max_threads = absl::GetFlag(FLAGS_max_threads);
-    thread_server = std::make_unique<ThreadModeServer>(
+    thread_server = std::make_unique<ThreadServer>(
         Address(absl::GetFlag(FLAGS_thread_port)), thread_ledger, max_threads,
         absl::GetFlag(FLAGS_max_inflight), metrics.AddCallSeries(ServingMode::kThread));
     if (thread_server->port() == 0) {
@@ -235,7 +239,7 @@ int main(int argc, char** argv) {
   // --help lists this program's own flags, not those of the libraries.
   absl::FlagsUsageConfig usage;
   usage.contains_help_flags = [](absl::string_view file) {
-    return absl::StrContains(file, "service/main.cc");
+    return absl::StrContains(file, "service/main/main.cc");
   };
   usage.contains_helpshort_flags = usage.contains_help_flags;
   absl::SetFlagsUsageConfig(usage);

@@ -11,7 +11,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/time/time.h"
-#include "service/store.h"
+#include "service/stores/store.h"
 
 namespace ledger {
 

@@ -1,4 +1,5 @@
-// Serves the Ledger service the classic way: gRPC's synchronous API, where
+// ThreadHandlers: thread mode's handlers, one blocking method per RPC. They
+// serve the Ledger service the classic way: gRPC's synchronous API, where
 // every call in flight holds one OS thread for its whole life and every store
 // call blocks that thread. The ledger logic is the same Ledger as in
 // coroutine mode, run to completion on the calling thread; only the way of
@@ -8,15 +9,15 @@
 #include <atomic>
 
 #include "ledger/v1/ledger.grpc.pb.h"
-#include "service/inflight_limit.h"
-#include "service/ledger.h"
+#include "service/ledger/ledger.h"
+#include "service/serving/inflight_limit.h"
 
 namespace ledger {
 
-class ThreadModeService final : public v1::Ledger::Service {
+class ThreadHandlers final : public v1::Ledger::Service {
  public:
   // Calls past `limit` are refused.
-  ThreadModeService(Ledger& ledger, InflightLimit& limit) : ledger_(ledger), limit_(limit) {}
+  ThreadHandlers(Ledger& ledger, InflightLimit& limit) : ledger_(ledger), limit_(limit) {}
 
   // Threads that have served a call and are still alive: gRPC grows its pool
   // as calls arrive and lets surplus threads exit.

@@ -1,4 +1,4 @@
-#include "service/memory_store.h"
+#include "service/stores/memory_store.h"
 
 #include <algorithm>
 
@@ -6,7 +6,7 @@
 #include "absl/time/clock.h"
 #include "coro/alarm.h"
 #include "coro/completion_queue_threads.h"
-#include "service/ledger_rules.h"
+#include "service/ledger/ledger_rules.h"
 
 namespace ledger {
 namespace {

@@ -1,15 +1,13 @@
-// Defaults a user can rely on, defined once. Flags, tests and docs take them
-// from here.
+// ledger-server's defaults, defined once: its flags, tests and docs take them
+// from here. The ports, which the clients share, are in contract/ports.h.
 #pragma once
 
 #include "absl/time/time.h"
+#include "contract/ports.h"
 
 namespace ledger {
 
 inline constexpr char kDefaultMode[] = "both";
-inline constexpr int kDefaultPort = 50051;        // coroutine mode
-inline constexpr int kDefaultThreadPort = 50052;  // thread mode
-inline constexpr int kDefaultMetricsPort = 9464;  // Prometheus's default for exporters
 inline constexpr int kDefaultMaxThreads = 4096;
 inline constexpr int kDefaultMaxInflight = 20000;  // per mode
 inline constexpr char kDefaultHost[] = "[::]";     // every interface, IPv4 and IPv6

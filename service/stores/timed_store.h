@@ -5,16 +5,16 @@
 
 #include <array>
 
+#include "contract/serving_mode.h"
 #include "service/metrics/striped_histogram.h"
-#include "service/serving_mode.h"
-#include "service/store.h"
+#include "service/stores/store.h"
 
-namespace ledger::metrics {
+namespace ledger {
 
 class TimedStore final : public LedgerStore {
  public:
   // Adds the series of `mode` for every operation of `store` to `family`.
-  TimedStore(LedgerStore& store, ServingMode mode, HistogramFamily& family);
+  TimedStore(LedgerStore& store, ServingMode mode, metrics::HistogramFamily& family);
 
   absl::string_view name() const override { return store_.name(); }
   coro::Task<absl::StatusOr<v1::Account>> OpenAccount(
@@ -31,7 +31,7 @@ class TimedStore final : public LedgerStore {
   enum Operation { kOpenAccount, kGetAccount, kCommitTransfer, kListTransfers, kOperations };
 
   LedgerStore& store_;
-  std::array<StripedHistogram*, kOperations> seconds_;
+  std::array<metrics::StripedHistogram*, kOperations> seconds_;
 };
 
-}  // namespace ledger::metrics
+}  // namespace ledger

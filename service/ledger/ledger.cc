@@ -1,10 +1,10 @@
-#include "service/ledger.h"
+#include "service/ledger/ledger.h"
 
 #include <algorithm>
 
 #include "coro/task_group.h"
-#include "service/audit_digest.h"
-#include "service/ledger_rules.h"
+#include "service/ledger/audit_digest.h"
+#include "service/ledger/ledger_rules.h"
 
 namespace ledger {
 namespace {

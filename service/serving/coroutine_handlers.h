@@ -1,0 +1,18 @@
+// Coroutine mode's handlers: each RPC is a Ledger coroutine awaited on the
+// completion-queue thread its call arrived on.
+#pragma once
+
+#include "coro/completion_queue_threads.h"
+#include "ledger/v1/ledger.grpc.pb.h"
+#include "service/ledger/ledger.h"
+#include "service/serving/inflight_limit.h"
+
+namespace ledger {
+
+// Starts the accept loops. Call after the server is built and started;
+// `service` must have been registered with its builder. Calls past `limit`
+// are refused.
+void StartCoroutineHandlers(v1::Ledger::AsyncService& service, coro::CompletionQueueThreads& queues,
+                            Ledger& ledger, InflightLimit& limit, int accepts_per_queue);
+
+}  // namespace ledger

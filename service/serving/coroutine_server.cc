@@ -1,0 +1,36 @@
+#include "service/serving/coroutine_server.h"
+
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/server_builder.h>
+
+#include "coro/server_shutdown.h"
+#include "service/serving/coroutine_handlers.h"
+#include "service/serving/standard_services.h"
+
+namespace ledger {
+
+CoroutineServer::CoroutineServer(const std::string& address, Ledger& ledger, int threads,
+                                 int accepts_per_thread, int max_inflight,
+                                 metrics::CallMetrics& metrics)
+    : limit_(max_inflight) {
+  grpc::ServerBuilder builder;
+  AddStandardServices(builder, metrics);
+  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port_);
+  builder.RegisterService(&service_);
+  queues_ = std::make_unique<coro::CompletionQueueThreads>(builder, threads);
+  server_ = builder.BuildAndStart();
+  if (server_ == nullptr || port_ == 0) {
+    port_ = 0;
+    return;
+  }
+  StartCoroutineHandlers(service_, *queues_, ledger, limit_, accepts_per_thread);
+  queues_->Start();
+}
+
+void CoroutineServer::MarkNotServing() { SetNotServing(server_.get()); }
+
+void CoroutineServer::Shutdown(absl::Time deadline) {
+  if (server_) coro::ShutdownServer(*server_, *queues_, deadline);
+}
+
+}  // namespace ledger

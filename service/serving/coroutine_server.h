@@ -1,0 +1,41 @@
+// CoroutineServer: coroutine mode's gRPC server on its own port. Every call
+// is a coroutine (coroutine_handlers.h) on a few completion-queue threads.
+#pragma once
+
+#include <grpcpp/server.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/time/time.h"
+#include "coro/completion_queue_threads.h"
+#include "ledger/v1/ledger.grpc.pb.h"
+#include "service/ledger/ledger.h"
+#include "service/metrics/call_metrics.h"
+#include "service/serving/inflight_limit.h"
+
+namespace ledger {
+
+class CoroutineServer {
+ public:
+  // Listens on `address` and serves at once; port() is 0 if it cannot listen.
+  // Every call is counted in `metrics`.
+  CoroutineServer(const std::string& address, Ledger& ledger, int threads, int accepts_per_thread,
+                  int max_inflight, metrics::CallMetrics& metrics);
+  int port() const { return port_; }
+  int inflight() const { return limit_.inflight(); }
+  // Health (grpc.health.v1) answers NOT_SERVING from now on; calls are
+  // still served.
+  void MarkNotServing();
+  // Stops accepting, lets calls finish until `deadline`, then stops.
+  void Shutdown(absl::Time deadline);
+
+ private:
+  int port_ = 0;
+  InflightLimit limit_;
+  v1::Ledger::AsyncService service_;
+  std::unique_ptr<coro::CompletionQueueThreads> queues_;
+  std::unique_ptr<grpc::Server> server_;  // last: destroyed before what it uses
+};
+
+}  // namespace ledger

@@ -1,0 +1,44 @@
+#include "service/serving/thread_server.h"
+
+#include <grpcpp/resource_quota.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/server_builder.h>
+
+#include "absl/time/clock.h"
+#include "coro/server_shutdown.h"
+#include "service/serving/standard_services.h"
+
+namespace ledger {
+
+ThreadServer::ThreadServer(const std::string& address, Ledger& ledger, int max_threads,
+                           int max_inflight, metrics::CallMetrics& metrics)
+    : limit_(max_inflight), handlers_(ledger, limit_) {
+  grpc::ServerBuilder builder;
+  AddStandardServices(builder, metrics);
+  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port_);
+  builder.RegisterService(&handlers_);
+  grpc::ResourceQuota quota("thread-mode");
+  quota.SetMaxThreads(max_threads);
+  builder.SetResourceQuota(quota);
+  server_ = builder.BuildAndStart();
+  if (server_ == nullptr) port_ = 0;
+}
+
+void ThreadServer::MarkNotServing() { SetNotServing(server_.get()); }
+
+void ThreadServer::Shutdown(absl::Time deadline) {
+  if (!server_) return;
+  // A call gRPC matched just before Shutdown reaches its handler (and the
+  // in-flight count) within microseconds; seeing none in flight twice, 50 ms
+  // apart, leaves it that time and more.
+  coro::ShutdownServer(*server_, deadline, [this](absl::Time deadline) {
+    for (int idle_checks = 0; absl::Now() < deadline;) {
+      idle_checks = limit_.inflight() == 0 ? idle_checks + 1 : 0;
+      if (idle_checks == 2) return true;
+      absl::SleepFor(absl::Milliseconds(idle_checks == 1 ? 50 : 5));
+    }
+    return false;
+  });
+}
+
+}  // namespace ledger
