@@ -1,11 +1,11 @@
 // Timers and hops between threads, without blocking any thread: each is a
-// grpc::Alarm whose tag is the awaiter itself. Plus BlockThisThreadFor, the
-// same timer for code that must block.
+// grpc::Alarm whose tag is the awaiter itself.
 #pragma once
 
 #include <grpcpp/alarm.h>
 #include <grpcpp/completion_queue.h>
 
+#include <algorithm>
 #include <cassert>
 #include <optional>
 #include <stop_token>
@@ -92,22 +92,6 @@ inline SleepUntil Sleep(absl::Duration duration, const Cancellation& cancellatio
 // alarm already due is the cheapest way to post onto a given queue.
 inline SleepUntil ResumeOn(grpc::CompletionQueue* queue) {
   return SleepUntil(absl::UnixEpoch(), queue);
-}
-
-// Blocks the calling thread for `duration` on a gRPC alarm, the very timer
-// Sleep awaits. gRPC's timers round up to whole milliseconds, so a thread that
-// must block (one thread per request) and a coroutine that awaits then wait
-// alike, and comparing the two measures how they wait, not two clocks.
-inline void BlockThisThreadFor(absl::Duration duration) {
-  grpc::CompletionQueue queue;
-  grpc::Alarm alarm;
-  alarm.Set(&queue, absl::ToChronoTime(absl::Now() + duration), &alarm);
-  void* tag = nullptr;
-  bool ok = false;
-  queue.Next(&tag, &ok);  // the alarm, at its deadline
-  queue.Shutdown();
-  while (queue.Next(&tag, &ok)) {
-  }
 }
 
 }  // namespace coro

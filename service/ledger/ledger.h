@@ -53,6 +53,9 @@ class Ledger {
 
   // One result per request, up to kTransferStreamInFlight at once, in
   // completion order. `write` may be called by several transfers at once.
+  // Only transfers that suspend overlap: under SyncWait with a blocking
+  // store (thread mode) each runs to its end before the next is read, so
+  // results come in request order.
   coro::Task<absl::Status> TransferStream(ReadNext<v1::TransferRequest> read,
                                           WriteNext<v1::TransferResult> write,
                                           coro::Cancellation cancellation);

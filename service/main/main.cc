@@ -23,7 +23,9 @@
 #include "service/metrics/server_metrics.h"
 #include "service/serving/coroutine_server.h"
 #include "service/serving/thread_server.h"
+#include "service/stores/io_wait.h"
 #include "service/stores/memory_store.h"
+#include "service/stores/simulated_io_store.h"
 #include "service/stores/timed_store.h"
 
 ABSL_FLAG(std::string, mode, ledger::kDefaultMode,
@@ -145,12 +147,17 @@ int Run() {
   const int workers = absl::GetFlag(FLAGS_workers);
 
   // Declared before the servers, so the servers are destroyed first.
-  MemoryStore store(store_latency);
+  MemoryStore store;
   coro::ThreadPool worker_pool(workers);
   metrics::ServerMetrics metrics;
-  // One Ledger per mode, each over the same store timed as that mode.
-  TimedStore coroutine_store(store, ServingMode::kCoroutine, metrics.store_seconds());
-  TimedStore thread_store(store, ServingMode::kThread, metrics.store_seconds());
+  // One Ledger per mode over the same store, each waiting for the store's
+  // simulated I/O the way its mode waits, and timed as that mode.
+  AwaitAlarm await_alarm;
+  BlockThread block_thread;
+  SimulatedIoStore coroutine_io(store, store_latency, await_alarm);
+  SimulatedIoStore thread_io(store, store_latency, block_thread);
+  TimedStore coroutine_store(coroutine_io, ServingMode::kCoroutine, metrics.store_seconds());
+  TimedStore thread_store(thread_io, ServingMode::kThread, metrics.store_seconds());
   Ledger coroutine_ledger(coroutine_store, worker_pool);
   Ledger thread_ledger(thread_store, worker_pool);
   std::unique_ptr<CoroutineServer> coroutine_server;

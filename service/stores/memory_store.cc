@@ -4,8 +4,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "coro/alarm.h"
-#include "coro/completion_queue_threads.h"
 #include "service/ledger/ledger_rules.h"
 
 namespace ledger {
@@ -23,24 +21,9 @@ absl::Status UnknownAccount(absl::string_view id) {
 
 }  // namespace
 
-coro::Task<absl::Status> MemoryStore::SimulateIo(const coro::Cancellation& cancellation) const {
-  if (absl::Status stop = cancellation.Check(); !stop.ok()) co_return stop;
-  if (grpc::CompletionQueue* queue = coro::CompletionQueueThreads::Current()) {
-    if (latency_ <= absl::ZeroDuration()) {
-      co_await coro::ResumeOn(queue);
-    } else if (!co_await coro::Sleep(latency_, cancellation)) {
-      absl::Status stop = cancellation.Check();
-      co_return stop.ok() ? absl::UnavailableError("the server is shutting down") : stop;
-    }
-  } else if (latency_ > absl::ZeroDuration()) {
-    coro::BlockThisThreadFor(latency_);
-  }
-  co_return cancellation.Check();
-}
-
 coro::Task<absl::StatusOr<v1::Account>> MemoryStore::OpenAccount(
     std::string id, int64_t initial_balance, const coro::Cancellation& cancellation) {
-  if (absl::Status stop = co_await SimulateIo(cancellation); !stop.ok()) co_return stop;
+  if (absl::Status stop = cancellation.Check(); !stop.ok()) co_return stop;
   std::lock_guard lock(mutex_);
   auto [slot, inserted] = accounts_.try_emplace(id);
   if (!inserted) {
@@ -56,7 +39,7 @@ coro::Task<absl::StatusOr<v1::Account>> MemoryStore::OpenAccount(
 
 coro::Task<absl::StatusOr<AccountRecord>> MemoryStore::GetAccount(
     std::string id, const coro::Cancellation& cancellation) {
-  if (absl::Status stop = co_await SimulateIo(cancellation); !stop.ok()) co_return stop;
+  if (absl::Status stop = cancellation.Check(); !stop.ok()) co_return stop;
   std::lock_guard lock(mutex_);
   auto found = accounts_.find(id);
   if (found == accounts_.end()) co_return UnknownAccount(id);
@@ -65,8 +48,8 @@ coro::Task<absl::StatusOr<AccountRecord>> MemoryStore::GetAccount(
 
 coro::Task<absl::StatusOr<v1::TransferReceipt>> MemoryStore::CommitTransfer(
     v1::TransferRequest transfer, const coro::Cancellation& cancellation) {
-  if (absl::Status stop = co_await SimulateIo(cancellation); !stop.ok()) co_return stop;
-  // From here on nothing awaits: the transfer commits whole or not at all.
+  if (absl::Status stop = cancellation.Check(); !stop.ok()) co_return stop;
+  // Nothing awaits from here on: the transfer commits whole or not at all.
   std::lock_guard lock(mutex_);
   if (auto committed = sequence_by_request_id_.find(transfer.request_id());
       committed != sequence_by_request_id_.end()) {
@@ -109,7 +92,7 @@ coro::Task<absl::StatusOr<v1::TransferReceipt>> MemoryStore::CommitTransfer(
 coro::Task<absl::StatusOr<std::vector<v1::TransferReceipt>>> MemoryStore::ListTransfers(
     std::string account_id, uint64_t after_sequence, int max_count,
     const coro::Cancellation& cancellation) {
-  if (absl::Status stop = co_await SimulateIo(cancellation); !stop.ok()) co_return stop;
+  if (absl::Status stop = cancellation.Check(); !stop.ok()) co_return stop;
   std::lock_guard lock(mutex_);
   auto found = accounts_.find(account_id);
   if (found == accounts_.end()) co_return UnknownAccount(account_id);
