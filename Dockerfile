@@ -18,7 +18,7 @@ COPY --from=build /build/service/ledger-server /build/client/cli/ledger \
      /build/client/load/ledger-load /usr/local/bin/
 # A numeric user, so Kubernetes' runAsNonRoot can check it without /etc/passwd.
 USER 10001
-# gRPC: coroutine mode, thread mode; Prometheus metrics (service/defaults.h).
+# gRPC: coroutine mode, thread mode; Prometheus metrics (contract/ports.h).
 EXPOSE 50051 50052 9464
 # Flags are passed as arguments, e.g. `docker run ledger --mode=coroutine`.
 ENTRYPOINT ["ledger-server"]

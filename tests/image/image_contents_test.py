@@ -3,7 +3,7 @@
 - its runtime stage installs exactly `deploy/install-deps.sh runtime`, and that
   package list (with what its packages depend on) covers every shared library
   the built binaries load, so the image cannot fail at start on a missing one;
-- it runs as a numeric non-root user, exposes the ports service/defaults.h
+- it runs as a numeric non-root user, exposes the ports contract/ports.h
   defines, and starts ledger-server with the container's arguments as flags.
 
 Run by CTest:  image_contents_test.py --source_dir . BINARY...
@@ -111,7 +111,7 @@ class Image(unittest.TestCase):
         self.assertTrue(users[0].isdigit() and int(users[0]) != 0, users[0])
 
     def test_exposes_the_default_ports(self):
-        defaults = read("service/main/defaults.h")
+        defaults = read("contract/ports.h")
         ports = {int(re.search(rf"{name} = (\d+);", defaults).group(1))
                  for name in ("kDefaultPort", "kDefaultThreadPort", "kDefaultMetricsPort")}
         exposed = {int(port) for line in self.runtime[1] if line.upper().startswith("EXPOSE ")

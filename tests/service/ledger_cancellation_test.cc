@@ -106,8 +106,11 @@ std::vector<absl::Duration> GetAccountLatencies(LedgerClient& client, const std:
 
 // Audit hashes on the worker pool. While audits of a long journal keep the
 // one worker busy, GetAccount calls on the one completion-queue thread are
-// answered as usual: were the hashing on that thread, each would wait for a
-// whole audit.
+// answered as usual. Were the hashing on that thread, a GetAccount could only
+// slip in between two audits, so a handful would complete while the audits
+// run, instead of hundreds per audit. The test counts calls rather than
+// comparing latencies, so a slow or busy machine does not change its answer:
+// hashing 100,000 entries takes as long as hundreds of GetAccounts anywhere.
 TEST(LedgerCancellation, ALongAuditDoesNotDelayOtherCalls) {
   constexpr int kJournal = 100'000;
   constexpr int kAudits = 6;
@@ -131,13 +134,7 @@ TEST(LedgerCancellation, ALongAuditDoesNotDelayOtherCalls) {
     ASSERT_EQ(summary.applied(), static_cast<uint32_t>(kJournal));
   }
 
-  // GetAccount as it is without audits: the yardstick for "delayed".
-  std::vector<absl::Duration> quiet =
-      GetAccountLatencies(client, b, [n = 0]() mutable { return ++n <= 200; });
-
   std::atomic<int> audits_running{kAudits};
-  absl::Duration longest_audit;
-  std::mutex longest_mutex;
   std::vector<std::thread> auditors;
   for (int i = 0; i < kAudits; ++i) {
     auditors.emplace_back([&] {
@@ -147,15 +144,9 @@ TEST(LedgerCancellation, ALongAuditDoesNotDelayOtherCalls) {
       v1::AuditReport report;
       grpc::ClientContext context;
       SetDeadline(context);
-      const absl::Time start = absl::Now();
       EXPECT_TRUE(auditor.stub().Audit(&context, request, &report).ok());
-      const absl::Duration took = absl::Now() - start;
       EXPECT_EQ(report.entries(), static_cast<uint64_t>(kJournal));
       EXPECT_TRUE(report.consistent());
-      {
-        std::lock_guard lock(longest_mutex);
-        longest_audit = std::max(longest_audit, took);
-      }
       audits_running.fetch_sub(1);
     });
   }
@@ -163,19 +154,10 @@ TEST(LedgerCancellation, ALongAuditDoesNotDelayOtherCalls) {
       GetAccountLatencies(client, b, [&] { return audits_running.load() > 0; });
   for (auto& auditor : auditors) auditor.join();
 
-  ASSERT_GT(during.size(), 10u);
-  const absl::Duration median_quiet = quiet[quiet.size() / 2];
-  const absl::Duration median_during = during[during.size() / 2];
-  std::cerr << "audits took up to " << longest_audit << "; GetAccount median " << median_quiet
-            << " without audits, " << median_during << " during (" << during.size()
-            << " calls, p99 " << during[during.size() * 99 / 100] << ", max " << during.back()
+  ASSERT_GE(during.size(), 10u * kAudits) << "GetAccount waits for the audits' hashing";
+  std::cerr << during.size() << " GetAccount calls answered while " << kAudits
+            << " audits ran (median " << during[during.size() / 2] << ", max " << during.back()
             << ")\n";
-  // The audits queue on one worker, so the last waited for the others: the
-  // whole run is long compared with one GetAccount.
-  EXPECT_GT(longest_audit, absl::Milliseconds(200)) << "the journal is too short to tell";
-  EXPECT_LT(median_during - median_quiet, absl::Milliseconds(3))
-      << "GetAccount is delayed while audits run";
-  EXPECT_LT(during.back(), longest_audit / 4) << "a GetAccount waited for a whole audit";
 }
 
 }  // namespace

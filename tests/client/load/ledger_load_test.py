@@ -5,6 +5,7 @@ Run one test with: ledger_load_test.py --load ... --server ... --proto_root ...
 --source_dir ... LedgerLoadTest.test_name (CTest does, once per test).
 """
 import argparse
+import glob
 import json
 import os
 import re
@@ -118,7 +119,7 @@ class LedgerLoadTest(unittest.TestCase):
     def test_open_loop_latency_counts_a_stall_for_every_call_due_during_it(self):
         server = self.start_server()
         rate, concurrency = 200, 4
-        common = [self.target(server), "--accounts=50", "--warmup=0.5s", "--duration=4s",
+        common = [self.target(server), "--accounts=50", "--warmup=0.5s", "--duration=5s",
                   "--connections=2"]
         open_loop = LoadProcess(common + [f"--rate={rate}", "--arrivals=constant",
                                           "--json=" + self.path("open.json")])
@@ -134,15 +135,18 @@ class LedgerLoadTest(unittest.TestCase):
         open_loop.wait_for("running: open loop")
         held_back.wait_for("running: open loop")
         closed_loop.wait_for("running: closed loop")
-        # All are 1 s into their measured 4 s; the same stall hits all three.
+        # All are 1 s into their measured 5 s; the same 2 s stall hits all
+        # three. The stall is timed from just after the stop to just before
+        # the resume, so the server was stopped for all of it (and perhaps a
+        # little longer): the bounds below hold however late this process runs.
         time.sleep(1.5)
         os.kill(server.process.pid, signal.SIGSTOP)
         stopped_at = time.monotonic()
         try:
-            time.sleep(1.0)
+            time.sleep(2.0)
         finally:
-            os.kill(server.process.pid, signal.SIGCONT)
             stall = time.monotonic() - stopped_at
+            os.kill(server.process.pid, signal.SIGCONT)
         for load in (open_loop, held_back, closed_loop):
             code, _, log = load.finish()
             self.assertEqual(code, 0, log)
@@ -153,13 +157,14 @@ class LedgerLoadTest(unittest.TestCase):
         with open(self.path("closed.json")) as f:
             closed = json.load(f)
 
-        slow = 500_000_000  # ns: half the stall
+        slow = 1_000_000_000  # ns: half the stall
         open_slow = calls_at_least(opened, slow)
         held_slow = calls_at_least(held, slow)
         closed_slow = calls_at_least(closed, slow)
-        # Calls due in the first half of the stall wait at least half a second.
-        expected_slow = rate * (stall - 0.5)
-        print(f"stall {stall:.3f} s; calls of 0.5 s or more: open loop {open_slow} of "
+        # Every call due in the first half of the stall waits at least 1 s
+        # (one more or less for where the schedule's ticks fall).
+        expected_slow = rate * (stall - 1.0) - 1
+        print(f"stall {stall:.3f} s; calls of 1 s or more: open loop {open_slow} of "
               f"{opened['calls']} (expected {expected_slow:.0f}), held back to {concurrency} in "
               f"flight {held_slow} of {held['calls']}, closed loop {closed_slow} of "
               f"{closed['calls']}; p99 {opened['latency']['p99_ms']:.0f} ms, "
@@ -170,30 +175,35 @@ class LedgerLoadTest(unittest.TestCase):
             self.assertEqual(result["errors"], 0)
             self.assertTrue(result["ledger_check"]["conserved"])
             # Every call in flight when the server stopped waited out the stall.
-            self.assertGreaterEqual(result["latency"]["max_ms"], 900)
+            self.assertGreaterEqual(result["latency"]["max_ms"], 1900)
 
         # Open loop: the schedule did not wait for the server. Exactly rate x
         # duration calls were due in the measured window, and each one due
-        # during the stall reports what it waited.
-        self.assertEqual(opened["calls"], rate * 4)
-        self.assertGreaterEqual(opened["latency"]["p99_ms"], 900)
-        self.assertAlmostEqual(open_slow, expected_slow, delta=0.1 * rate)
+        # during the stall reports what it waited. More than those may be
+        # slow while the backlog drains, but not many more.
+        self.assertEqual(opened["calls"], rate * 5)
+        self.assertGreaterEqual(opened["latency"]["p99_ms"], 1000)
+        self.assertGreaterEqual(open_slow, expected_slow)
+        self.assertLessEqual(open_slow, expected_slow + 0.5 * rate)
 
         # Held back to a few calls in flight: the same schedule and the same
         # slow calls, though most of them waited in this client for a slot
         # (and a little longer while the backlog drained). Measured from when
         # they were sent instead of when they were due, they would look fast.
-        self.assertEqual(held["calls"], rate * 4)
+        self.assertEqual(held["calls"], rate * 5)
         self.assertEqual(held["peak_in_flight"], concurrency)
-        self.assertGreaterEqual(held["latency"]["p99_ms"], 900)
-        self.assertGreaterEqual(held_slow, expected_slow - 0.1 * rate)
-        self.assertLessEqual(held_slow, expected_slow + 0.5 * rate)
+        self.assertGreaterEqual(held["latency"]["p99_ms"], 1000)
+        self.assertGreaterEqual(held_slow, expected_slow)
+        # At most those due during the stall and the second after it, while
+        # four at a time drained the backlog.
+        self.assertLessEqual(held_slow, rate * (stall + 1.0))
 
         # Closed loop: the workers stopped with the server, so the stall
-        # counts once per call in flight, however long it lasts.
-        self.assertEqual(closed_slow, concurrency)
+        # counts once per call in flight, however long it lasts (a busy
+        # machine may add a slow call of its own, never hundreds).
+        self.assertGreaterEqual(closed_slow, concurrency)
         self.assertGreater(closed["calls"], 100 * concurrency)
-        self.assertLess(closed["latency"]["p99_ms"], 500)
+        self.assertLess(closed["latency"]["p99_ms"], 1000)
         self.assertGreaterEqual(open_slow, 10 * closed_slow)
 
     # (b) --compare: both modes at each level, as JSON, Markdown and SVG.
@@ -275,28 +285,30 @@ class LedgerLoadTest(unittest.TestCase):
 
     # (c) Ten thousand calls in flight on one client thread, and money conserved.
     def test_ten_thousand_calls_in_flight_on_one_client_thread(self):
-        # Every store call takes 1 s, so a call stays at the server for 1 to
-        # 3 s: far longer than one client thread takes to start 10,000 calls,
-        # and than the 250 ms between scrapes of the server's gauge. (At
-        # 200 ms, two cores shared by client and server keep a good part of
-        # the calls in transit rather than at the server.)
-        server = self.start_server("--store_latency=1s")
+        # Every store call takes 12 s. The 10,000 workers each start their
+        # first call within the 10 s measured window (one client thread needs
+        # 1 to 4 s for that on a 2-core machine busy with other work), and
+        # none of those calls returns before 12 s: so every call is at the
+        # server before the first one returns, the server's gauge reads 10,000
+        # for seconds rather than an instant, and the scrapes every 250 ms see
+        # it. No worker starts a second call, since the window has closed.
+        server = self.start_server("--store_latency=12s")
         result_path = self.path("ten_thousand.json")
         code, summary, log = run_load([
-            self.target(server), "--concurrency=10000", "--duration=2s", "--warmup=0",
-            "--accounts=200", "--connections=4", f"--metrics=127.0.0.1:{server.metrics_port}",
-            "--json=" + result_path], timeout=120)
+            self.target(server), "--concurrency=10000", "--duration=10s", "--warmup=0",
+            "--mix=get:1", "--accounts=2", "--connections=4",
+            f"--metrics=127.0.0.1:{server.metrics_port}", "--json=" + result_path], timeout=120)
         self.assertEqual(code, 0, log)
         with open(result_path) as f:
             result = json.load(f)
         self.assertEqual(result["settings"]["client_threads"], 1)
         self.assertEqual(result["peak_in_flight"], 10_000)
         self.assertEqual(result["errors"], 0)
-        # Every worker finished at least its first call.
-        self.assertGreaterEqual(result["calls"], 10_000)
+        # Every worker made exactly its first call.
+        self.assertEqual(result["calls"], 10_000)
         self.assertEqual(result["status_codes"], {"OK": result["calls"]})
         # The server saw them all at once, by its own gauge.
-        self.assertGreaterEqual(result["server"]["max_inflight_calls"]["coroutine"], 10_000)
+        self.assertEqual(result["server"]["max_inflight_calls"]["coroutine"], 10_000)
         self.assertTrue(result["ledger_check"]["conserved"])
         self.assertTrue(result["ledger_check"]["passed"])
         self.assertIn("money conserved", summary)
@@ -352,16 +364,19 @@ class LedgerLoadTest(unittest.TestCase):
 
     # Flags: --help explains each one; bad ones end with exit code 2 and say why.
     def test_flags_are_explained_and_bad_ones_refused(self):
-        with open(os.path.join(ARGS.source_dir, "client/load/options.cc")) as f:
-            defined = set(re.findall(r"ABSL_FLAG\([^,]+,\s*(\w+),", f.read()))
+        defined = set()
+        for source in glob.glob(os.path.join(ARGS.source_dir, "client/load/*.cc")):
+            with open(source) as f:
+                defined |= set(re.findall(r"ABSL_FLAG\([^,]+,\s*(\w+),", f.read()))
         self.assertGreater(len(defined), 20)
-        help_text = subprocess.run([ARGS.load, "--help"], capture_output=True, text=True).stdout
-        explained = set(re.findall(r"^\s+--(\w+) \(", help_text, re.MULTILINE))
+        run = subprocess.run([ARGS.load, "--help"], capture_output=True, text=True)
+        self.assertEqual((run.returncode, run.stderr), (0, ""))
+        explained = set(re.findall(r"^  --(\w+)\b", run.stdout, re.MULTILINE))
         self.assertEqual(explained, defined)
 
         bad = {
             "--concurrency=0": "--concurrency=0 must be 1 to",
-            "--concurrency=many": "not a valid concurrency",
+            "--concurrency=many": "Illegal value 'many' specified for flag 'concurrency'",
             "--no_such_flag=1": "unknown flag --no_such_flag",
             "--mix=get:1,fetch:2": "unknown operation 'fetch'",
             "--arrivals=burst": "not one of poisson, constant",

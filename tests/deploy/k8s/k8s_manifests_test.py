@@ -31,17 +31,19 @@ import tempfile
 
 import yaml
 
+KUBECTL_MINOR = 27  # kubectl 1.27 or newer renders the overlays as the tests expect
 KUBECTL_HINT = (
-    "kubectl is needed to render the kustomize overlays. Install it, e.g. on "
-    "Debian: the binary from https://dl.k8s.io/release/stable.txt's version "
-    "(curl -LO https://dl.k8s.io/release/$(curl -Ls https://dl.k8s.io/release/stable.txt)"
-    "/bin/linux/amd64/kubectl && install -m 0755 kubectl /usr/local/bin/), "
-    "or the kubectl package of pkgs.k8s.io's apt repository; or pass --kubectl.")
+    f"kubectl 1.{KUBECTL_MINOR} or newer renders the kustomize overlays; Debian 12 has none. "
+    "Install it from the Kubernetes project's apt repository (pkgs.k8s.io, package kubectl) "
+    "or as the binary from https://dl.k8s.io/release/stable.txt's version "
+    "(install -m 0755 kubectl /usr/local/bin/); or pass --kubectl.")
+# CTest's SKIP_RETURN_CODE for these tests: a check that cannot run here
+# reports itself skipped, with the reason, rather than passed or failed.
+SKIPPED = 77
 NODE_HINT = ("Node.js and npm are needed for the schema checks: apt-get install nodejs npm "
              "(Node >= 14), or pass --node/--npm.")
 
 MODES = {"coroutine": "--port", "thread": "--thread_port"}
-DEFAULT_MAX_INFLIGHT = 20000  # service/defaults.h
 CLIENT_SIDE_APPLY_LIMIT = 262144  # bytes of annotations, last-applied-configuration included
 
 
@@ -50,11 +52,42 @@ def fail(message):
     sys.exit(1)
 
 
+def skip(message):
+    print(f"SKIPPED: {message}", file=sys.stderr)
+    sys.exit(SKIPPED)
+
+
+def find_kubectl(explicit):
+    """kubectl, or a skip saying why this machine cannot run the check."""
+    path = explicit or shutil.which("kubectl")
+    if not path or not os.access(path, os.X_OK):
+        skip(f"kubectl not found. {KUBECTL_HINT}")
+    result = subprocess.run([path, "version", "--client", "-o", "json"], capture_output=True,
+                            text=True)
+    try:
+        minor = int(re.match(r"\d+", json.loads(result.stdout)["clientVersion"]["minor"]).group())
+    except (ValueError, KeyError, AttributeError):
+        fail(f"cannot read the version of {path}: {result.stdout}{result.stderr}")
+    if minor < KUBECTL_MINOR:
+        skip(f"{path} is kubectl 1.{minor}. {KUBECTL_HINT}")
+    return path
+
+
 def find_tool(explicit, name, hint):
     path = explicit or shutil.which(name)
     if not path or not os.access(path, os.X_OK):
         fail(f"{name} not found. {hint}")
     return path
+
+
+def cxx_constant(source_root, header, name):
+    """An integer constant of the server's headers, so that the defaults the
+    manifests rely on are read where they are defined."""
+    text = (source_root / header).read_text()
+    match = re.search(rf"\b{name} = ([\d']+);", text)
+    if not match:
+        fail(f"{name} not found in {header}")
+    return int(match.group(1).replace("'", ""))
 
 
 def overlays(source_root):
@@ -97,7 +130,7 @@ def npm_ci(args):
 # --- schemas --------------------------------------------------------------
 
 def schemas(args):
-    kubectl = find_tool(args.kubectl, "kubectl", KUBECTL_HINT)
+    kubectl = find_kubectl(args.kubectl)
     node = find_tool(args.node, "node", NODE_HINT)
     node_modules = args.work_dir / "npm/node_modules"
     if not node_modules.is_dir():
@@ -161,6 +194,9 @@ class Checker:
             self.errors.append(f"[{self.overlay}] {message}")
         return ok
 
+    def default(self, name):
+        return cxx_constant(self.source_root, "contract/ports.h", name)
+
     def of_kind(self, kind):
         return [o for o in self.objects if o["kind"] == kind]
 
@@ -211,8 +247,9 @@ class Checker:
 
         ports = {p.get("name"): p["containerPort"] for p in c.get("ports", [])}
         grpc_port = int(values.get(MODES.get(mode, "--port").lstrip("-"),
-                                   50051 if mode == "coroutine" else 50052))
-        metrics_port = int(values.get("metrics_port", 9464))
+                                   self.default("kDefaultPort" if mode == "coroutine"
+                                                else "kDefaultThreadPort")))
+        metrics_port = int(values.get("metrics_port", self.default("kDefaultMetricsPort")))
         self.check(ports.get("grpc") == grpc_port,
                    f"{name}: container port named grpc is {grpc_port}, where the server listens")
         self.check(ports.get("metrics") == metrics_port,
@@ -331,7 +368,8 @@ class Checker:
             self.check(any(test(e) for e in exprs.values()), f"PrometheusRule has an alert on {what}")
         # The in-flight threshold follows the flag the Deployments pass.
         limits = {int(flag_values(d["spec"]["template"]["spec"]["containers"][0].get("args", []))
-                      .get("max_inflight", DEFAULT_MAX_INFLIGHT)) for d in deployments}
+                      .get("max_inflight", cxx_constant(
+                          self.source_root, "service/main/defaults.h", "kDefaultMaxInflight"))) for d in deployments}
         for alert, expr in exprs.items():
             if "ledger_inflight_calls" in expr:
                 found = re.search(r">\s*0\.9\s*\*\s*(\d+)", expr)
@@ -394,7 +432,7 @@ class Checker:
 
 
 def invariants(args):
-    kubectl = find_tool(args.kubectl, "kubectl", KUBECTL_HINT)
+    kubectl = find_kubectl(args.kubectl)
     if not os.access(args.server, os.X_OK):
         fail(f"{args.server} is not built")
     flags = server_flags(args.server)
@@ -411,7 +449,7 @@ def invariants(args):
 # --- rules ----------------------------------------------------------------
 
 def rules(args):
-    kubectl = find_tool(args.kubectl, "kubectl", KUBECTL_HINT)
+    kubectl = find_kubectl(args.kubectl)
     promtool = find_tool(args.promtool, "promtool", "apt-get install prometheus")
     for overlay in overlays(args.source_root):
         objects = [o for o in yaml.safe_load_all(render(kubectl, overlay)) if o]
