@@ -1,4 +1,4 @@
-// The API contract of issue #2, checked over a real loopback connection
+// The unary API contract (README.md, "The rules"), checked over a real loopback connection
 // against the real ledger-server process. Parameterized by serving mode so
 // that every mode passes the one suite.
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-// The streaming RPCs and Audit (issue #3's contract), over a real loopback
+// The streaming RPCs and Audit (README.md, "The rules"), over a real loopback
 // connection against the real ledger-server, with gRPC's plain synchronous
 // client: an implementation independent of the server's coroutine layer.
 #include <gtest/gtest.h>
