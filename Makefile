@@ -59,7 +59,7 @@ test-release: build
 
 # Sanitizer builds cover coro/ and the server; the Python client adds nothing
 # there, and a 100,000-transfer journal takes minutes under a sanitizer.
-SANITIZED_TARGETS = coro_tests ledger_tests ledger-server
+SANITIZED_TARGETS = coro_tests ledger_tests ledger_unit_tests ledger-server
 SANITIZED_SKIP = python_client|ALongAudit
 
 build-%/build.ninja:

@@ -1,0 +1,94 @@
+// The LedgerStore contract (service/stores/store.h) as a test suite that any
+// store must pass unchanged, run in-process with no server.
+//
+// A store's test instantiates the suite with factories that make a fresh
+// StoreHarness per test:
+//
+//   INSTANTIATE_TEST_SUITE_P(Postgres, StoreConformance,
+//                            ::testing::Values(StoreFactory{"Postgres", MakePostgresHarness}),
+//                            StoreFactoryName);
+//
+// and links tests/service/stores/store_conformance.cc (the TEST_Ps) into its
+// executable. The suite only looks at accounts and request ids it made itself
+// (unique per test and per run), never assumes where sequences start or that
+// they are contiguous, and never measures time: a store that keeps its data
+// between tests, or is shared with other users, passes it too.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "coro/completion_queue_threads.h"
+#include "coro/task.h"
+#include "service/stores/store.h"
+
+namespace ledger::conformance {
+
+// A store under test and the way its callers run its calls.
+class StoreHarness {
+ public:
+  virtual ~StoreHarness() = default;
+
+  virtual LedgerStore& store() = 0;
+
+  // Runs every task to its end, as concurrently as this store's callers run
+  // (threads, or coroutines on completion-queue threads), and returns once
+  // all have finished. The tasks must not throw.
+  virtual void RunAll(std::vector<coro::Task<void>> tasks) = 0;
+};
+
+struct StoreFactory {
+  std::string name;  // the test-name suffix: letters, digits and '_'
+  std::function<std::unique_ptr<StoreHarness>()> make;
+};
+
+// For INSTANTIATE_TEST_SUITE_P: names each instantiation after its factory.
+std::string StoreFactoryName(const ::testing::TestParamInfo<StoreFactory>& info);
+
+// How a harness may run its tasks.
+//
+// Spreads the tasks over `threads` std::threads, each awaiting its share one
+// after another with SyncWait: for stores that run or block on their
+// caller's thread.
+void RunOnThreads(std::vector<coro::Task<void>> tasks, int threads);
+// Starts every task at once as a coroutine on `queues`' threads (round robin)
+// and waits for all: for stores that await their I/O on a completion queue,
+// so that many calls are suspended in the store at the same time.
+void RunOnQueues(coro::CompletionQueueThreads& queues, std::vector<coro::Task<void>> tasks);
+
+class StoreConformance : public ::testing::TestWithParam<StoreFactory> {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+
+  LedgerStore& store() { return harness_->store(); }
+  StoreHarness& harness() { return *harness_; }
+
+  // `name`, made unique to this test and this run: usable as an account id
+  // or a request id in a store that outlives the test.
+  std::string Id(const std::string& name) const;
+
+  // One store call, awaited the way the harness runs calls.
+  absl::StatusOr<v1::Account> Open(const std::string& id, int64_t initial_balance);
+  absl::StatusOr<AccountRecord> Get(const std::string& id);
+  absl::StatusOr<v1::TransferReceipt> Commit(const std::string& request_id,
+                                             const std::string& from_id, const std::string& to_id,
+                                             int64_t amount);
+  absl::StatusOr<std::vector<v1::TransferReceipt>> List(const std::string& account_id,
+                                                        uint64_t after_sequence, int max_count);
+  // The account's whole journal, read a few entries at a time.
+  std::vector<v1::TransferReceipt> Journal(const std::string& account_id);
+
+  // Passed to every call that is not about cancellation; it outlives them.
+  const coro::Cancellation never_cancelled_;
+
+ private:
+  std::unique_ptr<StoreHarness> harness_;
+  std::string run_tag_;
+};
+
+}  // namespace ledger::conformance
