@@ -19,74 +19,73 @@ bool ParseMinorUnits(absl::string_view name, absl::string_view text, int64_t& va
   return false;
 }
 
+constexpr Command kCommands[] = {
+    {.name = "open",
+     .synopsis = "ID [BALANCE]",
+     .summary = "open account ID with BALANCE (default 0)",
+     .min_arguments = 1,
+     .max_arguments = 2,
+     .flag = "",
+     .run = OpenCommand},
+    {.name = "get",
+     .synopsis = "ID",
+     .summary = "show an account's balance and version",
+     .min_arguments = 1,
+     .max_arguments = 1,
+     .flag = "",
+     .run = GetCommand},
+    {.name = "transfer",
+     .synopsis = "FROM TO AMOUNT [--request_id=ID]",
+     .summary = "move AMOUNT from FROM to TO and print the receipt. Its request_id\n"
+                "(a new random UUID unless given) is printed, so a retry with\n"
+                "--request_id=ID moves the money at most once",
+     .min_arguments = 3,
+     .max_arguments = 3,
+     .flag = "request_id",
+     .run = TransferCommand},
+    {.name = "list",
+     .synopsis = "ACCOUNT [--limit=N]",
+     .summary = "the transfers ACCOUNT paid or received, oldest first",
+     .min_arguments = 1,
+     .max_arguments = 1,
+     .flag = "limit",
+     .run = ListCommand},
+    {.name = "import",
+     .synopsis = "[FILE|-] [--format=csv|jsonl]",
+     .summary = "send the transfers of FILE in one ImportTransfers call; prints how\n"
+                "many were applied and rejected (not which: see stream)",
+     .min_arguments = 0,
+     .max_arguments = 1,
+     .flag = "format",
+     .run = ImportCommand},
+    {.name = "stream",
+     .synopsis = "[FILE|-] [--format=csv|jsonl]",
+     .summary = "send the transfers of FILE over TransferStream; prints a result per\n"
+                "transfer as each completes. Exits 0 if all succeeded, else with the\n"
+                "exit code of the first failed one in input order",
+     .min_arguments = 0,
+     .max_arguments = 1,
+     .flag = "format",
+     .run = StreamCommand},
+    {.name = "audit",
+     .synopsis = "ACCOUNT",
+     .summary = "hash-chain audit of ACCOUNT's journal; exits 1 if it is inconsistent",
+     .min_arguments = 1,
+     .max_arguments = 1,
+     .flag = "",
+     .run = AuditCommand},
+    {.name = "health",
+     .synopsis = "",
+     .summary = "the server's health (grpc.health.v1 Check); exits 5 unless SERVING",
+     .min_arguments = 0,
+     .max_arguments = 0,
+     .flag = "",
+     .run = HealthCommand},
+};
+
 }  // namespace
 
-const std::vector<Command>& AllCommands() {
-  static const std::vector<Command> commands = {
-      {.name = "open",
-       .synopsis = "ID [BALANCE]",
-       .summary = "open account ID with BALANCE (default 0)",
-       .min_arguments = 1,
-       .max_arguments = 2,
-       .flags = {},
-       .run = OpenCommand},
-      {.name = "get",
-       .synopsis = "ID",
-       .summary = "show an account's balance and version",
-       .min_arguments = 1,
-       .max_arguments = 1,
-       .flags = {},
-       .run = GetCommand},
-      {.name = "transfer",
-       .synopsis = "FROM TO AMOUNT [--request_id=ID]",
-       .summary = "move AMOUNT from FROM to TO and print the receipt. Its request_id\n"
-                  "(a new random UUID unless given) is printed, so a retry with\n"
-                  "--request_id=ID moves the money at most once",
-       .min_arguments = 3,
-       .max_arguments = 3,
-       .flags = {"request_id"},
-       .run = TransferCommand},
-      {.name = "list",
-       .synopsis = "ACCOUNT [--limit=N]",
-       .summary = "the transfers ACCOUNT paid or received, oldest first",
-       .min_arguments = 1,
-       .max_arguments = 1,
-       .flags = {"limit"},
-       .run = ListCommand},
-      {.name = "import",
-       .synopsis = "[FILE|-] [--format=csv|jsonl]",
-       .summary = "send the transfers of FILE in one ImportTransfers call; prints how\n"
-                  "many were applied and rejected (not which: see stream)",
-       .min_arguments = 0,
-       .max_arguments = 1,
-       .flags = {"format"},
-       .run = ImportCommand},
-      {.name = "stream",
-       .synopsis = "[FILE|-] [--format=csv|jsonl]",
-       .summary = "send the transfers of FILE over TransferStream; prints a result per\n"
-                  "transfer as each completes. Exits 0 if all succeeded, else with the\n"
-                  "exit code of the first failed one in input order",
-       .min_arguments = 0,
-       .max_arguments = 1,
-       .flags = {"format"},
-       .run = StreamCommand},
-      {.name = "audit",
-       .synopsis = "ACCOUNT",
-       .summary = "hash-chain audit of ACCOUNT's journal; exits 1 if it is inconsistent",
-       .min_arguments = 1,
-       .max_arguments = 1,
-       .flags = {},
-       .run = AuditCommand},
-      {.name = "health",
-       .synopsis = "",
-       .summary = "the server's health (grpc.health.v1 Check); exits 5 unless SERVING",
-       .min_arguments = 0,
-       .max_arguments = 0,
-       .flags = {},
-       .run = HealthCommand},
-  };
-  return commands;
-}
+std::span<const Command> AllCommands() { return kCommands; }
 
 const Command* FindCommand(absl::string_view name) {
   for (const Command& command : AllCommands()) {

@@ -5,13 +5,14 @@
 #include <grpcpp/client_context.h>
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "client/cli/exit_codes.h"
 #include "client/cli/output.h"
+#include "client/common/exit_codes.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "ledger/v1/ledger.grpc.pb.h"
 
@@ -42,11 +43,11 @@ struct Command {
   absl::string_view summary;   // for --help; lines after the first are indented
   size_t min_arguments;
   size_t max_arguments;
-  std::vector<absl::string_view> flags;  // the command's own flags, beyond the common ones
+  absl::string_view flag;  // the command's own flag beyond the common ones; empty for none
   ExitCode (*run)(const CommandContext& context, const Arguments& arguments);
 };
 
-const std::vector<Command>& AllCommands();
+std::span<const Command> AllCommands();
 // nullptr for a name that is no command.
 const Command* FindCommand(absl::string_view name);
 

@@ -3,7 +3,6 @@
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 
-#include <algorithm>
 #include <cstdint>
 #include <iostream>
 #include <memory>
@@ -13,11 +12,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/time/time.h"
-#include "client/cli/command_line.h"
 #include "client/cli/commands.h"
-#include "client/cli/exit_codes.h"
 #include "client/cli/output.h"
 #include "client/cli/transfer_input.h"
+#include "client/common/command_line.h"
+#include "client/common/exit_codes.h"
 #include "contract/ports.h"
 
 ABSL_FLAG(std::string, target, absl::StrCat("localhost:", ledger::kDefaultPort),
@@ -91,40 +90,38 @@ Examples:
 
 // Checks what absl's parser cannot: ranges, and flags given to a command they
 // do not apply to (a --limit on `get` is a mistake, not something to ignore).
-bool CheckFlags(const CommandLine& command_line, const Command& command) {
+absl::Status CheckFlags(const CommandLine& command_line, const Command& command) {
   for (absl::string_view own : {"request_id", "limit", "format"}) {
-    if (command_line.flags_given.count(std::string(own)) == 0) continue;
-    if (std::find(command.flags.begin(), command.flags.end(), own) == command.flags.end()) {
-      ReportUsageError(absl::StrCat("--", own, " does not apply to ", command.name));
-      return false;
+    if (command_line.Given(own) && command.flag != own) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", own, " does not apply to ", command.name));
     }
   }
   if (absl::GetFlag(FLAGS_deadline) <= absl::ZeroDuration()) {
-    ReportUsageError("--deadline must be positive");
-    return false;
+    return absl::InvalidArgumentError("--deadline must be positive");
   }
   if (int limit = absl::GetFlag(FLAGS_limit); limit < 0) {
-    ReportUsageError(absl::StrCat("--limit=", limit, " must be 0 (all) or more"));
-    return false;
+    return absl::InvalidArgumentError(absl::StrCat("--limit=", limit, " must be 0 (all) or more"));
   }
   if (const std::string format = absl::GetFlag(FLAGS_format); !format.empty()) {
     if (absl::StatusOr<InputFormat> known = ParseInputFormat(format); !known.ok()) {
-      ReportUsageError(known.status().message());
-      return false;
+      return known.status();
     }
   }
   if (absl::GetFlag(FLAGS_target).empty()) {
-    ReportUsageError(absl::StrCat("--target must name a server, e.g. localhost:", kDefaultPort));
-    return false;
+    return absl::InvalidArgumentError(
+        absl::StrCat("--target must name a server, e.g. localhost:", kDefaultPort));
   }
-  return true;
+  return absl::OkStatus();
 }
 
 ExitCode Run(int argc, char** argv) {
   absl::StatusOr<CommandLine> command_line = ParseCommandLine(argc, argv, kFlagsFile);
   if (!command_line.ok()) return ReportUsageError(command_line.status().message());
   if (command_line->help) {
-    std::cout << Usage() << "\n" << FlagsHelp(kFlagsFile);
+    std::cout << Usage() << "\n"
+              << "Flags (--name=value or --name value, before or after the command):\n"
+              << FlagsHelp(kFlagsFile);
     return ExitCode::kSuccess;
   }
   if (command_line->positional.empty()) {
@@ -142,7 +139,9 @@ ExitCode Run(int argc, char** argv) {
     return ReportUsageError(absl::StrCat("usage: ledger ", command->name,
                                          command->synopsis.empty() ? "" : " ", command->synopsis));
   }
-  if (!CheckFlags(*command_line, *command)) return ExitCode::kUsage;
+  if (absl::Status valid = CheckFlags(*command_line, *command); !valid.ok()) {
+    return ReportUsageError(valid.message());
+  }
 
   std::shared_ptr<grpc::Channel> channel =
       grpc::CreateChannel(absl::GetFlag(FLAGS_target), grpc::InsecureChannelCredentials());
@@ -164,4 +163,4 @@ ExitCode Run(int argc, char** argv) {
 }  // namespace
 }  // namespace ledger::cli
 
-int main(int argc, char** argv) { return ledger::cli::ToInt(ledger::cli::Run(argc, argv)); }
+int main(int argc, char** argv) { return ledger::ToInt(ledger::cli::Run(argc, argv)); }

@@ -1,11 +1,10 @@
 #include "client/cli/output.h"
 
-#include <google/protobuf/util/json_util.h>
-
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "client/common/json_writer.h"
 
 namespace ledger::cli {
 namespace {
@@ -22,7 +21,7 @@ std::string FormatTimestamp(const google::protobuf::Timestamp& timestamp) {
 
 void Printer::Print(const google::protobuf::Message& message, absl::string_view text) const {
   if (json_) {
-    std::cout << ToJsonLine(message) << '\n';
+    std::cout << JsonWriter().Message(message).Take();
   } else {
     std::cout << text << '\n';
   }
@@ -63,15 +62,6 @@ std::string DescribeAudit(const v1::AuditReport& report) {
 
 std::string DescribeHealth(const grpc::health::v1::HealthCheckResponse& health) {
   return grpc::health::v1::HealthCheckResponse::ServingStatus_Name(health.status());
-}
-
-std::string ToJsonLine(const google::protobuf::Message& message) {
-  google::protobuf::util::JsonPrintOptions options;
-  options.always_print_primitive_fields = true;
-  std::string json;
-  // Printing a well-formed message cannot fail: every field has a JSON form.
-  (void)google::protobuf::util::MessageToJsonString(message, &json, options);
-  return json;
 }
 
 void PrintError(absl::string_view message) {

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
-#include "client/cli/exit_codes.h"
+#include "client/common/exit_codes.h"
 #include "grpc/health/v1/health.pb.h"
 #include "ledger/v1/ledger.pb.h"
 
@@ -33,9 +33,6 @@ std::string DescribeResult(const v1::TransferResult& result);
 std::string DescribeImport(const v1::ImportSummary& summary);
 std::string DescribeAudit(const v1::AuditReport& report);
 std::string DescribeHealth(const grpc::health::v1::HealthCheckResponse& health);
-
-// The one JSON line of `message`, without the newline.
-std::string ToJsonLine(const google::protobuf::Message& message);
 
 // "ledger: <message>" on stderr.
 void PrintError(absl::string_view message);

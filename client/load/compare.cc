@@ -7,13 +7,10 @@
 #include "client/load/log.h"
 #include "client/load/metrics_probe.h"
 #include "client/load/report.h"
+#include "client/load/workload.h"
 
 namespace ledger::load {
 namespace {
-
-// How often the server's gauges are read: often enough to catch the thread
-// count of a short level, rarely enough to cost the server nothing.
-constexpr absl::Duration kMetricsPeriod = absl::Milliseconds(250);
 
 std::string DescribeSlice(const RunResult& run, const std::optional<ServerPeaks>& server,
                           const char* mode) {
@@ -28,63 +25,59 @@ std::string DescribeSlice(const RunResult& run, const std::optional<ServerPeaks>
       absl::StrAppend(&text, absl::StrFormat(", server: %.0f threads", threads->second));
     }
     if (server->resident_memory_bytes) {
-      absl::StrAppend(&text, absl::StrFormat(", %.1f MiB resident",
-                                             *server->resident_memory_bytes / (1024.0 * 1024.0)));
+      absl::StrAppend(&text, ", ", FormatMebibytes(*server->resident_memory_bytes), " resident");
     }
   }
   return text;
 }
 
+// One mode's slice of a level: its own warmup, then a closed loop for its
+// share of --duration; what it measured is added to `cell`.
+void RunSlice(const Options& options, int round, Channels& channels,
+              coro::CompletionQueueThreads& client, ProgressLine& progress, int concurrency,
+              ModeAtLevel& cell) {
+  LoadPlan plan = options.plan;
+  plan.loop = Loop::kClosed;
+  plan.concurrency = concurrency;
+  plan.duration = options.plan.duration / options.compare.rounds;
+  plan.requests = 0;
+  // The same seed every time: both modes get the same operations.
+  WorkloadOptions workload_options = options.workload;
+  absl::StrAppend(&workload_options.request_id_prefix, "c", concurrency, "-", cell.mode, "-r",
+                  round, "-");
+  Workload workload(std::move(workload_options));
+  // Thread mode's own server, if it runs in one, has its own metrics.
+  const bool own_server = cell.mode == "thread" && !options.compare.thread_metrics.empty();
+  MetricsProbe probe(own_server ? options.compare.thread_metrics : options.output.metrics);
+  const std::string label = absl::StrCat(concurrency, " in flight, ", cell.mode, " mode, round ",
+                                         round + 1, "/", options.compare.rounds);
+  RunResult run = RunLoad(plan, workload, channels, client, progress.For(label));
+  progress.Clear();
+  const std::optional<ServerPeaks> server = probe.Stop();
+  Log("%s: %s", label, DescribeSlice(run, server, cell.mode.c_str()));
+  cell.run.Merge(run);
+  if (server) {
+    if (!cell.server) cell.server.emplace();
+    cell.server->Merge(*server);
+  }
+}
+
 }  // namespace
 
-CompareResult RunCompare(const CompareOptions& options,
+CompareResult RunCompare(const Options& options,
                          const std::array<Channels*, kModeNames.size()>& channels,
                          coro::CompletionQueueThreads& client, ProgressLine& progress) {
-  const CompareSettings& settings = options.settings;
   CompareResult result;
-  result.settings = settings;
-  const absl::Duration slice = settings.duration / settings.rounds;
-  for (size_t level_index = 0; level_index < settings.levels.size(); ++level_index) {
+  const std::vector<int>& levels = options.compare.levels;
+  for (size_t level_index = 0; level_index < levels.size(); ++level_index) {
     LevelResult level;
-    level.concurrency = settings.levels[level_index];
+    level.concurrency = levels[level_index];
     for (size_t m = 0; m < kModeNames.size(); ++m) level.modes[m].mode = kModeNames[m];
-    for (int round = 0; round < settings.rounds; ++round) {
+    for (int round = 0; round < options.compare.rounds; ++round) {
       for (size_t turn = 0; turn < kModeNames.size(); ++turn) {
+        // The mode that goes first alternates by round and by level (ABBA).
         const size_t m = (turn + round + level_index) % kModeNames.size();
-        const char* mode = kModeNames[m];
-        LoadPlan plan = options.plan;
-        plan.loop = Loop::kClosed;
-        plan.concurrency = level.concurrency;
-        plan.warmup = settings.warmup;
-        plan.duration = slice;
-        plan.requests = 0;
-        // The same seed every time: both modes get the same operations.
-        WorkloadOptions workload_options = options.workload;
-        absl::StrAppend(&workload_options.request_id_prefix, "c", level.concurrency, "-", mode,
-                        "-r", round, "-");
-        Workload workload(std::move(workload_options));
-
-        std::optional<MetricsProbe> probe;
-        if (!settings.metrics.empty()) {
-          const bool own_server =
-              kModeNames[m] == std::string("thread") && !settings.thread_metrics.empty();
-          probe.emplace(own_server ? settings.thread_metrics : settings.metrics, kMetricsPeriod);
-          probe->Start();
-        }
-        const std::string label = absl::StrCat(level.concurrency, " in flight, ", mode,
-                                               " mode, round ", round + 1, "/", settings.rounds);
-        RunResult run = RunLoad(plan, workload, *channels[m], client, progress.For(label));
-        progress.Clear();
-        std::optional<ServerPeaks> server;
-        if (probe) server = probe->Stop();
-        Log("%s: %s", label, DescribeSlice(run, server, mode));
-
-        ModeAtLevel& cell = level.modes[m];
-        cell.run.Merge(run);
-        if (server) {
-          if (!cell.server) cell.server.emplace();
-          cell.server->Merge(*server);
-        }
+        RunSlice(options, round, *channels[m], client, progress, level.concurrency, level.modes[m]);
       }
     }
     result.levels.push_back(std::move(level));

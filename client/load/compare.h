@@ -16,22 +16,17 @@
 
 #include "client/load/channels.h"
 #include "client/load/compare_result.h"
-#include "client/load/load_driver.h"
+#include "client/load/options.h"
 #include "client/load/progress.h"
-#include "client/load/workload.h"
 #include "coro/completion_queue_threads.h"
 
 namespace ledger::load {
 
-struct CompareOptions {
-  CompareSettings settings;
-  LoadPlan plan;             // call timeout and the like; loop, level and times are set per slice
-  WorkloadOptions workload;  // request ids get a per-slice suffix, all else is the same
-};
-
-// Runs every level and mode; `channels` by mode, as kModeNames. The result's
-// ledger check is left to the caller, who holds the accounts.
-CompareResult RunCompare(const CompareOptions& options,
+// Runs every level of options.compare and every mode; `channels` by mode, as
+// kModeNames. Each slice takes options.plan's call timeout, and the workload
+// of options.workload with request ids of its own. The result's ledger check
+// is left to the caller, who holds the accounts.
+CompareResult RunCompare(const Options& options,
                          const std::array<Channels*, kModeNames.size()>& channels,
                          coro::CompletionQueueThreads& client, ProgressLine& progress);
 

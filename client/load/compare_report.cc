@@ -2,12 +2,13 @@
 
 #include <algorithm>
 #include <functional>
+#include <optional>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "client/load/json_writer.h"
+#include "client/common/json_writer.h"
 #include "client/load/report.h"
 
 namespace ledger::load {
@@ -15,8 +16,12 @@ namespace {
 
 using Row = std::vector<std::string>;
 
-std::string Mebibytes(double bytes) {
-  return absl::StrFormat("%.1f MiB", bytes / (1024.0 * 1024.0));
+// The largest count of this mode's own threads, as the server counts them.
+std::optional<double> ModeThreads(const ModeAtLevel& cell) {
+  if (!cell.server) return std::nullopt;
+  auto found = cell.server->mode_threads.find(cell.mode);
+  if (found == cell.server->mode_threads.end()) return std::nullopt;
+  return found->second;
 }
 
 std::string Percentile(const ModeAtLevel& cell, double percent) {
@@ -47,10 +52,52 @@ std::string Render(const std::vector<Row>& rows) {
   return text;
 }
 
+void WriteCompareSettingsJson(JsonWriter& json, const Options& options) {
+  json.BeginObject();
+  json.Key("targets").BeginObject();
+  json.Key(kModeNames[0]).String(options.target);
+  json.Key(kModeNames[1]).String(options.compare.thread_target);
+  json.EndObject();
+  json.Key("connections").Int(options.connections);
+  json.Key("client_threads").Int(1);
+  json.Key("duration_seconds").Double(absl::ToDoubleSeconds(options.plan.duration));
+  json.Key("warmup_seconds").Double(absl::ToDoubleSeconds(options.plan.warmup));
+  json.Key("rounds").Int(options.compare.rounds);
+  json.Key("mix").String(FormatMix(options.workload.mix));
+  json.Key("accounts").Int(static_cast<int64_t>(options.workload.account_ids.size()));
+  json.Key("seed").Int(static_cast<int64_t>(options.workload.seed));
+  json.Key("metrics").String(options.output.metrics);
+  json.Key("thread_metrics").String(options.compare.thread_metrics);
+  json.EndObject();
+}
+
+void WriteRowJson(JsonWriter& json, int concurrency, const ModeAtLevel& cell) {
+  const RunResult& run = cell.run;
+  json.BeginObject();
+  json.Key("concurrency").Int(concurrency);
+  json.Key("mode").String(cell.mode);
+  json.Key("calls").Int(run.calls());
+  json.Key("errors").Int(run.errors());
+  json.Key("throughput").Double(run.throughput());
+  json.Key("peak_in_flight").Int(run.peak_in_flight);
+  json.Key("latency");
+  WriteLatencyJson(json, run.latency, /*buckets=*/false);
+  json.Key("status_codes");
+  WriteCodesJson(json, run.by_code);
+  if (cell.server) {
+    json.Key("server");
+    WriteServerJson(json, *cell.server);
+    // This mode's own numbers, so a reader need not pick them out.
+    json.Key("mode_threads_max").Double(ModeThreads(cell));
+    json.Key("resident_memory_bytes_max").Double(cell.server->resident_memory_bytes);
+  }
+  json.EndObject();
+}
+
 }  // namespace
 
-std::string CompareTable(const CompareResult& result) {
-  const bool with_server = !result.settings.metrics.empty();
+std::string CompareTable(const Options& options, const CompareResult& result) {
+  const bool with_server = !options.output.metrics.empty();
   // One column per quantity and mode, the modes next to each other.
   struct Column {
     std::string title;
@@ -65,15 +112,12 @@ std::string CompareTable(const CompareResult& result) {
   };
   if (with_server) {
     columns.push_back({"threads", [](const ModeAtLevel& m) -> std::string {
-                         // This mode's own threads, as the server counts them.
                          if (!m.server) return "-";
-                         return absl::StrFormat("%.0f", m.server->mode_threads.count(m.mode)
-                                                            ? m.server->mode_threads.at(m.mode)
-                                                            : 0);
+                         return absl::StrFormat("%.0f", ModeThreads(m).value_or(0));
                        }});
     columns.push_back({"RSS", [](const ModeAtLevel& m) -> std::string {
                          if (!m.server || !m.server->resident_memory_bytes) return "-";
-                         return Mebibytes(*m.server->resident_memory_bytes);
+                         return FormatMebibytes(*m.server->resident_memory_bytes);
                        }});
   }
   std::vector<Row> rows;
@@ -92,31 +136,35 @@ std::string CompareTable(const CompareResult& result) {
   return Render(rows);
 }
 
-std::string CompareMarkdown(const CompareResult& result, const std::string& svg_file) {
-  const CompareSettings& settings = result.settings;
+std::string CompareMarkdown(const Options& options, const CompareResult& result,
+                            const std::string& svg_file) {
+  const std::string& metrics = options.output.metrics;
+  const std::string& thread_metrics = options.compare.thread_metrics;
   std::string text = "# ledger-load --compare\n\n";
   absl::StrAppend(&text,
                   "The same closed-loop workload against each serving mode, alternating "
                   "between them, at each number of calls in flight.\n\n");
-  absl::StrAppend(&text, "- targets: coroutine ", settings.targets[0], ", thread ",
-                  settings.targets[1], "; ", settings.connections, " connection(s) each\n");
-  absl::StrAppend(&text, "- per mode and level: ", absl::FormatDuration(settings.duration),
-                  " measured in ", settings.rounds, " round(s), each after ",
-                  absl::FormatDuration(settings.warmup), " of warmup\n");
-  absl::StrAppend(&text, "- mix ", settings.mix, "; ", settings.accounts, " accounts; seed ",
-                  settings.seed, "\n");
-  if (!settings.thread_metrics.empty()) {
+  absl::StrAppend(&text, "- targets: coroutine ", options.target, ", thread ",
+                  options.compare.thread_target, "; ", options.connections,
+                  " connection(s) each\n");
+  absl::StrAppend(&text, "- per mode and level: ", absl::FormatDuration(options.plan.duration),
+                  " measured in ", options.compare.rounds, " round(s), each after ",
+                  absl::FormatDuration(options.plan.warmup), " of warmup\n");
+  absl::StrAppend(&text, "- mix ", FormatMix(options.workload.mix), "; ",
+                  options.workload.account_ids.size(), " accounts; seed ", options.workload.seed,
+                  "\n");
+  if (!thread_metrics.empty()) {
     absl::StrAppend(&text,
                     "- threads and RSS: the largest ledger_mode_threads{mode} and "
                     "process_resident_memory_bytes scraped while that mode ran, from its own "
                     "server process: http://",
-                    settings.metrics, "/metrics (coroutine), http://", settings.thread_metrics,
+                    metrics, "/metrics (coroutine), http://", thread_metrics,
                     "/metrics (thread)\n");
-  } else if (!settings.metrics.empty()) {
+  } else if (!metrics.empty()) {
     absl::StrAppend(&text,
                     "- threads and RSS: the largest ledger_mode_threads{mode} and "
                     "process_resident_memory_bytes scraped from http://",
-                    settings.metrics,
+                    metrics,
                     "/metrics while that mode ran; both modes share one server process, so "
                     "RSS is a high-water mark of the run so far (a server per --mode shows "
                     "each mode's own)\n");
@@ -124,72 +172,25 @@ std::string CompareMarkdown(const CompareResult& result, const std::string& svg_
   absl::StrAppend(&text,
                   "- latency is measured by the client, p99.9 needs 1000+ calls to "
                   "mean much\n\n");
-  absl::StrAppend(&text, CompareTable(result), "\n");
+  absl::StrAppend(&text, CompareTable(options, result), "\n");
   absl::StrAppend(&text, "Ledger check: ", DescribeLedgerCheck(result.ledger), ".\n\n");
   absl::StrAppend(&text, "![p99 latency and throughput against calls in flight](", svg_file, ")\n");
   return text;
 }
 
-std::string CompareJson(const CompareResult& result) {
-  const CompareSettings& settings = result.settings;
+std::string CompareJson(const Options& options, const CompareResult& result) {
   JsonWriter json;
   json.BeginObject();
   json.Key("tool").String("ledger-load");
   json.Key("kind").String("compare");
-  json.Key("settings").BeginObject();
-  json.Key("targets").BeginObject();
-  for (size_t m = 0; m < kModeNames.size(); ++m)
-    json.Key(kModeNames[m]).String(settings.targets[m]);
-  json.EndObject();
-  json.Key("connections").Int(settings.connections);
-  json.Key("client_threads").Int(1);
-  json.Key("duration_seconds").Double(absl::ToDoubleSeconds(settings.duration));
-  json.Key("warmup_seconds").Double(absl::ToDoubleSeconds(settings.warmup));
-  json.Key("rounds").Int(settings.rounds);
-  json.Key("mix").String(settings.mix);
-  json.Key("accounts").Int(settings.accounts);
-  json.Key("seed").Int(static_cast<int64_t>(settings.seed));
-  json.Key("metrics").String(settings.metrics);
-  json.Key("thread_metrics").String(settings.thread_metrics);
-  json.EndObject();
+  json.Key("settings");
+  WriteCompareSettingsJson(json, options);
   json.Key("levels").BeginArray();
   for (const LevelResult& level : result.levels) json.Int(level.concurrency);
   json.EndArray();
   json.Key("rows").BeginArray();
   for (const LevelResult& level : result.levels) {
-    for (const ModeAtLevel& cell : level.modes) {
-      const RunResult& run = cell.run;
-      json.BeginObject();
-      json.Key("concurrency").Int(level.concurrency);
-      json.Key("mode").String(cell.mode);
-      json.Key("calls").Int(run.calls());
-      json.Key("errors").Int(run.errors());
-      json.Key("throughput").Double(run.throughput());
-      json.Key("peak_in_flight").Int(run.peak_in_flight);
-      json.Key("latency");
-      WriteLatencyJson(json, run.latency, /*buckets=*/false);
-      json.Key("status_codes");
-      WriteCodesJson(json, run.by_code);
-      if (cell.server) {
-        json.Key("server");
-        WriteServerJson(json, *cell.server);
-        // This mode's own numbers, so a reader need not pick them out.
-        json.Key("mode_threads_max");
-        if (auto found = cell.server->mode_threads.find(cell.mode);
-            found != cell.server->mode_threads.end()) {
-          json.Double(found->second);
-        } else {
-          json.Null();
-        }
-        json.Key("resident_memory_bytes_max");
-        if (cell.server->resident_memory_bytes) {
-          json.Double(*cell.server->resident_memory_bytes);
-        } else {
-          json.Null();
-        }
-      }
-      json.EndObject();
-    }
+    for (const ModeAtLevel& cell : level.modes) WriteRowJson(json, level.concurrency, cell);
   }
   json.EndArray();
   json.Key("ledger_check");

@@ -159,7 +159,7 @@ coro::Task<void> LoadRun::Call(Operation operation, Clock::time_point due) {
     ++result_.warmup_calls;
     co_return;
   }
-  result_.Record(operation.kind, code,
+  result_.Record(operation.index(), code,
                  std::chrono::duration_cast<std::chrono::nanoseconds>(end - due).count());
 }
 

@@ -8,14 +8,13 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <string>
 #include <utility>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
+#include "client/load/prometheus_text.h"
 #include "contract/metric_names.h"
 #include "contract/ports.h"
 #include "contract/serving_mode.h"
@@ -23,41 +22,29 @@
 namespace ledger::load {
 namespace {
 
-// "host:port", "[v6]:port" or a bare host (the server's default port).
-std::pair<std::string, std::string> SplitHostPort(absl::string_view host_port) {
-  std::string default_port = absl::StrCat(kDefaultMetricsPort);
-  if (absl::ConsumePrefix(&host_port, "[")) {
-    const size_t close = host_port.find(']');
-    std::string host(host_port.substr(0, close));
-    absl::string_view rest = close == absl::string_view::npos ? "" : host_port.substr(close + 1);
-    return {host, absl::ConsumePrefix(&rest, ":") ? std::string(rest) : default_port};
-  }
-  const size_t colon = host_port.rfind(':');
-  if (colon == absl::string_view::npos) return {std::string(host_port), default_port};
-  return {std::string(host_port.substr(0, colon)), std::string(host_port.substr(colon + 1))};
-}
-
 // A connected socket with `timeout` on connect (Linux applies SO_SNDTIMEO to
 // connect), reads and writes, or an error naming the address.
-absl::StatusOr<int> Connect(const std::string& host, const std::string& port,
-                            absl::Duration timeout, absl::string_view host_port) {
+absl::StatusOr<int> Connect(const MetricsAddress& address, absl::Duration timeout) {
+  const std::string host_port = address.ToString();
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* found = nullptr;
-  if (int error = getaddrinfo(host.c_str(), port.c_str(), &hints, &found); error != 0) {
+  if (int error =
+          getaddrinfo(address.host.c_str(), std::to_string(address.port).c_str(), &hints, &found);
+      error != 0) {
     return absl::UnavailableError(
         absl::StrCat("metrics at ", host_port, ": ", gai_strerror(error)));
   }
   const timeval limit = absl::ToTimeval(timeout);
   std::string last_error = "no address";
   int fd = -1;
-  for (addrinfo* address = found; address != nullptr && fd < 0; address = address->ai_next) {
-    fd = socket(address->ai_family, address->ai_socktype | SOCK_CLOEXEC, address->ai_protocol);
+  for (addrinfo* at = found; at != nullptr && fd < 0; at = at->ai_next) {
+    fd = socket(at->ai_family, at->ai_socktype | SOCK_CLOEXEC, at->ai_protocol);
     if (fd < 0) continue;
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
-    if (connect(fd, address->ai_addr, address->ai_addrlen) != 0) {
+    if (connect(fd, at->ai_addr, at->ai_addrlen) != 0) {
       last_error = std::strerror(errno);
       close(fd);
       fd = -1;
@@ -73,10 +60,35 @@ absl::StatusOr<int> Connect(const std::string& host, const std::string& port,
 
 }  // namespace
 
+std::string MetricsAddress::ToString() const {
+  return absl::StrContains(host, ':') ? absl::StrCat("[", host, "]:", port)
+                                      : absl::StrCat(host, ":", port);
+}
+
+std::optional<MetricsAddress> ParseMetricsAddress(absl::string_view text) {
+  MetricsAddress address{.host = std::string(text), .port = kDefaultMetricsPort};
+  const size_t colon = text.rfind(':');
+  const size_t bracket = text.rfind(']');
+  if (colon != absl::string_view::npos && (bracket == absl::string_view::npos || colon > bracket)) {
+    address.host = std::string(text.substr(0, colon));
+    if (!absl::SimpleAtoi(text.substr(colon + 1), &address.port) || address.port < 1 ||
+        address.port > 65535) {
+      return std::nullopt;
+    }
+  }
+  if (absl::StartsWith(address.host, "[") && absl::EndsWith(address.host, "]")) {
+    address.host = address.host.substr(1, address.host.size() - 2);
+  }
+  if (address.host.empty()) return std::nullopt;
+  return address;
+}
+
 absl::StatusOr<std::string> FetchMetrics(absl::string_view host_port, absl::Duration timeout) {
-  const auto [host, port] = SplitHostPort(host_port);
-  absl::StatusOr<int> fd = Connect(host, port, timeout, host_port);
+  const std::optional<MetricsAddress> address = ParseMetricsAddress(host_port);
+  if (!address) return absl::InvalidArgumentError(absl::StrCat("bad metrics address ", host_port));
+  absl::StatusOr<int> fd = Connect(*address, timeout);
   if (!fd.ok()) return fd.status();
+  const std::string& host = address->host;
   // HTTP/1.0: the server closes the connection after the body, so reading
   // to the end is reading the whole response, without chunked encoding.
   const std::string request =
@@ -110,37 +122,6 @@ absl::StatusOr<std::string> FetchMetrics(absl::string_view host_port, absl::Dura
   return response.substr(body + 4);
 }
 
-std::optional<double> FindSample(absl::string_view text, absl::string_view name,
-                                 const std::map<std::string, std::string>& labels) {
-  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
-    if (line[0] == '#' || !absl::ConsumePrefix(&line, name)) continue;
-    std::map<std::string, std::string> line_labels;
-    if (absl::ConsumePrefix(&line, "{")) {
-      const size_t close = line.find('}');
-      if (close == absl::string_view::npos) continue;
-      // name{a="x",b="y"} value; the server's label values hold no quotes
-      // or commas.
-      for (absl::string_view pair : absl::StrSplit(line.substr(0, close), ',', absl::SkipEmpty())) {
-        const size_t equals = pair.find('=');
-        if (equals == absl::string_view::npos) continue;
-        absl::string_view value = pair.substr(equals + 1);
-        absl::ConsumePrefix(&value, "\"");
-        absl::ConsumeSuffix(&value, "\"");
-        line_labels[std::string(pair.substr(0, equals))] = std::string(value);
-      }
-      line = line.substr(close + 1);
-    } else if (line.empty() || line[0] != ' ') {
-      continue;  // a longer name that starts with `name`
-    }
-    if (line_labels != labels) continue;
-    line = absl::StripLeadingAsciiWhitespace(line);
-    double value = 0;
-    // A timestamp may follow the value.
-    if (absl::SimpleAtod(line.substr(0, line.find(' ')), &value)) return value;
-  }
-  return std::nullopt;
-}
-
 void ServerPeaks::Merge(const ServerPeaks& other) {
   auto merge_max = [](std::map<std::string, double>& into,
                       const std::map<std::string, double>& from) {
@@ -159,20 +140,16 @@ void ServerPeaks::Merge(const ServerPeaks& other) {
   failures += other.failures;
 }
 
-MetricsProbe::MetricsProbe(std::string host_port, absl::Duration period)
-    : host_port_(std::move(host_port)), period_(period) {}
+MetricsProbe::MetricsProbe(std::string address) : address_(std::move(address)) {
+  if (!address_.empty()) thread_ = std::thread([this] { Loop(); });
+}
 
 MetricsProbe::~MetricsProbe() {
   if (thread_.joinable()) Stop();
 }
 
-void MetricsProbe::Start() {
-  stopping_ = false;
-  peaks_ = ServerPeaks();
-  thread_ = std::thread([this] { Loop(); });
-}
-
-ServerPeaks MetricsProbe::Stop() {
+std::optional<ServerPeaks> MetricsProbe::Stop() {
+  if (!thread_.joinable()) return std::nullopt;
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
@@ -189,13 +166,13 @@ void MetricsProbe::Loop() {
     lock.unlock();
     Sample();
     lock.lock();
-    stop_requested_.wait_for(lock, absl::ToChronoNanoseconds(period_),
+    stop_requested_.wait_for(lock, absl::ToChronoNanoseconds(kSamplePeriod),
                              [this] { return stopping_; });
   }
 }
 
 void MetricsProbe::Sample() {
-  absl::StatusOr<std::string> text = FetchMetrics(host_port_, absl::Seconds(2));
+  absl::StatusOr<std::string> text = FetchMetrics(address_, absl::Seconds(2));
   ServerPeaks sample;
   if (!text.ok()) {
     sample.failures = 1;

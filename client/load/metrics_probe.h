@@ -17,15 +17,20 @@
 
 namespace ledger::load {
 
-// GETs http://host:port/metrics over HTTP/1.0 on a plain socket (the server
-// closes the connection after the body) and returns the body. A missing
-// port means the server's default metrics port.
-absl::StatusOr<std::string> FetchMetrics(absl::string_view host_port, absl::Duration timeout);
+// Where /metrics is: "host:port", "[v6]:port", or a host alone, which means
+// the server's default metrics port.
+struct MetricsAddress {
+  std::string host;  // without the brackets of an IPv6 address
+  int port = 0;
 
-// The value of the sample `name` whose labels are exactly `labels` (e.g.
-// {{"mode", "thread"}}; empty for none), from Prometheus's text format.
-std::optional<double> FindSample(absl::string_view text, absl::string_view name,
-                                 const std::map<std::string, std::string>& labels = {});
+  std::string ToString() const;  // "host:port", "[v6]:port"
+};
+// nullopt unless there is a host and the port is 1 to 65535.
+std::optional<MetricsAddress> ParseMetricsAddress(absl::string_view text);
+
+// GETs http://host:port/metrics over HTTP/1.0 on a plain socket (the server
+// closes the connection after the body) and returns the body.
+absl::StatusOr<std::string> FetchMetrics(absl::string_view address, absl::Duration timeout);
 
 // The largest values seen while sampling; absent if never seen.
 struct ServerPeaks {
@@ -38,25 +43,30 @@ struct ServerPeaks {
   void Merge(const ServerPeaks& other);
 };
 
-// Scrapes every `period` on its own thread (a blocking socket has no place
-// on the client's completion-queue thread) from Start() until Stop().
+// How often the server's gauges are read while load runs: often enough to
+// catch the thread count of a short level, rarely enough to cost the server
+// nothing.
+inline constexpr absl::Duration kSamplePeriod = absl::Milliseconds(250);
+
+// Scrapes `address` every kSamplePeriod on its own thread (a blocking socket
+// has no place on the client's completion-queue thread) from construction
+// until Stop(); does nothing for an empty address.
 class MetricsProbe {
  public:
-  MetricsProbe(std::string host_port, absl::Duration period);
+  explicit MetricsProbe(std::string address);
   ~MetricsProbe();
   MetricsProbe(const MetricsProbe&) = delete;
   MetricsProbe& operator=(const MetricsProbe&) = delete;
 
-  void Start();
-  // Takes a last sample, stops the thread and returns the peaks since Start().
-  ServerPeaks Stop();
+  // Takes a last sample, stops the thread and returns the peaks seen;
+  // nullopt without an address.
+  std::optional<ServerPeaks> Stop();
 
  private:
   void Sample();
   void Loop();
 
-  const std::string host_port_;
-  const absl::Duration period_;
+  const std::string address_;
   std::mutex mutex_;
   std::condition_variable stop_requested_;
   bool stopping_ = false;

@@ -2,6 +2,8 @@
 
 #include <grpcpp/client_context.h>
 
+#include <variant>
+
 #include "absl/time/clock.h"
 #include "coro/client_streams.h"
 #include "coro/client_unary.h"
@@ -11,9 +13,26 @@ namespace {
 
 using Stub = v1::Ledger::Stub;
 
-coro::Task<grpc::StatusCode> ListTransfers(Stub& stub, grpc::ClientContext& context,
-                                           const v1::ListTransfersRequest& request) {
-  auto stream = coro::ServerStreamingCall(&Stub::PrepareAsyncListTransfers, stub, context, request);
+// One overload per kind of operation; each returns the call's status code.
+coro::Task<grpc::StatusCode> Call(Stub& stub, grpc::ClientContext& context, const GetAccount& get) {
+  v1::Account account;
+  const grpc::Status status =
+      co_await coro::CallUnary(&Stub::PrepareAsyncGetAccount, stub, context, get.request, account);
+  co_return status.error_code();
+}
+
+coro::Task<grpc::StatusCode> Call(Stub& stub, grpc::ClientContext& context,
+                                  const Transfer& transfer) {
+  v1::TransferReceipt receipt;
+  const grpc::Status status = co_await coro::CallUnary(&Stub::PrepareAsyncTransfer, stub, context,
+                                                       transfer.request, receipt);
+  co_return status.error_code();
+}
+
+coro::Task<grpc::StatusCode> Call(Stub& stub, grpc::ClientContext& context,
+                                  const ListTransfers& list) {
+  auto stream =
+      coro::ServerStreamingCall(&Stub::PrepareAsyncListTransfers, stub, context, list.request);
   if (co_await stream.Start()) {
     v1::TransferReceipt receipt;
     while (co_await stream.Read(receipt)) {
@@ -26,13 +45,13 @@ coro::Task<grpc::StatusCode> ListTransfers(Stub& stub, grpc::ClientContext& cont
 // Writes every request, then reads every result: with a few requests per
 // stream, all fit in flow-control windows, and the server works on them
 // concurrently anyway.
-coro::Task<grpc::StatusCode> TransferStream(Stub& stub, grpc::ClientContext& context,
-                                            const std::vector<v1::TransferRequest>& requests) {
+coro::Task<grpc::StatusCode> Call(Stub& stub, grpc::ClientContext& context,
+                                  const TransferStream& transfers) {
   auto stream = coro::BidiStreamingCall(&Stub::PrepareAsyncTransferStream, stub, context);
   grpc::StatusCode first_refusal = grpc::StatusCode::OK;
   if (co_await stream.Start()) {
     bool writing = true;
-    for (const v1::TransferRequest& request : requests) {
+    for (const v1::TransferRequest& request : transfers.requests) {
       if (!(writing = co_await stream.Write(request))) break;
     }
     // After a failed write the stream is broken: reads end at once and
@@ -55,25 +74,8 @@ coro::Task<grpc::StatusCode> CallOperation(Stub& stub, const Operation& operatio
                                            absl::Duration timeout) {
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
-  switch (operation.kind) {
-    case OperationKind::kGetAccount: {
-      v1::Account account;
-      const grpc::Status status = co_await coro::CallUnary(&Stub::PrepareAsyncGetAccount, stub,
-                                                           context, operation.get, account);
-      co_return status.error_code();
-    }
-    case OperationKind::kTransfer: {
-      v1::TransferReceipt receipt;
-      const grpc::Status status = co_await coro::CallUnary(&Stub::PrepareAsyncTransfer, stub,
-                                                           context, operation.transfer, receipt);
-      co_return status.error_code();
-    }
-    case OperationKind::kListTransfers:
-      co_return co_await ListTransfers(stub, context, operation.list);
-    case OperationKind::kTransferStream:
-      co_return co_await TransferStream(stub, context, operation.stream);
-  }
-  co_return grpc::StatusCode::INTERNAL;
+  co_return co_await std::visit([&](const auto& kind) { return Call(stub, context, kind); },
+                                operation);
 }
 
 }  // namespace ledger::load

@@ -1,44 +1,76 @@
-// ledger-load's command line: every flag is defined in options.cc, and read
-// and checked once into Options, so the rest of the program sees values
-// known to be valid and never a flag.
+// What ledger-load is asked to do, read once from the flags and checked, so
+// the rest of the program sees values known to be valid and never a flag.
+// The flags are defined by group, each group in its own file beside the
+// checks of its values; the reports repeat these settings, so that a result
+// says what it measured.
 #pragma once
 
 #include <cstdint>
 #include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
 #include "absl/time/time.h"
+#include "client/common/command_line.h"
 #include "client/load/load_driver.h"
 #include "client/load/workload.h"
 
 namespace ledger::load {
 
-struct Options {
-  std::string target;         // the coroutine port with --compare
-  std::string thread_target;  // --compare only
-  int connections = 1;
-  absl::Duration connect_timeout;
-  LoadPlan plan;
-  WorkloadOptions workload;  // mix, account ids, seed, request ids, sizes
-  std::string account_prefix;
+// The accounts the workload works on (workload_options.cc).
+struct AccountOptions {
+  std::string prefix;  // ids are the prefix and 0 .. count-1
   bool existing = false;
   int64_t initial_balance = 0;
-  bool shared_accounts = false;
-  std::string json_path;       // empty: no JSON
-  std::string metrics;         // host:port; empty: no sampling
-  std::string thread_metrics;  // host:port of thread mode's own server; empty: metrics
-  bool compare = false;
-  std::vector<int> levels;
-  int rounds = 1;
-  std::string out_dir;
+  bool shared = false;  // others may move money in and out too
 };
 
-// Reads the flags (after absl::ParseCommandLine) into Options. Logs every
-// invalid value or combination, naming the flag and why, and returns nullopt
-// if there was any. `given` names the flags on the command line
-// (CheckCommandLine), for combinations that make no sense.
-std::optional<Options> OptionsFromFlags(const std::set<std::string>& given);
+// --compare: both modes at each level (compare_options.cc).
+struct CompareOptions {
+  bool enabled = false;
+  std::string thread_target;
+  std::vector<int> levels;  // closed-loop concurrency
+  int rounds = 1;
+  std::string out_dir;
+  std::string thread_metrics;  // host:port of thread mode's own server; empty: metrics
+};
+
+// What the run writes besides its summary (output_options.cc).
+struct OutputOptions {
+  std::string json_path;  // empty: no JSON
+  std::string metrics;    // host:port of the server's /metrics; empty: no sampling
+};
+
+struct Options {
+  // The server (options.cc); with --compare, the coroutine mode's port.
+  std::string target;
+  int connections = 1;
+  absl::Duration connect_timeout;
+  LoadPlan plan;             // closed or open loop, and how long (plan_options.cc)
+  WorkloadOptions workload;  // the mix, sizes and seed (workload_options.cc)
+  AccountOptions accounts;
+  CompareOptions compare;
+  OutputOptions output;
+};
+
+// The mistakes found in the flags, each naming its flag and why.
+using FlagErrors = std::vector<std::string>;
+
+// Reads the flags set by ParseCommandLine into Options. Logs every invalid
+// value or combination and returns nullopt if there was any; `command_line`
+// says which flags were given, for combinations that make no sense.
+std::optional<Options> OptionsFromFlags(const CommandLine& command_line);
+
+// One reader per group, in the file that defines the group's flags.
+LoadPlan ReadPlanFlags(const CommandLine& command_line, FlagErrors& errors);
+WorkloadOptions ReadWorkloadFlags(FlagErrors& errors);
+AccountOptions ReadAccountFlags(WorkloadOptions& workload, FlagErrors& errors);
+OutputOptions ReadOutputFlags(FlagErrors& errors);
+CompareOptions ReadCompareFlags(const CommandLine& command_line, const OutputOptions& output,
+                                FlagErrors& errors);
+
+// "host:port" of a --metrics address, the server's default metrics port added
+// to a host alone; `flag` names it in the error.
+std::string MetricsAddressFlag(const char* flag, const std::string& address, FlagErrors& errors);
 
 }  // namespace ledger::load

@@ -53,12 +53,40 @@ std::string DescribeServer(const ServerPeaks& server) {
   std::string text = absl::StrCat(
       "max ", metrics::kInflightCalls, ": ", by_mode(server.inflight_calls), "; max ",
       metrics::kModeThreads, ": ", by_mode(server.mode_threads), "; max resident memory ",
-      server.resident_memory_bytes
-          ? absl::StrFormat("%.1f MiB", *server.resident_memory_bytes / (1024.0 * 1024.0))
-          : std::string("n/a"),
+      server.resident_memory_bytes ? FormatMebibytes(*server.resident_memory_bytes)
+                                   : std::string("n/a"),
       " (", server.samples, " samples");
   if (server.failures > 0) absl::StrAppend(&text, ", ", server.failures, " failed");
   return absl::StrCat(text, ")");
+}
+
+void WriteSettingsJson(JsonWriter& json, const Options& options) {
+  const LoadPlan& plan = options.plan;
+  json.BeginObject();
+  json.Key("target").String(options.target);
+  json.Key("connections").Int(options.connections);
+  json.Key("client_threads").Int(1);
+  json.Key("loop").String(plan.loop == Loop::kClosed ? "closed" : "open");
+  if (plan.loop == Loop::kClosed) {
+    json.Key("concurrency").Int(plan.concurrency);
+  } else {
+    json.Key("rate").Double(plan.rate);
+    json.Key("arrivals").String(plan.arrivals == Arrivals::kPoisson ? "poisson" : "constant");
+    json.Key("max_outstanding").Int(plan.max_outstanding);
+  }
+  json.Key("warmup_seconds").Double(absl::ToDoubleSeconds(plan.warmup));
+  if (plan.requests > 0) {
+    json.Key("requests").Int(plan.requests);
+  } else {
+    json.Key("duration_seconds").Double(absl::ToDoubleSeconds(plan.duration));
+  }
+  json.Key("call_timeout_seconds").Double(absl::ToDoubleSeconds(plan.call_timeout));
+  json.Key("mix").String(FormatMix(options.workload.mix));
+  json.Key("accounts").Int(static_cast<int64_t>(options.workload.account_ids.size()));
+  json.Key("account_prefix").String(options.accounts.prefix);
+  json.Key("existing").Bool(options.accounts.existing);
+  json.Key("seed").Int(static_cast<int64_t>(options.workload.seed));
+  json.EndObject();
 }
 
 }  // namespace
@@ -71,6 +99,10 @@ std::string FormatLatency(int64_t nanos) {
 }
 
 double Milliseconds(int64_t nanos) { return static_cast<double>(nanos) / 1e6; }
+
+std::string FormatMebibytes(double bytes) {
+  return absl::StrFormat("%.1f MiB", bytes / (1024.0 * 1024.0));
+}
 
 const char* CodeName(int code) {
   return code >= 0 && code < static_cast<int>(metrics::kGoCodeNames.size())
@@ -127,12 +159,7 @@ void WriteServerJson(JsonWriter& json, const ServerPeaks& server) {
   by_mode(server.inflight_calls);
   json.Key("max_mode_threads");
   by_mode(server.mode_threads);
-  json.Key("max_resident_memory_bytes");
-  if (server.resident_memory_bytes) {
-    json.Double(*server.resident_memory_bytes);
-  } else {
-    json.Null();
-  }
+  json.Key("max_resident_memory_bytes").Double(server.resident_memory_bytes);
   json.Key("samples").Int(server.samples);
   json.Key("failed_samples").Int(server.failures);
   json.EndObject();
@@ -142,12 +169,7 @@ void WriteLedgerCheckJson(JsonWriter& json, const LedgerCheck& check) {
   json.BeginObject();
   json.Key("accounts").Int(check.accounts);
   json.Key("sum_before").Int(check.sum_before);
-  json.Key("sum_after");
-  if (check.checked()) {
-    json.Int(check.sum_after);
-  } else {
-    json.Null();
-  }
+  json.Key("sum_after").Int(check.checked() ? std::optional(check.sum_after) : std::nullopt);
   json.Key("shared_accounts").Bool(check.shared_accounts);
   json.Key("checked").Bool(check.checked());
   if (!check.checked()) json.Key("error").String(check.error);
@@ -173,23 +195,24 @@ std::string DescribeLedgerCheck(const LedgerCheck& check) {
                           : "MONEY NOT CONSERVED");
 }
 
-std::string RunSummaryText(const RunDescription& description, const RunResult& result,
+std::string RunSummaryText(const Options& options, const RunResult& result,
                            const std::optional<ServerPeaks>& server, const LedgerCheck& check) {
-  std::string text = absl::StrCat(DescribePlan(description.plan), "\n", "target      ",
-                                  description.target, " over ", description.connections,
-                                  description.connections == 1 ? " connection" : " connections",
-                                  "; mix ", description.mix, "; ", description.accounts,
-                                  " accounts; seed ", description.seed, "\n");
+  const WorkloadOptions& workload = options.workload;
+  std::string text =
+      absl::StrCat(DescribePlan(options.plan), "\n", "target      ", options.target, " over ",
+                   options.connections, options.connections == 1 ? " connection" : " connections",
+                   "; mix ", FormatMix(workload.mix), "; ", workload.account_ids.size(),
+                   " accounts; seed ", workload.seed, "\n");
   absl::StrAppend(&text, "calls       ", result.calls(), " measured (", result.warmup_calls,
                   " in warmup), ", result.errors(), " errors\n");
   absl::StrAppend(&text, "throughput  ", absl::StrFormat("%.1f", result.throughput()),
                   " calls/s\n");
   absl::StrAppend(&text, "latency     ", LatencyLine(result.latency), "\n");
-  for (OperationKind kind : kAllOperationKinds) {
-    const OperationResult& operation = result.by_operation[static_cast<int>(kind)];
+  for (size_t kind = 0; kind < kOperationKinds; ++kind) {
+    const OperationResult& operation = result.by_operation[kind];
     if (operation.latency.count() == 0) continue;
     absl::StrAppend(&text,
-                    absl::StrFormat("  %-9s %d calls, %d errors; ", OperationName(kind),
+                    absl::StrFormat("  %-9s %d calls, %d errors; ", kOperationNames[kind],
                                     operation.latency.count(), operation.errors),
                     LatencyLine(operation.latency), "\n");
   }
@@ -201,38 +224,13 @@ std::string RunSummaryText(const RunDescription& description, const RunResult& r
   return text;
 }
 
-std::string RunJson(const RunDescription& description, const RunResult& result,
+std::string RunJson(const Options& options, const RunResult& result,
                     const std::optional<ServerPeaks>& server, const LedgerCheck& check) {
-  const LoadPlan& plan = description.plan;
   JsonWriter json;
   json.BeginObject();
   json.Key("tool").String("ledger-load");
-  json.Key("settings").BeginObject();
-  json.Key("target").String(description.target);
-  json.Key("connections").Int(description.connections);
-  json.Key("client_threads").Int(1);
-  json.Key("loop").String(plan.loop == Loop::kClosed ? "closed" : "open");
-  if (plan.loop == Loop::kClosed) {
-    json.Key("concurrency").Int(plan.concurrency);
-  } else {
-    json.Key("rate").Double(plan.rate);
-    json.Key("arrivals").String(plan.arrivals == Arrivals::kPoisson ? "poisson" : "constant");
-    json.Key("max_outstanding").Int(plan.max_outstanding);
-  }
-  json.Key("warmup_seconds").Double(absl::ToDoubleSeconds(plan.warmup));
-  if (plan.requests > 0) {
-    json.Key("requests").Int(plan.requests);
-  } else {
-    json.Key("duration_seconds").Double(absl::ToDoubleSeconds(plan.duration));
-  }
-  json.Key("call_timeout_seconds").Double(absl::ToDoubleSeconds(plan.call_timeout));
-  json.Key("mix").String(description.mix);
-  json.Key("accounts").Int(description.accounts);
-  json.Key("account_prefix").String(description.account_prefix);
-  json.Key("existing").Bool(description.existing);
-  json.Key("seed").Int(static_cast<int64_t>(description.seed));
-  json.EndObject();
-
+  json.Key("settings");
+  WriteSettingsJson(json, options);
   json.Key("calls").Int(result.calls());
   json.Key("errors").Int(result.errors());
   json.Key("warmup_calls").Int(result.warmup_calls);
@@ -243,9 +241,9 @@ std::string RunJson(const RunDescription& description, const RunResult& result,
   json.Key("latency");
   WriteLatencyJson(json, result.latency, /*buckets=*/true);
   json.Key("operations").BeginObject();
-  for (OperationKind kind : kAllOperationKinds) {
-    const OperationResult& operation = result.by_operation[static_cast<int>(kind)];
-    json.Key(OperationName(kind)).BeginObject();
+  for (size_t kind = 0; kind < kOperationKinds; ++kind) {
+    const OperationResult& operation = result.by_operation[kind];
+    json.Key(kOperationNames[kind]).BeginObject();
     json.Key("calls").Int(operation.latency.count());
     json.Key("errors").Int(operation.errors);
     json.Key("latency");

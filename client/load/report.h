@@ -8,28 +8,15 @@
 #include <optional>
 #include <string>
 
-#include "client/load/json_writer.h"
+#include "client/common/json_writer.h"
 #include "client/load/latency_histogram.h"
 #include "client/load/ledger_accounts.h"
 #include "client/load/load_driver.h"
 #include "client/load/metrics_probe.h"
+#include "client/load/options.h"
 #include "client/load/run_result.h"
 
 namespace ledger::load {
-
-// The settings a run was made with, repeated in its report so that a result
-// file says what it measured.
-struct RunDescription {
-  std::string target;
-  int connections = 1;
-  LoadPlan plan;
-  std::string mix;
-  int accounts = 0;
-  std::string account_prefix;
-  bool existing = false;
-  uint64_t seed = 0;
-  std::string metrics;  // empty if not sampled
-};
 
 // The percentiles every report shows, with their label and JSON key.
 struct ReportedPercentile {
@@ -50,6 +37,8 @@ std::string DescribePlan(const LoadPlan& plan);
 // keeps the number readable.
 std::string FormatLatency(int64_t nanos);
 double Milliseconds(int64_t nanos);
+// "812.5 MiB".
+std::string FormatMebibytes(double bytes);
 // The status codes as the server's metrics spell them (grpc_code label).
 const char* CodeName(int code);
 // "OK 1234, NotFound 2" (codes that occurred only).
@@ -63,9 +52,11 @@ void WriteServerJson(JsonWriter& json, const ServerPeaks& server);
 void WriteLedgerCheckJson(JsonWriter& json, const LedgerCheck& check);
 std::string DescribeLedgerCheck(const LedgerCheck& check);
 
-std::string RunSummaryText(const RunDescription& description, const RunResult& result,
+// The run's report; it repeats the settings of `options`, so that a result
+// says what it measured.
+std::string RunSummaryText(const Options& options, const RunResult& result,
                            const std::optional<ServerPeaks>& server, const LedgerCheck& check);
-std::string RunJson(const RunDescription& description, const RunResult& result,
+std::string RunJson(const Options& options, const RunResult& result,
                     const std::optional<ServerPeaks>& server, const LedgerCheck& check);
 
 }  // namespace ledger::load

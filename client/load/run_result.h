@@ -45,9 +45,10 @@ struct RunResult {
     return window_seconds > 0 ? completed_in_window / window_seconds : 0;
   }
 
-  void Record(OperationKind kind, grpc::StatusCode code, int64_t latency_nanos) {
+  // `kind` is the Operation's index.
+  void Record(size_t kind, grpc::StatusCode code, int64_t latency_nanos) {
     latency.RecordNanos(latency_nanos);
-    OperationResult& operation = by_operation[static_cast<int>(kind)];
+    OperationResult& operation = by_operation[kind];
     operation.latency.RecordNanos(latency_nanos);
     if (code != grpc::StatusCode::OK) ++operation.errors;
     ++by_code[CodeIndex(code)];
@@ -55,7 +56,7 @@ struct RunResult {
 
   void Merge(const RunResult& other) {
     latency.Merge(other.latency);
-    for (int k = 0; k < kOperationKinds; ++k) {
+    for (size_t k = 0; k < kOperationKinds; ++k) {
       by_operation[k].latency.Merge(other.by_operation[k].latency);
       by_operation[k].errors += other.by_operation[k].errors;
     }

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "client/load/report.h"
 
 namespace ledger::load {
@@ -31,26 +32,8 @@ constexpr std::array<ModeStyle, kModeNames.size()> kModeStyles = {{
 }};
 
 std::string Escape(absl::string_view text) {
-  std::string escaped;
-  for (const char c : text) {
-    switch (c) {
-      case '&':
-        escaped += "&amp;";
-        break;
-      case '<':
-        escaped += "&lt;";
-        break;
-      case '>':
-        escaped += "&gt;";
-        break;
-      case '"':
-        escaped += "&quot;";
-        break;
-      default:
-        escaped += c;
-    }
-  }
-  return escaped;
+  return absl::StrReplaceAll(text,
+                             {{"&", "&amp;"}, {"<", "&lt;"}, {">", "&gt;"}, {"\"", "&quot;"}});
 }
 
 std::string Number(double value) { return absl::StrFormat("%.1f", value); }
@@ -95,39 +78,38 @@ struct Panel {
   bool log_scale;
 };
 
-void DrawPanel(std::string& svg, const CompareResult& result, const Panel& panel, double left,
-               const Axis& x) {
+// The panel's y axis, fitted to its values, and the ticks to label on it.
+Axis FitYAxis(const CompareResult& result, const Panel& panel, std::vector<double>& ticks) {
   std::vector<double> values;
   for (const LevelResult& level : result.levels) {
     for (const ModeAtLevel& mode : level.modes) {
       if (auto value = panel.value(mode)) values.push_back(*value);
     }
   }
-  const double top = kPanelTop;
-  const double bottom = kPanelTop + kPanelHeight;
-  Axis y{0, 1, panel.log_scale, bottom, top};
-  std::vector<double> ticks;
+  Axis y{0, 1, panel.log_scale, kPanelTop + kPanelHeight, kPanelTop};
   if (panel.log_scale) {
-    double low = 0, high = 1;
     if (!values.empty()) {
-      low = std::floor(std::log10(*std::min_element(values.begin(), values.end())));
-      high = std::ceil(std::log10(*std::max_element(values.begin(), values.end())));
-      if (high <= low) high = low + 1;
+      y.low = std::floor(std::log10(*std::min_element(values.begin(), values.end())));
+      y.high = std::ceil(std::log10(*std::max_element(values.begin(), values.end())));
+      if (y.high <= y.low) y.high = y.low + 1;
     }
-    y.low = low;
-    y.high = high;
-    for (double decade = low; decade <= high; ++decade) ticks.push_back(std::pow(10, decade));
+    for (double decade = y.low; decade <= y.high; ++decade) ticks.push_back(std::pow(10, decade));
   } else {
     const double max = values.empty() ? 1 : *std::max_element(values.begin(), values.end());
     y.high = NiceCeiling(max * 1.05);
     for (int i = 0; i <= 5; ++i) ticks.push_back(y.high * i / 5);
   }
+  return y;
+}
 
-  absl::StrAppend(&svg, "<g class=\"panel\" data-panel=\"", panel.name, "\">\n");
+// The title, the frame, the grid and the ticks of both axes.
+void DrawFrame(std::string& svg, const CompareResult& result, const Panel& panel, double left,
+               const Axis& x, const Axis& y, const std::vector<double>& ticks) {
+  const double top = kPanelTop;
+  const double bottom = kPanelTop + kPanelHeight;
   absl::StrAppend(&svg, "<text x=\"", Number(left + kPanelWidth / 2), "\" y=\"", Number(top - 12),
                   "\" text-anchor=\"middle\" font-weight=\"bold\">", Escape(panel.title),
                   "</text>\n");
-  // Grid and y ticks.
   for (double tick : ticks) {
     const double py = y(tick);
     absl::StrAppend(&svg, "<line x1=\"", Number(left), "\" y1=\"", Number(py), "\" x2=\"",
@@ -149,35 +131,46 @@ void DrawPanel(std::string& svg, const CompareResult& result, const Panel& panel
   absl::StrAppend(&svg, "<text x=\"", Number(left + kPanelWidth / 2), "\" y=\"",
                   Number(bottom + 40),
                   "\" text-anchor=\"middle\">calls in flight (log scale)</text>\n");
+}
 
-  for (size_t m = 0; m < kModeNames.size(); ++m) {
-    std::vector<std::string> points;
-    std::string markers;
-    for (const LevelResult& level : result.levels) {
-      const std::optional<double> value = panel.value(level.modes[m]);
-      if (!value) continue;
-      const std::string px = Number(x(level.concurrency));
-      const std::string py = Number(y(*value));
-      points.push_back(absl::StrCat(px, ",", py));
-      absl::StrAppend(&markers, "<circle class=\"point\" data-mode=\"", kModeNames[m],
-                      "\" data-panel=\"", panel.name, "\" data-concurrency=\"", level.concurrency,
-                      "\" data-value=\"", absl::StrFormat("%g", *value), "\" cx=\"", px, "\" cy=\"",
-                      py, "\" r=\"4\" fill=\"", kModeStyles[m].color, "\"><title>", kModeNames[m],
-                      ", ", level.concurrency, " in flight: ", Escape(panel.label(*value)),
-                      "</title></circle>\n");
-    }
-    absl::StrAppend(&svg, "<polyline class=\"series\" data-mode=\"", kModeNames[m],
-                    "\" data-panel=\"", panel.name, "\" fill=\"none\" stroke=\"",
-                    kModeStyles[m].color, "\" stroke-width=\"2\" stroke-dasharray=\"",
-                    kModeStyles[m].dash, "\" points=\"", absl::StrJoin(points, " "), "\"/>\n",
-                    markers);
+// Mode `m`'s line, and a point per level with its value for scripts.
+void DrawSeries(std::string& svg, const CompareResult& result, const Panel& panel, size_t m,
+                const Axis& x, const Axis& y) {
+  std::vector<std::string> points;
+  std::string markers;
+  for (const LevelResult& level : result.levels) {
+    const std::optional<double> value = panel.value(level.modes[m]);
+    if (!value) continue;
+    const std::string px = Number(x(level.concurrency));
+    const std::string py = Number(y(*value));
+    points.push_back(absl::StrCat(px, ",", py));
+    absl::StrAppend(&markers, "<circle class=\"point\" data-mode=\"", kModeNames[m],
+                    "\" data-panel=\"", panel.name, "\" data-concurrency=\"", level.concurrency,
+                    "\" data-value=\"", absl::StrFormat("%g", *value), "\" cx=\"", px, "\" cy=\"",
+                    py, "\" r=\"4\" fill=\"", kModeStyles[m].color, "\"><title>", kModeNames[m],
+                    ", ", level.concurrency, " in flight: ", Escape(panel.label(*value)),
+                    "</title></circle>\n");
   }
+  absl::StrAppend(&svg, "<polyline class=\"series\" data-mode=\"", kModeNames[m],
+                  "\" data-panel=\"", panel.name, "\" fill=\"none\" stroke=\"",
+                  kModeStyles[m].color, "\" stroke-width=\"2\" stroke-dasharray=\"",
+                  kModeStyles[m].dash, "\" points=\"", absl::StrJoin(points, " "), "\"/>\n",
+                  markers);
+}
+
+void DrawPanel(std::string& svg, const CompareResult& result, const Panel& panel, double left,
+               const Axis& x) {
+  std::vector<double> ticks;
+  const Axis y = FitYAxis(result, panel, ticks);
+  absl::StrAppend(&svg, "<g class=\"panel\" data-panel=\"", panel.name, "\">\n");
+  DrawFrame(svg, result, panel, left, x, y, ticks);
+  for (size_t m = 0; m < kModeNames.size(); ++m) DrawSeries(svg, result, panel, m, x, y);
   svg += "</g>\n";
 }
 
 }  // namespace
 
-std::string CompareSvg(const CompareResult& result) {
+std::string CompareSvg(const Options& options, const CompareResult& result) {
   std::vector<int> levels;
   for (const LevelResult& level : result.levels) levels.push_back(level.concurrency);
   double low = 0, high = 1;
@@ -217,8 +210,8 @@ std::string CompareSvg(const CompareResult& result) {
   absl::StrAppend(&svg, "<text x=\"", kWidth / 2,
                   "\" y=\"24\" text-anchor=\"middle\" font-size=\"15\">",
                   Escape(absl::StrCat("ledger: coroutine vs thread mode, ",
-                                      absl::FormatDuration(result.settings.duration),
-                                      " per point, mix ", result.settings.mix)),
+                                      absl::FormatDuration(options.plan.duration),
+                                      " per point, mix ", FormatMix(options.workload.mix))),
                   "</text>\n");
   // Legend, top centre.
   svg += "<g class=\"legend\">\n";

@@ -8,9 +8,10 @@
 #include <string>
 
 #include "client/load/compare_result.h"
+#include "client/load/options.h"
 
 namespace ledger::load {
 
-std::string CompareSvg(const CompareResult& result);
+std::string CompareSvg(const Options& options, const CompareResult& result);
 
 }  // namespace ledger::load

@@ -1,5 +1,6 @@
 #include "client/load/workload.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -10,19 +11,17 @@
 
 namespace ledger::load {
 
-absl::string_view OperationName(OperationKind kind) {
-  switch (kind) {
-    case OperationKind::kGetAccount:
-      return "get";
-    case OperationKind::kTransfer:
-      return "transfer";
-    case OperationKind::kListTransfers:
-      return "list";
-    case OperationKind::kTransferStream:
-      return "stream";
-  }
-  return "?";
+namespace {
+
+// The operation of kind `index`, its request still empty.
+template <size_t... Kinds>
+Operation EmptyOperation(size_t index, std::index_sequence<Kinds...>) {
+  Operation operation;
+  ((index == Kinds ? (void)operation.emplace<Kinds>() : void()), ...);
+  return operation;
 }
+
+}  // namespace
 
 absl::StatusOr<Mix> ParseMix(absl::string_view text) {
   Mix mix;
@@ -31,11 +30,9 @@ absl::StatusOr<Mix> ParseMix(absl::string_view text) {
   for (absl::string_view part : absl::StrSplit(text, ',', absl::SkipWhitespace())) {
     std::pair<absl::string_view, absl::string_view> name_weight = absl::StrSplit(part, ':');
     const absl::string_view name = absl::StripAsciiWhitespace(name_weight.first);
-    int kind = -1;
-    for (int k = 0; k < kOperationKinds; ++k) {
-      if (OperationName(kAllOperationKinds[k]) == name) kind = k;
-    }
-    if (kind < 0) {
+    const size_t kind =
+        std::find(kOperationNames.begin(), kOperationNames.end(), name) - kOperationNames.begin();
+    if (kind == kOperationKinds) {
       return absl::InvalidArgumentError(
           absl::StrCat("unknown operation '", name, "' (use get, transfer, list, stream)"));
     }
@@ -58,8 +55,8 @@ absl::StatusOr<Mix> ParseMix(absl::string_view text) {
 
 std::string FormatMix(const Mix& mix) {
   std::vector<std::string> parts;
-  for (int k = 0; k < kOperationKinds; ++k) {
-    parts.push_back(absl::StrCat(OperationName(kAllOperationKinds[k]), ":", mix.weights[k]));
+  for (size_t k = 0; k < kOperationKinds; ++k) {
+    parts.push_back(absl::StrCat(kOperationNames[k], ":", mix.weights[k]));
   }
   return absl::StrJoin(parts, ",");
 }
@@ -91,26 +88,22 @@ v1::TransferRequest Workload::RandomTransfer() {
   return transfer;
 }
 
+void Workload::Draw(GetAccount& get) { get.request.set_id(RandomAccount()); }
+
+void Workload::Draw(Transfer& transfer) { transfer.request = RandomTransfer(); }
+
+void Workload::Draw(ListTransfers& list) {
+  list.request.set_account_id(RandomAccount());
+  list.request.set_limit(options_.list_limit);
+}
+
+void Workload::Draw(TransferStream& stream) {
+  for (int i = 0; i < options_.stream_transfers; ++i) stream.requests.push_back(RandomTransfer());
+}
+
 Operation Workload::Next() {
-  Operation operation;
-  operation.kind = kAllOperationKinds[kind_(random_)];
-  switch (operation.kind) {
-    case OperationKind::kGetAccount:
-      operation.get.set_id(options_.account_ids[account_(random_)]);
-      break;
-    case OperationKind::kTransfer:
-      operation.transfer = RandomTransfer();
-      break;
-    case OperationKind::kListTransfers:
-      operation.list.set_account_id(options_.account_ids[account_(random_)]);
-      operation.list.set_limit(options_.list_limit);
-      break;
-    case OperationKind::kTransferStream:
-      for (int i = 0; i < options_.stream_transfers; ++i) {
-        operation.stream.push_back(RandomTransfer());
-      }
-      break;
-  }
+  Operation operation = EmptyOperation(kind_(random_), std::make_index_sequence<kOperationKinds>());
+  std::visit([this](auto& kind) { Draw(kind); }, operation);
   return operation;
 }
 

@@ -6,9 +6,11 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <random>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -17,16 +19,28 @@
 
 namespace ledger::load {
 
-enum class OperationKind { kGetAccount, kTransfer, kListTransfers, kTransferStream };
-inline constexpr int kOperationKinds = 4;
-inline constexpr std::array<OperationKind, kOperationKinds> kAllOperationKinds = {
-    OperationKind::kGetAccount, OperationKind::kTransfer, OperationKind::kListTransfers,
-    OperationKind::kTransferStream};
+// One call to make, one type per RPC.
+struct GetAccount {
+  v1::GetAccountRequest request;
+};
+struct Transfer {
+  v1::TransferRequest request;
+};
+struct ListTransfers {
+  v1::ListTransfersRequest request;
+};
+struct TransferStream {
+  std::vector<v1::TransferRequest> requests;  // of one stream
+};
+using Operation = std::variant<GetAccount, Transfer, ListTransfers, TransferStream>;
 
-// The names used by --mix and in reports: get, transfer, list, stream.
-absl::string_view OperationName(OperationKind kind);
+// Whatever is kept per kind of operation is indexed by Operation::index().
+inline constexpr size_t kOperationKinds = std::variant_size_v<Operation>;
+// The names used by --mix and in reports, in the variant's order.
+inline constexpr std::array<absl::string_view, kOperationKinds> kOperationNames = {
+    "get", "transfer", "list", "stream"};
 
-// Relative weights, indexed by OperationKind.
+// Relative weights, indexed as the operations.
 struct Mix {
   std::array<int, kOperationKinds> weights = {40, 40, 10, 10};
 };
@@ -36,15 +50,6 @@ std::string FormatMix(const Mix& mix);
 
 // The accounts of a run are `prefix` followed by 0 .. count-1.
 std::vector<std::string> AccountIds(absl::string_view prefix, int count);
-
-// One call to make. Only the request of `kind` is filled in.
-struct Operation {
-  OperationKind kind = OperationKind::kGetAccount;
-  v1::GetAccountRequest get;
-  v1::TransferRequest transfer;
-  v1::ListTransfersRequest list;
-  std::vector<v1::TransferRequest> stream;  // the requests of one TransferStream
-};
 
 struct WorkloadOptions {
   Mix mix;
@@ -65,7 +70,13 @@ class Workload {
   const WorkloadOptions& options() const { return options_; }
 
  private:
+  // The request of each kind of operation, drawn.
+  void Draw(GetAccount& get);
+  void Draw(Transfer& transfer);
+  void Draw(ListTransfers& list);
+  void Draw(TransferStream& stream);
   v1::TransferRequest RandomTransfer();
+  const std::string& RandomAccount() { return options_.account_ids[account_(random_)]; }
 
   WorkloadOptions options_;
   std::mt19937_64 random_;

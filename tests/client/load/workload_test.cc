@@ -1,15 +1,17 @@
 // The pure parts of ledger-load: the --mix grammar, the workload's
-// determinism under --seed, reading Prometheus samples, and JSON output.
+// determinism under --seed, and reading Prometheus samples and addresses.
 #include "client/load/workload.h"
 
 #include <gtest/gtest.h>
 
-#include <cmath>
+#include <optional>
 #include <set>
 #include <string>
+#include <variant>
+#include <vector>
 
-#include "client/load/json_writer.h"
 #include "client/load/metrics_probe.h"
+#include "client/load/prometheus_text.h"
 
 namespace ledger::load {
 namespace {
@@ -37,16 +39,24 @@ WorkloadOptions Options(uint64_t seed, const std::string& request_prefix) {
   return options;
 }
 
+// The transfers an operation makes: none, one, or a stream's.
+std::vector<v1::TransferRequest> TransfersOf(const Operation& operation) {
+  if (auto* transfer = std::get_if<Transfer>(&operation)) return {transfer->request};
+  if (auto* stream = std::get_if<TransferStream>(&operation)) return stream->requests;
+  return {};
+}
+
 // Kind, accounts and amounts of an operation, without request ids.
 std::string Shape(const Operation& operation) {
-  std::string shape = std::string(OperationName(operation.kind)) + ":" + operation.get.id() +
-                      operation.list.account_id() + "/" + std::to_string(operation.list.limit());
-  auto add = [&shape](const v1::TransferRequest& transfer) {
+  std::string shape = std::string(kOperationNames[operation.index()]) + ":";
+  if (auto* get = std::get_if<GetAccount>(&operation)) shape += get->request.id();
+  if (auto* list = std::get_if<ListTransfers>(&operation)) {
+    shape += list->request.account_id() + "/" + std::to_string(list->request.limit());
+  }
+  for (const v1::TransferRequest& transfer : TransfersOf(operation)) {
     shape +=
         "/" + transfer.from_id() + ">" + transfer.to_id() + "=" + std::to_string(transfer.amount());
-  };
-  if (operation.kind == OperationKind::kTransfer) add(operation.transfer);
-  for (const auto& transfer : operation.stream) add(transfer);
+  }
   return shape;
 }
 
@@ -62,21 +72,19 @@ TEST(Workload, TheSameSeedDrawsTheSameOperationsWithFreshRequestIds) {
     const Operation b = second.Next();
     ASSERT_EQ(Shape(a), Shape(b)) << i;
     if (Shape(a) != Shape(other.Next())) ++differences_from_other_seed;
-    ++kinds[static_cast<int>(a.kind)];
-    std::vector<v1::TransferRequest> transfers = a.stream;
-    if (a.kind == OperationKind::kTransfer) transfers.push_back(a.transfer);
-    for (const auto& transfer : transfers) {
+    ++kinds[a.index()];
+    for (const v1::TransferRequest& transfer : TransfersOf(a)) {
       EXPECT_NE(transfer.from_id(), transfer.to_id());
       EXPECT_GE(transfer.amount(), 1);
       EXPECT_LE(transfer.amount(), 50);
       EXPECT_TRUE(request_ids.insert(transfer.request_id()).second) << transfer.request_id();
       EXPECT_EQ(transfer.request_id().rfind("run1-", 0), 0u);
     }
-    if (a.kind == OperationKind::kTransferStream) {
-      EXPECT_EQ(a.stream.size(), 3u);
+    if (auto* stream = std::get_if<TransferStream>(&a)) {
+      EXPECT_EQ(stream->requests.size(), 3u);
     }
-    if (a.kind == OperationKind::kListTransfers) {
-      EXPECT_EQ(a.list.limit(), 20u);
+    if (auto* list = std::get_if<ListTransfers>(&a)) {
+      EXPECT_EQ(list->request.limit(), 20u);
     }
   }
   EXPECT_GT(differences_from_other_seed, 1000);
@@ -106,11 +114,17 @@ TEST(FindSample, MatchesNameAndExactLabels) {
   EXPECT_EQ(FindSample(text, "x", {{"a", "1"}}), std::nullopt);
 }
 
-TEST(JsonWriter, PlacesCommasAndEscapes) {
-  JsonWriter json;
-  json.BeginObject().Key("a").Int(1).Key("b\"").BeginArray().String("x\ny").Double(0.5).Bool(true);
-  json.Null().BeginArray().EndArray().EndArray().Key("nan").Double(std::nan("")).EndObject();
-  EXPECT_EQ(json.Take(), "{\"a\":1,\"b\\\"\":[\"x\\ny\",0.5,true,null,[]],\"nan\":null}\n");
+TEST(MetricsAddress, AHostAloneGetsTheDefaultPort) {
+  EXPECT_EQ(ParseMetricsAddress("localhost")->ToString(), "localhost:9464");
+  EXPECT_EQ(ParseMetricsAddress("10.0.0.1:9000")->ToString(), "10.0.0.1:9000");
+  const std::optional<MetricsAddress> v6 = ParseMetricsAddress("[::1]:9000");
+  ASSERT_TRUE(v6.has_value());
+  EXPECT_EQ(v6->host, "::1");
+  EXPECT_EQ(v6->port, 9000);
+  EXPECT_EQ(ParseMetricsAddress("[::1]")->ToString(), "[::1]:9464");
+  for (const char* bad : {"host:99999", "host:0", "host:x", ":9464", "[]:1"}) {
+    EXPECT_FALSE(ParseMetricsAddress(bad).has_value()) << bad;
+  }
 }
 
 }  // namespace

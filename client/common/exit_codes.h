@@ -1,5 +1,6 @@
-// The exit codes of `ledger`, defined once: the classes a script can act on,
-// the gRPC codes that fall in each, and the table --help prints from them.
+// The exit codes of both clients, defined once: the classes a script can act
+// on, the gRPC codes that fall in each (`ledger`), and the table --help prints
+// from them. ledger-load uses the first three: done, failed, bad flags.
 #pragma once
 
 #include <grpcpp/support/status_code_enum.h>
@@ -11,7 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
-namespace ledger::cli {
+namespace ledger {
 
 enum class ExitCode : int {
   kSuccess = 0,
@@ -98,4 +99,4 @@ inline std::string ExitCodesHelp() {
   return help;
 }
 
-}  // namespace ledger::cli
+}  // namespace ledger

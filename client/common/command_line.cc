@@ -1,4 +1,4 @@
-#include "client/cli/command_line.h"
+#include "client/common/command_line.h"
 
 #include <algorithm>
 
@@ -11,12 +11,12 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 
-namespace ledger::cli {
+namespace ledger {
 namespace {
 
-absl::CommandLineFlag* FindOwnFlag(absl::string_view name, absl::string_view flags_file) {
+absl::CommandLineFlag* FindOwnFlag(absl::string_view name, absl::string_view flags_files) {
   absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
-  if (flag == nullptr || !absl::StrContains(flag->Filename(), flags_file)) return nullptr;
+  if (flag == nullptr || !absl::StrContains(flag->Filename(), flags_files)) return nullptr;
   return flag;
 }
 
@@ -39,7 +39,7 @@ std::string Wrap(absl::string_view text, absl::string_view indent, size_t width)
 }  // namespace
 
 absl::StatusOr<CommandLine> ParseCommandLine(int argc, const char* const* argv,
-                                             absl::string_view flags_file) {
+                                             absl::string_view flags_files) {
   CommandLine command_line;
   for (int i = 1; i < argc; ++i) {
     absl::string_view argument = argv[i];
@@ -64,10 +64,10 @@ absl::StatusOr<CommandLine> ParseCommandLine(int argc, const char* const* argv,
       command_line.help = true;
       continue;
     }
-    absl::CommandLineFlag* flag = FindOwnFlag(name, flags_file);
+    absl::CommandLineFlag* flag = FindOwnFlag(name, flags_files);
     bool negated = false;
     if (flag == nullptr && absl::StartsWith(name, "no")) {
-      flag = FindOwnFlag(name.substr(2), flags_file);
+      flag = FindOwnFlag(name.substr(2), flags_files);
       negated = flag != nullptr;
       if (negated && (!flag->IsOfType<bool>() || has_value)) flag = nullptr;
     }
@@ -91,14 +91,14 @@ absl::StatusOr<CommandLine> ParseCommandLine(int argc, const char* const* argv,
   return command_line;
 }
 
-std::string FlagsHelp(absl::string_view flags_file) {
+std::string FlagsHelp(absl::string_view flags_files) {
   std::vector<absl::CommandLineFlag*> flags;
   for (const auto& [name, flag] : absl::GetAllFlags()) {
-    if (absl::StrContains(flag->Filename(), flags_file)) flags.push_back(flag);
+    if (absl::StrContains(flag->Filename(), flags_files)) flags.push_back(flag);
   }
   std::sort(flags.begin(), flags.end(),
             [](const auto* a, const auto* b) { return a->Name() < b->Name(); });
-  std::string help = "Flags (--name=value or --name value, before or after the command):\n";
+  std::string help;
   for (const absl::CommandLineFlag* flag : flags) {
     const std::string default_value = flag->DefaultValue();
     absl::StrAppend(&help, "  --", flag->Name(),
@@ -108,4 +108,4 @@ std::string FlagsHelp(absl::string_view flags_file) {
   return help;
 }
 
-}  // namespace ledger::cli
+}  // namespace ledger

@@ -1,11 +1,11 @@
 // The exit code of each gRPC code, as the CLI's contract defines it.
-#include "client/cli/exit_codes.h"
+#include "client/common/exit_codes.h"
 
 #include <gtest/gtest.h>
 
 #include "absl/strings/match.h"
 
-namespace ledger::cli {
+namespace ledger {
 namespace {
 
 TEST(ExitCodes, EachGrpcCodeFallsInItsClass) {
@@ -52,4 +52,4 @@ TEST(ExitCodes, HelpListsEveryClass) {
 }
 
 }  // namespace
-}  // namespace ledger::cli
+}  // namespace ledger

@@ -1,5 +1,5 @@
 // The command-line parser: absl's flag syntax, usage errors instead of exits.
-#include "client/cli/command_line.h"
+#include "client/common/command_line.h"
 
 #include <gtest/gtest.h>
 
@@ -15,7 +15,7 @@ ABSL_FLAG(std::string, test_name, "", "A string flag of this test.");
 ABSL_FLAG(bool, test_switch, false, "A boolean flag of this test.");
 ABSL_FLAG(absl::Duration, test_wait, absl::Seconds(1), "A duration flag of this test.");
 
-namespace ledger::cli {
+namespace ledger {
 namespace {
 
 constexpr absl::string_view kThisFile = "command_line_test.cc";
@@ -95,7 +95,6 @@ TEST_F(CommandLineTest, OnlyTheProgramsOwnFlagsAreReachable) {
 
 TEST_F(CommandLineTest, HelpListsEachFlagWithItsDefault) {
   EXPECT_EQ(FlagsHelp(kThisFile),
-            "Flags (--name=value or --name value, before or after the command):\n"
             "  --test_name\n"
             "      A string flag of this test.\n"
             "  --test_switch (default: false)\n"
@@ -105,4 +104,4 @@ TEST_F(CommandLineTest, HelpListsEachFlagWithItsDefault) {
 }
 
 }  // namespace
-}  // namespace ledger::cli
+}  // namespace ledger

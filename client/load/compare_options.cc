@@ -1,0 +1,84 @@
+// --compare's flags: the thread mode's port, the levels, the rounds, and where
+// the table and plot go.
+#include "absl/flags/flag.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "client/load/options.h"
+#include "contract/ports.h"
+
+ABSL_FLAG(bool, compare, false,
+          "Compare the serving modes: the same closed-loop workload against --target "
+          "(coroutine) and --thread_target (thread), taking turns, at each of --levels; "
+          "writes a table, JSON and an SVG plot to --out_dir.");
+ABSL_FLAG(std::string, thread_target, absl::StrCat("localhost:", ledger::kDefaultThreadPort),
+          "With --compare: host:port of the thread-per-request mode's port.");
+ABSL_FLAG(std::string, levels, "16,256,2048,8192",
+          "With --compare: the calls in flight to measure at, comma-separated.");
+ABSL_FLAG(int, rounds, 2,
+          "With --compare: slices each mode's --duration at a level is cut into; the mode "
+          "that goes first alternates, so drift of the machine hits both modes alike.");
+ABSL_FLAG(std::string, out_dir, "ledger-load-compare",
+          "With --compare: directory for compare.json, compare.md and compare.svg (made if "
+          "missing).");
+ABSL_FLAG(std::string, thread_metrics, "",
+          "With --compare, when thread mode runs in a server process of its own: host[:port] "
+          "of that process's /metrics (and --metrics that of the coroutine one), so each "
+          "mode's resident memory is its own. Empty: --metrics serves both modes.");
+
+namespace ledger::load {
+namespace {
+
+std::vector<int> ReadLevels(FlagErrors& errors) {
+  std::vector<int> levels;
+  for (absl::string_view level : absl::StrSplit(absl::GetFlag(FLAGS_levels), ',')) {
+    int value = 0;
+    if (!absl::SimpleAtoi(level, &value) || value < 1 || value > 1'000'000) {
+      errors.push_back(absl::StrCat("--levels=", absl::GetFlag(FLAGS_levels),
+                                    ": each level is a number of calls in flight, 1 to 1000000"));
+      break;
+    }
+    levels.push_back(value);
+  }
+  return levels;
+}
+
+}  // namespace
+
+CompareOptions ReadCompareFlags(const CommandLine& command_line, const OutputOptions& output,
+                                FlagErrors& errors) {
+  CompareOptions compare;
+  compare.enabled = absl::GetFlag(FLAGS_compare);
+  compare.thread_target = absl::GetFlag(FLAGS_thread_target);
+  if (compare.thread_target.empty()) errors.push_back("--thread_target must not be empty");
+  compare.thread_metrics =
+      MetricsAddressFlag("thread_metrics", absl::GetFlag(FLAGS_thread_metrics), errors);
+  if (!compare.thread_metrics.empty() && output.metrics.empty()) {
+    errors.push_back("--thread_metrics needs --metrics (the coroutine mode's endpoint)");
+  }
+  if (!compare.enabled) {
+    for (const char* compare_only : {"thread_target", "levels", "rounds", "out_dir"}) {
+      if (command_line.Given(compare_only)) {
+        errors.push_back(absl::StrCat("--", compare_only, " applies only with --compare"));
+      }
+    }
+    return compare;
+  }
+  compare.levels = ReadLevels(errors);
+  compare.rounds = absl::GetFlag(FLAGS_rounds);
+  if (compare.rounds < 1 || compare.rounds > 100) {
+    errors.push_back(absl::StrCat("--rounds=", compare.rounds, " must be 1 to 100"));
+  }
+  compare.out_dir = absl::GetFlag(FLAGS_out_dir);
+  if (compare.out_dir.empty()) errors.push_back("--out_dir must not be empty");
+  for (const char* closed_only : {"rate", "concurrency", "requests"}) {
+    if (command_line.Given(closed_only)) {
+      errors.push_back(absl::StrCat("--", closed_only,
+                                    " does not apply to --compare, which runs a closed loop at "
+                                    "each of --levels for --duration"));
+    }
+  }
+  return compare;
+}
+
+}  // namespace ledger::load
