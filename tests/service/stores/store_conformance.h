@@ -15,11 +15,15 @@
 // between tests, or is shared with other users, passes it too.
 #pragma once
 
+#include <google/protobuf/message.h>
 #include <gtest/gtest.h>
 
 #include <functional>
 #include <memory>
+#include <optional>
+#include <ostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "coro/completion_queue_threads.h"
@@ -37,7 +41,9 @@ class StoreHarness {
 
   // Runs every task to its end, as concurrently as this store's callers run
   // (threads, or coroutines on completion-queue threads), and returns once
-  // all have finished. The tasks must not throw.
+  // all have finished. The tasks must not throw. Tasks are lazy and start
+  // only here, so whatever they refer to must outlive this call — the
+  // Cancellation too, which store calls take by reference.
   virtual void RunAll(std::vector<coro::Task<void>> tasks) = 0;
 };
 
@@ -48,6 +54,8 @@ struct StoreFactory {
 
 // For INSTANTIATE_TEST_SUITE_P: names each instantiation after its factory.
 std::string StoreFactoryName(const ::testing::TestParamInfo<StoreFactory>& info);
+// So that a failure names the store, not the factory's bytes.
+void PrintTo(const StoreFactory& factory, std::ostream* out);
 
 // How a harness may run its tasks.
 //
@@ -60,6 +68,17 @@ void RunOnThreads(std::vector<coro::Task<void>> tasks, int threads);
 // so that many calls are suspended in the store at the same time.
 void RunOnQueues(coro::CompletionQueueThreads& queues, std::vector<coro::Task<void>> tasks);
 
+// A transfer request with these fields.
+v1::TransferRequest MakeRequest(const std::string& request_id, const std::string& from_id,
+                                const std::string& to_id, int64_t amount);
+
+// Equal messages, or a failure that prints both.
+::testing::AssertionResult Same(const google::protobuf::Message& actual,
+                                const google::protobuf::Message& expected);
+
+// The suite: store_rules_conformance.cc (accounts, transfers, idempotency,
+// cancellation), store_journal_conformance.cc (versions, sequences, paging)
+// and store_concurrency_conformance.cc (the same under concurrent calls).
 class StoreConformance : public ::testing::TestWithParam<StoreFactory> {
  protected:
   void SetUp() override;
@@ -72,7 +91,15 @@ class StoreConformance : public ::testing::TestWithParam<StoreFactory> {
   // or a request id in a store that outlives the test.
   std::string Id(const std::string& name) const;
 
-  // One store call, awaited the way the harness runs calls.
+  // One store call (or any task), awaited the way the harness runs calls.
+  template <typename T>
+  T Await(coro::Task<T> task) {
+    std::optional<T> result;
+    std::vector<coro::Task<void>> tasks;
+    tasks.push_back(AwaitInto(std::move(task), result));
+    harness_->RunAll(std::move(tasks));
+    return std::move(*result);
+  }
   absl::StatusOr<v1::Account> Open(const std::string& id, int64_t initial_balance);
   absl::StatusOr<AccountRecord> Get(const std::string& id);
   absl::StatusOr<v1::TransferReceipt> Commit(const std::string& request_id,
@@ -87,6 +114,11 @@ class StoreConformance : public ::testing::TestWithParam<StoreFactory> {
   const coro::Cancellation never_cancelled_;
 
  private:
+  template <typename T>
+  static coro::Task<void> AwaitInto(coro::Task<T> task, std::optional<T>& result) {
+    result.emplace(co_await std::move(task));
+  }
+
   std::unique_ptr<StoreHarness> harness_;
   std::string run_tag_;
 };
