@@ -31,7 +31,6 @@ class LatencyHistogram {
 
   LatencyHistogram() : counts_(kBucketCount, 0) {}
 
-  void Record(absl::Duration latency) { RecordNanos(absl::ToInt64Nanoseconds(latency)); }
   // Negative values (a clock that went backwards) count as 0.
   void RecordNanos(int64_t nanos);
   // Adds every value recorded in `other`.

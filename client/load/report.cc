@@ -16,24 +16,6 @@ std::string ThreeDigits(double value) {
   return absl::StrFormat("%.2f", value);
 }
 
-}  // namespace
-
-std::string DescribePlan(const LoadPlan& plan) {
-  std::string what =
-      plan.loop == Loop::kClosed
-          ? absl::StrCat("closed loop, ", plan.concurrency, " calls in flight")
-          : absl::StrCat("open loop, ", absl::StrFormat("%g", plan.rate), " calls/s (",
-                         plan.arrivals == Arrivals::kPoisson ? "Poisson" : "constant",
-                         " arrivals, latency from each call's due time)");
-  const std::string amount = plan.requests > 0 ? absl::StrCat(plan.requests, " calls")
-                                               : absl::FormatDuration(plan.duration);
-  if (plan.warmup <= absl::ZeroDuration()) return absl::StrCat(what, ", ", amount, " measured");
-  return absl::StrCat(what, ", ", amount, " measured after ", absl::FormatDuration(plan.warmup),
-                      " of warmup");
-}
-
-namespace {
-
 std::string LatencyLine(const LatencyHistogram& latency) {
   std::vector<std::string> parts;
   for (const ReportedPercentile& percentile : kReportedPercentiles) {
@@ -90,6 +72,20 @@ void WriteSettingsJson(JsonWriter& json, const Options& options) {
 }
 
 }  // namespace
+
+std::string DescribePlan(const LoadPlan& plan) {
+  std::string what =
+      plan.loop == Loop::kClosed
+          ? absl::StrCat("closed loop, ", plan.concurrency, " calls in flight")
+          : absl::StrCat("open loop, ", absl::StrFormat("%g", plan.rate), " calls/s (",
+                         plan.arrivals == Arrivals::kPoisson ? "Poisson" : "constant",
+                         " arrivals, latency from each call's due time)");
+  const std::string amount = plan.requests > 0 ? absl::StrCat(plan.requests, " calls")
+                                               : absl::FormatDuration(plan.duration);
+  if (plan.warmup <= absl::ZeroDuration()) return absl::StrCat(what, ", ", amount, " measured");
+  return absl::StrCat(what, ", ", amount, " measured after ", absl::FormatDuration(plan.warmup),
+                      " of warmup");
+}
 
 std::string FormatLatency(int64_t nanos) {
   if (nanos < 1'000) return absl::StrCat(nanos, " ns");

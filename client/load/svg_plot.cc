@@ -168,6 +168,34 @@ void DrawPanel(std::string& svg, const CompareResult& result, const Panel& panel
   svg += "</g>\n";
 }
 
+// The document's start, its title and the legend, top centre.
+std::string Heading(const Options& options) {
+  std::string svg = absl::StrCat(
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n",
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"", kWidth, "\" height=\"", kHeight,
+      "\" viewBox=\"0 0 ", kWidth, " ", kHeight,
+      "\" font-family=\"sans-serif\" font-size=\"12\">\n",
+      "<title>ledger-load --compare: p99 latency and throughput by serving mode</title>\n",
+      "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n");
+  absl::StrAppend(&svg, "<text x=\"", kWidth / 2,
+                  "\" y=\"24\" text-anchor=\"middle\" font-size=\"15\">",
+                  Escape(absl::StrCat("ledger: coroutine vs thread mode, ",
+                                      absl::FormatDuration(options.plan.duration),
+                                      " per point, mix ", FormatMix(options.workload.mix))),
+                  "</text>\n");
+
+  svg += "<g class=\"legend\">\n";
+  for (size_t m = 0; m < kModeNames.size(); ++m) {
+    const double x = kWidth / 2 - 130 + 160 * m;
+    absl::StrAppend(&svg, "<line x1=\"", x, "\" y1=\"44\" x2=\"", x + 30, "\" y2=\"44\" stroke=\"",
+                    kModeStyles[m].color, "\" stroke-width=\"2\" stroke-dasharray=\"",
+                    kModeStyles[m].dash, "\"/>\n<text x=\"", x + 36, "\" y=\"48\">", kModeNames[m],
+                    " mode</text>\n");
+  }
+  svg += "</g>\n";
+  return svg;
+}
+
 }  // namespace
 
 std::string CompareSvg(const Options& options, const CompareResult& result) {
@@ -200,29 +228,7 @@ std::string CompareSvg(const Options& options, const CompareResult& result) {
        [](double rate) { return absl::StrFormat("%.0f calls/s", rate); }, FormatCount, false},
   }};
 
-  std::string svg = absl::StrCat(
-      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n",
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"", kWidth, "\" height=\"", kHeight,
-      "\" viewBox=\"0 0 ", kWidth, " ", kHeight,
-      "\" font-family=\"sans-serif\" font-size=\"12\">\n",
-      "<title>ledger-load --compare: p99 latency and throughput by serving mode</title>\n",
-      "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n");
-  absl::StrAppend(&svg, "<text x=\"", kWidth / 2,
-                  "\" y=\"24\" text-anchor=\"middle\" font-size=\"15\">",
-                  Escape(absl::StrCat("ledger: coroutine vs thread mode, ",
-                                      absl::FormatDuration(options.plan.duration),
-                                      " per point, mix ", FormatMix(options.workload.mix))),
-                  "</text>\n");
-  // Legend, top centre.
-  svg += "<g class=\"legend\">\n";
-  for (size_t m = 0; m < kModeNames.size(); ++m) {
-    const double x = kWidth / 2 - 130 + 160 * m;
-    absl::StrAppend(&svg, "<line x1=\"", x, "\" y1=\"44\" x2=\"", x + 30, "\" y2=\"44\" stroke=\"",
-                    kModeStyles[m].color, "\" stroke-width=\"2\" stroke-dasharray=\"",
-                    kModeStyles[m].dash, "\"/>\n<text x=\"", x + 36, "\" y=\"48\">", kModeNames[m],
-                    " mode</text>\n");
-  }
-  svg += "</g>\n";
+  std::string svg = Heading(options);
   for (size_t p = 0; p < panels.size(); ++p) {
     const Axis x{low - margin, high + margin, true, kPanelLeft[p], kPanelLeft[p] + kPanelWidth};
     DrawPanel(svg, result, panels[p], kPanelLeft[p], x);

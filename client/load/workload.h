@@ -67,7 +67,6 @@ class Workload {
   explicit Workload(WorkloadOptions options);
 
   Operation Next();
-  const WorkloadOptions& options() const { return options_; }
 
  private:
   // The request of each kind of operation, drawn.

@@ -28,7 +28,7 @@ UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-
 TIMESTAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
 RECEIPT_FIELDS = {"sequence", "requestId", "fromId", "toId", "amount", "fromBalance",
                   "toBalance", "committedAt"}
-# Exit codes, as client/cli/exit_codes.h defines them.
+# Exit codes, as client/common/exit_codes.h defines them.
 OK, FAILURE, USAGE, NOT_FOUND, PRECONDITION, UNAVAILABLE = range(6)
 
 
