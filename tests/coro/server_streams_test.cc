@@ -79,21 +79,14 @@ TEST(ServerStreams, AReaderThatStopsReadingHoldsTheWriterBack) {
   }());
   ASSERT_EQ(read, 3);
 
-  // The count must come to rest, and stay there: sampled until two samples
-  // 200 ms apart agree, then once more after a longer pause.
-  int settled = -1;
-  EXPECT_TRUE(WaitFor([&] {
-    const int before = flood.writes.load();
-    absl::SleepFor(absl::Milliseconds(200));
-    const int after = flood.writes.load();
-    settled = after;
-    return before == after;
-  })) << "the writer never stopped; it reached "
-      << flood.writes.load();
-  absl::SleepFor(absl::Milliseconds(500));
-  EXPECT_EQ(flood.writes.load(), settled);
-  EXPECT_LT(settled, 1000);
-  EXPECT_GE(settled, read);
+  // Given time to write all it could, the writer is still held back far
+  // below its 100,000 messages (the windows hold about ten; a second of
+  // writing unhindered would pass 1,000), and it has not ended. A busy
+  // machine only makes the writer slower, never the bound looser.
+  absl::SleepFor(absl::Seconds(1));
+  const int written = flood.writes.load();
+  EXPECT_LT(written, 1000) << "the writer was not held back";
+  EXPECT_GE(written, read);
   EXPECT_FALSE(flood.ended.load());
 
   context.TryCancel();
