@@ -1,15 +1,20 @@
 // The store contract for the embedded store, called the ways the server calls
-// it: MemoryStore on its own from several threads, and under SimulatedIoStore
-// with real waits — coroutine mode's alarm on completion-queue threads, where
-// many calls are suspended in the store at once, and thread mode's blocked
-// threads.
+// it: MemoryStore on its own from several threads; each mode's stack as
+// main.cc builds it (TimedStore over SimulatedIoStore with real waits —
+// coroutine mode's alarm on completion-queue threads, where many calls are
+// suspended in the store at once, and thread mode's blocked threads); and both
+// modes at once over one MemoryStore, as ledger-server --mode=both runs them.
 #include <memory>
+#include <thread>
 
 #include "absl/time/time.h"
+#include "contract/serving_mode.h"
 #include "coro/completion_queue_threads.h"
+#include "service/metrics/striped_histogram.h"
 #include "service/stores/io_wait.h"
 #include "service/stores/memory_store.h"
 #include "service/stores/simulated_io_store.h"
+#include "service/stores/timed_store.h"
 #include "tests/service/stores/store_conformance.h"
 
 namespace ledger::conformance {
@@ -18,20 +23,38 @@ namespace {
 // Long enough that calls overlap in the store, short enough that hundreds of
 // them in sequence stay quick.
 constexpr absl::Duration kLatency = absl::Milliseconds(1);
+constexpr int kQueueThreads = 2;
+constexpr int kPlainThreads = 4;
+constexpr int kBlockedThreads = 8;  // they mostly wait, so more than the cores
 
 class MemoryStoreOnThreads final : public StoreHarness {
  public:
   LedgerStore& store() override { return store_; }
-  void RunAll(std::vector<coro::Task<void>> tasks) override { RunOnThreads(std::move(tasks), 4); }
+  void RunAll(std::vector<coro::Task<void>> tasks) override {
+    RunOnThreads(std::move(tasks), kPlainThreads);
+  }
 
  private:
   MemoryStore store_;
 };
 
-class AwaitAlarmOnQueues final : public StoreHarness {
+// One mode's stores over a MemoryStore owned elsewhere, as in main.cc.
+class ModeStack {
  public:
-  AwaitAlarmOnQueues() { queues_.Start(); }
-  LedgerStore& store() override { return store_; }
+  ModeStack(LedgerStore& memory, IoWait& wait, ServingMode mode)
+      : io_(memory, kLatency, wait), timed_(io_, mode, seconds_) {}
+  LedgerStore& store() { return timed_; }
+
+ private:
+  metrics::HistogramFamily seconds_{"ledger_store_operation_seconds", "store calls"};
+  SimulatedIoStore io_;
+  TimedStore timed_;
+};
+
+class CoroutineMode final : public StoreHarness {
+ public:
+  CoroutineMode() { queues_.Start(); }
+  LedgerStore& store() override { return stack_.store(); }
   void RunAll(std::vector<coro::Task<void>> tasks) override {
     RunOnQueues(queues_, std::move(tasks));
   }
@@ -39,19 +62,84 @@ class AwaitAlarmOnQueues final : public StoreHarness {
  private:
   MemoryStore memory_;
   AwaitAlarm wait_;
-  SimulatedIoStore store_{memory_, kLatency, wait_};
-  coro::CompletionQueueThreads queues_{2};  // last: shut down before the store goes
+  ModeStack stack_{memory_, wait_, ServingMode::kCoroutine};
+  coro::CompletionQueueThreads queues_{kQueueThreads};  // last: stops before the stores go
 };
 
-class BlockThreadOnThreads final : public StoreHarness {
+class ThreadMode final : public StoreHarness {
  public:
-  LedgerStore& store() override { return store_; }
-  void RunAll(std::vector<coro::Task<void>> tasks) override { RunOnThreads(std::move(tasks), 8); }
+  LedgerStore& store() override { return stack_.store(); }
+  void RunAll(std::vector<coro::Task<void>> tasks) override {
+    RunOnThreads(std::move(tasks), kBlockedThreads);
+  }
 
  private:
   MemoryStore memory_;
   BlockThread wait_;
-  SimulatedIoStore store_{memory_, kLatency, wait_};
+  ModeStack stack_{memory_, wait_, ServingMode::kThread};
+};
+
+// Hands each call to coroutine mode's stack when it runs on a completion-queue
+// thread, and to thread mode's otherwise: the choice is made when the call
+// starts, on the thread that runs it.
+class ByCallingThread final : public LedgerStore {
+ public:
+  ByCallingThread(LedgerStore& on_queue, LedgerStore& on_thread)
+      : on_queue_(on_queue), on_thread_(on_thread) {}
+
+  absl::string_view name() const override { return on_queue_.name(); }
+  coro::Task<absl::StatusOr<v1::Account>> OpenAccount(
+      std::string id, int64_t initial_balance, const coro::Cancellation& cancellation) override {
+    co_return co_await Pick().OpenAccount(std::move(id), initial_balance, cancellation);
+  }
+  coro::Task<absl::StatusOr<AccountRecord>> GetAccount(
+      std::string id, const coro::Cancellation& cancellation) override {
+    co_return co_await Pick().GetAccount(std::move(id), cancellation);
+  }
+  coro::Task<absl::StatusOr<v1::TransferReceipt>> CommitTransfer(
+      v1::TransferRequest transfer, const coro::Cancellation& cancellation) override {
+    co_return co_await Pick().CommitTransfer(std::move(transfer), cancellation);
+  }
+  coro::Task<absl::StatusOr<std::vector<v1::TransferReceipt>>> ListTransfers(
+      std::string account_id, uint64_t after_sequence, int max_count,
+      const coro::Cancellation& cancellation) override {
+    co_return co_await Pick().ListTransfers(std::move(account_id), after_sequence, max_count,
+                                            cancellation);
+  }
+
+ private:
+  LedgerStore& Pick() { return coro::CompletionQueueThreads::Current() ? on_queue_ : on_thread_; }
+
+  LedgerStore& on_queue_;
+  LedgerStore& on_thread_;
+};
+
+// Both modes over one MemoryStore: the tasks alternate between coroutines on
+// the queues and blocked threads, and the two halves run at the same time.
+class BothModes final : public StoreHarness {
+ public:
+  BothModes() { queues_.Start(); }
+  LedgerStore& store() override { return by_calling_thread_; }
+  void RunAll(std::vector<coro::Task<void>> tasks) override {
+    std::vector<coro::Task<void>> on_queues;
+    std::vector<coro::Task<void>> on_threads;
+    for (coro::Task<void>& task : tasks) {
+      (next_++ % 2 ? on_threads : on_queues).push_back(std::move(task));
+    }
+    std::thread threads([&on_threads] { RunOnThreads(std::move(on_threads), kBlockedThreads); });
+    RunOnQueues(queues_, std::move(on_queues));
+    threads.join();
+  }
+
+ private:
+  MemoryStore memory_;
+  AwaitAlarm await_alarm_;
+  BlockThread block_thread_;
+  ModeStack coroutine_{memory_, await_alarm_, ServingMode::kCoroutine};
+  ModeStack thread_{memory_, block_thread_, ServingMode::kThread};
+  ByCallingThread by_calling_thread_{coroutine_.store(), thread_.store()};
+  unsigned next_ = 0;  // one call at a time goes to either mode in turn
+  coro::CompletionQueueThreads queues_{kQueueThreads};
 };
 
 template <typename Harness>
@@ -59,12 +147,13 @@ std::unique_ptr<StoreHarness> Make() {
   return std::make_unique<Harness>();
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    EmbeddedStore, StoreConformance,
-    ::testing::Values(StoreFactory{"MemoryStoreOnThreads", Make<MemoryStoreOnThreads>},
-                      StoreFactory{"SimulatedIoAwaitAlarmOnQueues", Make<AwaitAlarmOnQueues>},
-                      StoreFactory{"SimulatedIoBlockThreadOnThreads", Make<BlockThreadOnThreads>}),
-    StoreFactoryName);
+INSTANTIATE_TEST_SUITE_P(EmbeddedStore, StoreConformance,
+                         ::testing::Values(StoreFactory{"MemoryStoreOnThreads",
+                                                        Make<MemoryStoreOnThreads>},
+                                           StoreFactory{"CoroutineMode", Make<CoroutineMode>},
+                                           StoreFactory{"ThreadMode", Make<ThreadMode>},
+                                           StoreFactory{"BothModes", Make<BothModes>}),
+                         StoreFactoryName);
 
 }  // namespace
 }  // namespace ledger::conformance
