@@ -121,10 +121,12 @@ class LedgerStore {
   // One page of the account's journal: the committed transfers in which it is
   // payer or payee and whose sequence is > `after_sequence`, oldest first (in
   // increasing sequence, which is the account's commit order), at most
-  // `max_count` (>= 0) of them; each entry equals the receipt its commit
-  // returned. Passing the last sequence of one page as `after_sequence` gives
-  // the next page with nothing skipped or repeated; an empty page is the end.
-  // `max_count` 0 gives an empty page. NOT_FOUND for an unknown account.
+  // `max_count` (>= 0) of them. Each entry equals the receipt its commit
+  // returned, field for field: a store that keeps coarser timestamps returns
+  // the stored committed_at from the commit too. Passing the last sequence of
+  // one page as `after_sequence` gives the next page with nothing skipped or
+  // repeated; an empty page is the end. `max_count` 0 gives an empty page.
+  // NOT_FOUND for an unknown account.
   virtual coro::Task<absl::StatusOr<std::vector<v1::TransferReceipt>>> ListTransfers(
       std::string account_id, uint64_t after_sequence, int max_count,
       const coro::Cancellation& cancellation) = 0;
