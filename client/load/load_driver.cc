@@ -4,7 +4,6 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
-#include <random>
 #include <utility>
 
 #include "absl/time/clock.h"
@@ -30,7 +29,7 @@ absl::Time ToAbslTime(Clock::time_point time) {
 class LoadRun {
  public:
   LoadRun(const LoadPlan& plan, Workload& workload, Channels& channels)
-      : plan_(plan), workload_(workload), channels_(channels), arrivals_(plan.arrival_seed) {}
+      : plan_(plan), workload_(workload), channels_(channels) {}
 
   coro::Task<void> Drive();
 
@@ -47,13 +46,10 @@ class LoadRun {
   coro::Task<void> OpenLoop();
   coro::Task<void> Call(Operation operation, Clock::time_point due);
   bool ClaimStart(Clock::time_point due);
-  // The due time of call `index` (0 is the first), as seconds from the start.
-  double NextDueSeconds(double previous, int64_t index);
 
   const LoadPlan& plan_;
   Workload& workload_;
   Channels& channels_;
-  std::mt19937_64 arrivals_;
   Clock::time_point start_;
   Clock::time_point measure_from_;  // the end of the warmup
   Clock::time_point stop_at_;       // no call starts (is due) at or after it
@@ -105,22 +101,17 @@ coro::Task<void> LoadRun::Worker() {
   }
 }
 
-double LoadRun::NextDueSeconds(double previous, int64_t index) {
-  // Constant: the index over the rate, not a running sum of 1/rate, so that
-  // rate x duration calls fall in the measured window exactly.
-  if (plan_.arrivals == Arrivals::kConstant) return static_cast<double>(index) / plan_.rate;
-  return previous + std::exponential_distribution<double>(plan_.rate)(arrivals_);
-}
-
 coro::Task<void> LoadRun::OpenLoop() {
   coro::TaskGroup calls(plan_.max_outstanding);
+  ArrivalSchedule schedule(plan_.arrivals, plan_.rate, workload_.seed());
   // Due times are offsets from the start in double seconds, so that
   // rounding does not drift the rate over a long run.
-  double offset_seconds = 0;
-  int64_t index = 0;
-  Clock::time_point due = start_;
+  auto next_due = [&] {
+    return start_ + std::chrono::duration_cast<Clock::duration>(
+                        std::chrono::duration<double>(schedule.Next()));
+  };
   int started_without_waiting = 0;
-  while (ClaimStart(due)) {
+  for (Clock::time_point due = next_due(); ClaimStart(due); due = next_due()) {
     if (due > Clock::now()) {
       co_await coro::SleepUntil(ToAbslTime(due));
       started_without_waiting = 0;
@@ -134,9 +125,6 @@ coro::Task<void> LoadRun::OpenLoop() {
     // Waits while max_outstanding calls are in flight; `due` stays put, so
     // the wait is part of the call's latency.
     co_await calls.Spawn(Call(workload_.Next(), due));
-    offset_seconds = NextDueSeconds(offset_seconds, ++index);
-    due = start_ + std::chrono::duration_cast<Clock::duration>(
-                       std::chrono::duration<double>(offset_seconds));
   }
   co_await calls.Join();
 }
@@ -164,6 +152,15 @@ coro::Task<void> LoadRun::Call(Operation operation, Clock::time_point due) {
 }
 
 }  // namespace
+
+double ArrivalSchedule::Next() {
+  const double index = static_cast<double>(index_++);
+  // Constant: the index over the rate, not a running sum of 1/rate, so that
+  // rate x duration calls fall in the measured window exactly.
+  if (arrivals_ == Arrivals::kConstant) return index / rate_;
+  if (index > 0) due_ += std::exponential_distribution<double>(rate_)(random_);
+  return due_;
+}
 
 RunResult RunLoad(const LoadPlan& plan, Workload& workload, Channels& channels,
                   coro::CompletionQueueThreads& client,

@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <random>
 
 #include "absl/time/time.h"
 #include "client/load/channels.h"
@@ -34,7 +35,6 @@ struct LoadPlan {
   int concurrency = 64;                    // closed loop: workers
   double rate = 0;                         // open loop: calls per second
   Arrivals arrivals = Arrivals::kPoisson;  // open loop
-  uint64_t arrival_seed = 1;               // Poisson gaps, apart from the workload's draws
   // The open loop's bound on calls in flight. A call due while the bound is
   // reached waits for a slot, and the wait counts in its latency.
   int max_outstanding = 100'000;
@@ -44,6 +44,26 @@ struct LoadPlan {
   absl::Duration duration = absl::Seconds(10);
   int64_t requests = 0;
   absl::Duration call_timeout = absl::Seconds(30);
+};
+
+// The open loop's schedule: when each call is due, in seconds from the
+// start. Constant arrivals are exactly 1/rate apart; Poisson gaps are drawn
+// from `seed` (--seed, the workload's), by a generator of their own so that
+// the open and the closed loop draw the same operations.
+class ArrivalSchedule {
+ public:
+  ArrivalSchedule(Arrivals arrivals, double rate, uint64_t seed)
+      : arrivals_(arrivals), rate_(rate), random_(seed) {}
+
+  // The due time of the next call; the first is due at 0.
+  double Next();
+
+ private:
+  Arrivals arrivals_;
+  double rate_;
+  std::mt19937_64 random_;
+  int64_t index_ = 0;
+  double due_ = 0;
 };
 
 // What the progress line shows, read while the run goes on.
@@ -56,8 +76,8 @@ struct ProgressSnapshot {
 
 // Runs `plan` on `client`'s queue 0 with calls spread over `channels`, and
 // blocks the calling thread (never a queue thread) until every call has
-// ended. `every_second`, if set, is called on the calling thread once a
-// second meanwhile.
+// ended. Poisson arrivals are seeded as the workload is. `every_second`, if set, is called on the
+// calling thread once a second meanwhile.
 RunResult RunLoad(const LoadPlan& plan, Workload& workload, Channels& channels,
                   coro::CompletionQueueThreads& client,
                   const std::function<void(const ProgressSnapshot&)>& every_second = {});

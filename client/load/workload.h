@@ -67,6 +67,7 @@ class Workload {
   explicit Workload(WorkloadOptions options);
 
   Operation Next();
+  uint64_t seed() const { return options_.seed; }
 
  private:
   // The request of each kind of operation, drawn.
