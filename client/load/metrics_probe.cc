@@ -2,11 +2,11 @@
 
 #include <netdb.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
 #include <string>
 #include <utility>
@@ -20,45 +20,6 @@
 #include "contract/serving_mode.h"
 
 namespace ledger::load {
-namespace {
-
-// A connected socket with `timeout` on connect (Linux applies SO_SNDTIMEO to
-// connect), reads and writes, or an error naming the address.
-absl::StatusOr<int> Connect(const MetricsAddress& address, absl::Duration timeout) {
-  const std::string host_port = address.ToString();
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* found = nullptr;
-  if (int error =
-          getaddrinfo(address.host.c_str(), std::to_string(address.port).c_str(), &hints, &found);
-      error != 0) {
-    return absl::UnavailableError(
-        absl::StrCat("metrics at ", host_port, ": ", gai_strerror(error)));
-  }
-  const timeval limit = absl::ToTimeval(timeout);
-  std::string last_error = "no address";
-  int fd = -1;
-  for (addrinfo* at = found; at != nullptr && fd < 0; at = at->ai_next) {
-    fd = socket(at->ai_family, at->ai_socktype | SOCK_CLOEXEC, at->ai_protocol);
-    if (fd < 0) continue;
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
-    if (connect(fd, at->ai_addr, at->ai_addrlen) != 0) {
-      last_error = std::strerror(errno);
-      close(fd);
-      fd = -1;
-    }
-  }
-  freeaddrinfo(found);
-  if (fd < 0) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot connect to metrics at ", host_port, ": ", last_error));
-  }
-  return fd;
-}
-
-}  // namespace
 
 std::string MetricsAddress::ToString() const {
   return absl::StrContains(host, ':') ? absl::StrCat("[", host, "]:", port)
@@ -86,36 +47,51 @@ std::optional<MetricsAddress> ParseMetricsAddress(absl::string_view text) {
 absl::StatusOr<std::string> FetchMetrics(absl::string_view host_port, absl::Duration timeout) {
   const std::optional<MetricsAddress> address = ParseMetricsAddress(host_port);
   if (!address) return absl::InvalidArgumentError(absl::StrCat("bad metrics address ", host_port));
-  absl::StatusOr<int> fd = Connect(*address, timeout);
-  if (!fd.ok()) return fd.status();
-  const std::string& host = address->host;
+  addrinfo hints{};  // any family
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (int error = getaddrinfo(address->host.c_str(), std::to_string(address->port).c_str(), &hints,
+                              &found)) {
+    return absl::UnavailableError(
+        absl::StrCat("metrics at ", host_port, ": ", gai_strerror(error)));
+  }
+  // The first address that accepts. `timeout` bounds the connect (Linux
+  // applies SO_SNDTIMEO to it), the request and every read.
+  const timeval limit = absl::ToTimeval(timeout);
+  int fd = -1;
+  for (const addrinfo* at = found; at != nullptr && fd < 0; at = at->ai_next) {
+    fd = socket(at->ai_family, at->ai_socktype | SOCK_CLOEXEC, at->ai_protocol);
+    if (fd < 0) continue;
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
+    if (connect(fd, at->ai_addr, at->ai_addrlen) != 0) fd = (close(fd), -1);
+  }
+  freeaddrinfo(found);
+  if (fd < 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot connect to metrics at ", host_port, ": ", std::strerror(errno)));
+  }
   // HTTP/1.0: the server closes the connection after the body, so reading
   // to the end is reading the whole response, without chunked encoding.
-  const std::string request =
-      absl::StrCat("GET /metrics HTTP/1.0\r\nHost: ", host, "\r\nAccept: text/plain\r\n\r\n");
+  const std::string request = absl::StrCat("GET /metrics HTTP/1.0\r\nHost: ", address->host,
+                                           "\r\nAccept: text/plain\r\n\r\n");
   std::string response;
-  bool failed = send(*fd, request.data(), request.size(), MSG_NOSIGNAL) !=
-                static_cast<ssize_t>(request.size());
-  char buffer[65536];
-  while (!failed) {
-    const ssize_t n = recv(*fd, buffer, sizeof buffer, 0);
-    if (n == 0) break;
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      failed = true;
-    } else {
-      response.append(buffer, n);
-    }
+  // A stopped and continued process sees EINTR even without signal handlers.
+  ssize_t n = send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+  for (char buffer[65536]; n > 0 || (n < 0 && errno == EINTR);) {
+    n = recv(fd, buffer, sizeof buffer, 0);
+    if (n > 0) response.append(buffer, n);
   }
   const int error = errno;
-  close(*fd);
-  if (failed) {
+  close(fd);
+  if (n < 0) {
     return absl::UnavailableError(
         absl::StrCat("reading metrics from ", host_port, ": ", std::strerror(error)));
   }
+  // "HTTP/1.x 200 ...", the headers, an empty line, the body.
   const size_t body = response.find("\r\n\r\n");
-  if (!absl::StartsWith(response, "HTTP/1.") || response.size() < 12 ||
-      response.compare(9, 3, "200") != 0 || body == std::string::npos) {
+  if (body == std::string::npos || !absl::StartsWith(response, "HTTP/1.") ||
+      response.compare(9, 3, "200") != 0) {
     return absl::UnavailableError(absl::StrCat("metrics at ", host_port, " answered '",
                                                response.substr(0, response.find('\r')), "'"));
   }
@@ -140,35 +116,31 @@ void ServerPeaks::Merge(const ServerPeaks& other) {
   failures += other.failures;
 }
 
-MetricsProbe::MetricsProbe(std::string address) : address_(std::move(address)) {
-  if (!address_.empty()) thread_ = std::thread([this] { Loop(); });
+std::optional<double> ServerPeaks::ModeThreads(const std::string& mode) const {
+  auto found = mode_threads.find(mode);
+  if (found == mode_threads.end()) return std::nullopt;
+  return found->second;
 }
 
-MetricsProbe::~MetricsProbe() {
-  if (thread_.joinable()) Stop();
+MetricsProbe::MetricsProbe(std::string address) : address_(std::move(address)) {
+  if (address_.empty()) return;
+  thread_ = std::jthread([this](std::stop_token stop) {
+    std::mutex mutex;  // the wait's alone: Stop() wakes it through `stop`
+    std::condition_variable_any sleep;
+    std::unique_lock lock(mutex);
+    while (!stop.stop_requested()) {
+      Sample();
+      sleep.wait_for(lock, stop, absl::ToChronoNanoseconds(kSamplePeriod), [] { return false; });
+    }
+  });
 }
 
 std::optional<ServerPeaks> MetricsProbe::Stop() {
   if (!thread_.joinable()) return std::nullopt;
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  stop_requested_.notify_all();
+  thread_.request_stop();
   thread_.join();
   Sample();  // the state at the very end, e.g. memory after the last call
   return peaks_;
-}
-
-void MetricsProbe::Loop() {
-  std::unique_lock lock(mutex_);
-  while (!stopping_) {
-    lock.unlock();
-    Sample();
-    lock.lock();
-    stop_requested_.wait_for(lock, absl::ToChronoNanoseconds(kSamplePeriod),
-                             [this] { return stopping_; });
-  }
 }
 
 void MetricsProbe::Sample() {

@@ -4,7 +4,6 @@
 // the modes shows what each costs, not what the client guesses.
 #pragma once
 
-#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -41,6 +40,8 @@ struct ServerPeaks {
   int failures = 0;  // scrapes that failed (the run goes on without them)
 
   void Merge(const ServerPeaks& other);
+  // The largest count of `mode`'s own threads, as the server counts them.
+  std::optional<double> ModeThreads(const std::string& mode) const;
 };
 
 // How often the server's gauges are read while load runs: often enough to
@@ -54,9 +55,6 @@ inline constexpr absl::Duration kSamplePeriod = absl::Milliseconds(250);
 class MetricsProbe {
  public:
   explicit MetricsProbe(std::string address);
-  ~MetricsProbe();
-  MetricsProbe(const MetricsProbe&) = delete;
-  MetricsProbe& operator=(const MetricsProbe&) = delete;
 
   // Takes a last sample, stops the thread and returns the peaks seen;
   // nullopt without an address.
@@ -64,14 +62,11 @@ class MetricsProbe {
 
  private:
   void Sample();
-  void Loop();
 
   const std::string address_;
   std::mutex mutex_;
-  std::condition_variable stop_requested_;
-  bool stopping_ = false;
-  ServerPeaks peaks_;  // guarded by mutex_ while the thread runs
-  std::thread thread_;
+  ServerPeaks peaks_;    // guarded by mutex_ while the thread runs
+  std::jthread thread_;  // last, so that it stops before the rest goes
 };
 
 }  // namespace ledger::load
