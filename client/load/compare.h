@@ -13,14 +13,28 @@
 #pragma once
 
 #include <array>
+#include <vector>
 
 #include "client/load/channels.h"
-#include "client/load/compare_result.h"
+#include "client/load/ledger_accounts.h"
 #include "client/load/options.h"
 #include "client/load/progress.h"
+#include "client/load/run_result.h"
+#include "contract/serving_mode.h"
 #include "coro/completion_queue_threads.h"
 
 namespace ledger::load {
+
+// What --compare measured, from which the table, the JSON and the plot are
+// all drawn (with the Options it ran with).
+struct LevelResult {
+  int concurrency = 0;
+  std::array<RunResult, kModeNames.size()> by_mode;  // the rounds merged, as kModeNames
+};
+struct CompareResult {
+  std::vector<LevelResult> levels;
+  LedgerCheck ledger;
+};
 
 // Runs every level of options.compare and every mode; `channels` by mode, as
 // kModeNames. Each slice takes options.plan's call timeout, and the workload

@@ -16,16 +16,8 @@ namespace {
 
 using Row = std::vector<std::string>;
 
-// The largest count of this mode's own threads, as the server counts them.
-std::optional<double> ModeThreads(const ModeAtLevel& cell) {
-  if (!cell.server) return std::nullopt;
-  auto found = cell.server->mode_threads.find(cell.mode);
-  if (found == cell.server->mode_threads.end()) return std::nullopt;
-  return found->second;
-}
-
-std::string Percentile(const ModeAtLevel& cell, double percent) {
-  return cell.run.calls() == 0 ? "-" : FormatLatency(cell.run.latency.PercentileNanos(percent));
+std::string Percentile(const RunResult& run, double percent) {
+  return run.calls() == 0 ? "-" : FormatLatency(run.latency.PercentileNanos(percent));
 }
 
 // Pads every cell to its column's width; numbers are right-aligned, which
@@ -71,25 +63,15 @@ void WriteCompareSettingsJson(JsonWriter& json, const Options& options) {
   json.EndObject();
 }
 
-void WriteRowJson(JsonWriter& json, int concurrency, const ModeAtLevel& cell) {
-  const RunResult& run = cell.run;
+void WriteRowJson(JsonWriter& json, int concurrency, const char* mode, const RunResult& run) {
   json.BeginObject();
   json.Key("concurrency").Int(concurrency);
-  json.Key("mode").String(cell.mode);
-  json.Key("calls").Int(run.calls());
-  json.Key("errors").Int(run.errors());
-  json.Key("throughput").Double(run.throughput());
-  json.Key("peak_in_flight").Int(run.peak_in_flight);
-  json.Key("latency");
-  WriteLatencyJson(json, run.latency, /*buckets=*/false);
-  json.Key("status_codes");
-  WriteCodesJson(json, run.by_code);
-  if (cell.server) {
-    json.Key("server");
-    WriteServerJson(json, *cell.server);
+  json.Key("mode").String(mode);
+  WriteRunJson(json, run, /*full=*/false);
+  if (run.server) {
     // This mode's own numbers, so a reader need not pick them out.
-    json.Key("mode_threads_max").Double(ModeThreads(cell));
-    json.Key("resident_memory_bytes_max").Double(cell.server->resident_memory_bytes);
+    json.Key("mode_threads_max").Double(run.server->ModeThreads(mode));
+    json.Key("resident_memory_bytes_max").Double(run.server->resident_memory_bytes);
   }
   json.EndObject();
 }
@@ -101,23 +83,24 @@ std::string CompareTable(const Options& options, const CompareResult& result) {
   // One column per quantity and mode, the modes next to each other.
   struct Column {
     std::string title;
-    std::function<std::string(const ModeAtLevel&)> cell;
+    std::function<std::string(const RunResult&, const char* mode)> cell;
   };
   std::vector<Column> columns = {
-      {"calls/s", [](const ModeAtLevel& m) { return absl::StrFormat("%.0f", m.run.throughput()); }},
-      {"p50", [](const ModeAtLevel& m) { return Percentile(m, 50); }},
-      {"p99", [](const ModeAtLevel& m) { return Percentile(m, 99); }},
-      {"p99.9", [](const ModeAtLevel& m) { return Percentile(m, 99.9); }},
-      {"errors", [](const ModeAtLevel& m) { return absl::StrCat(m.run.errors()); }},
+      {"calls/s",
+       [](const RunResult& run, auto) { return absl::StrFormat("%.0f", run.throughput()); }},
+      {"p50", [](const RunResult& run, auto) { return Percentile(run, 50); }},
+      {"p99", [](const RunResult& run, auto) { return Percentile(run, 99); }},
+      {"p99.9", [](const RunResult& run, auto) { return Percentile(run, 99.9); }},
+      {"errors", [](const RunResult& run, auto) { return absl::StrCat(run.errors()); }},
   };
   if (with_server) {
-    columns.push_back({"threads", [](const ModeAtLevel& m) -> std::string {
-                         if (!m.server) return "-";
-                         return absl::StrFormat("%.0f", ModeThreads(m).value_or(0));
+    columns.push_back({"threads", [](const RunResult& run, const char* mode) -> std::string {
+                         if (!run.server) return "-";
+                         return absl::StrFormat("%.0f", run.server->ModeThreads(mode).value_or(0));
                        }});
-    columns.push_back({"RSS", [](const ModeAtLevel& m) -> std::string {
-                         if (!m.server || !m.server->resident_memory_bytes) return "-";
-                         return FormatMebibytes(*m.server->resident_memory_bytes);
+    columns.push_back({"RSS", [](const RunResult& run, auto) -> std::string {
+                         if (!run.server || !run.server->resident_memory_bytes) return "-";
+                         return FormatMebibytes(*run.server->resident_memory_bytes);
                        }});
   }
   std::vector<Row> rows;
@@ -129,7 +112,9 @@ std::string CompareTable(const Options& options, const CompareResult& result) {
   for (const LevelResult& level : result.levels) {
     Row row = {absl::StrCat(level.concurrency)};
     for (const Column& column : columns) {
-      for (const ModeAtLevel& mode : level.modes) row.push_back(column.cell(mode));
+      for (size_t m = 0; m < kModeNames.size(); ++m) {
+        row.push_back(column.cell(level.by_mode[m], kModeNames[m]));
+      }
     }
     rows.push_back(row);
   }
@@ -150,9 +135,7 @@ std::string CompareMarkdown(const Options& options, const CompareResult& result,
   absl::StrAppend(&text, "- per mode and level: ", absl::FormatDuration(options.plan.duration),
                   " measured in ", options.compare.rounds, " round(s), each after ",
                   absl::FormatDuration(options.plan.warmup), " of warmup\n");
-  absl::StrAppend(&text, "- mix ", FormatMix(options.workload.mix), "; ",
-                  options.workload.account_ids.size(), " accounts; seed ", options.workload.seed,
-                  "\n");
+  absl::StrAppend(&text, "- ", DescribeWorkload(options.workload), "\n");
   if (!thread_metrics.empty()) {
     absl::StrAppend(&text,
                     "- threads and RSS: the largest ledger_mode_threads{mode} and "
@@ -190,7 +173,9 @@ std::string CompareJson(const Options& options, const CompareResult& result) {
   json.EndArray();
   json.Key("rows").BeginArray();
   for (const LevelResult& level : result.levels) {
-    for (const ModeAtLevel& cell : level.modes) WriteRowJson(json, level.concurrency, cell);
+    for (size_t m = 0; m < kModeNames.size(); ++m) {
+      WriteRowJson(json, level.concurrency, kModeNames[m], level.by_mode[m]);
+    }
   }
   json.EndArray();
   json.Key("ledger_check");

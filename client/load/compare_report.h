@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "client/load/compare_result.h"
+#include "client/load/compare.h"
 #include "client/load/options.h"
 
 namespace ledger::load {

@@ -137,17 +137,17 @@ ExitCode RunOnce(const Options& options, coro::CompletionQueueThreads& client) {
       channels.target(), channels.size(), FormatMix(options.workload.mix), options.workload.seed);
   Workload workload(options.workload);
   ProgressLine progress;
-  const RunResult result = RunLoad(options.plan, workload, channels, client, progress.For("load"));
+  RunResult result = RunLoad(options.plan, workload, channels, client, progress.For("load"));
   progress.Clear();
-  const std::optional<ServerPeaks> server = probe.Stop();
+  result.server = probe.Stop();
   Log("done: %d calls measured, %d errors", result.calls(), result.errors());
 
   const LedgerCheck check = CheckLedger(options, channels, client, *before);
-  std::fputs(RunSummaryText(options, result, server, check).c_str(), stdout);
+  std::fputs(RunSummaryText(options, result, check).c_str(), stdout);
   std::fflush(stdout);
   const std::string& json_path = options.output.json_path;
   if (!json_path.empty()) {
-    if (!WriteFile(json_path, RunJson(options, result, server, check))) return ExitCode::kFailure;
+    if (!WriteFile(json_path, RunJson(options, result, check))) return ExitCode::kFailure;
     Log("wrote %s", json_path);
   }
   return check.passed() ? ExitCode::kSuccess : ExitCode::kFailure;

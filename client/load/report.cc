@@ -10,6 +10,19 @@
 namespace ledger::load {
 namespace {
 
+// The percentiles a single run reports, with their label and JSON key.
+struct ReportedPercentile {
+  const char* label;
+  const char* json_key;
+  double percent;
+};
+constexpr std::array<ReportedPercentile, 4> kReportedPercentiles = {{
+    {"p50", "p50_ms", 50},
+    {"p90", "p90_ms", 90},
+    {"p99", "p99_ms", 99},
+    {"p99.9", "p999_ms", 99.9},
+}};
+
 std::string ThreeDigits(double value) {
   if (value >= 100) return absl::StrFormat("%.0f", value);
   if (value >= 10) return absl::StrFormat("%.1f", value);
@@ -42,76 +55,10 @@ std::string DescribeServer(const ServerPeaks& server) {
   return absl::StrCat(text, ")");
 }
 
-void WriteSettingsJson(JsonWriter& json, const Options& options) {
-  const LoadPlan& plan = options.plan;
-  json.BeginObject();
-  json.Key("target").String(options.target);
-  json.Key("connections").Int(options.connections);
-  json.Key("client_threads").Int(1);
-  json.Key("loop").String(plan.loop == Loop::kClosed ? "closed" : "open");
-  if (plan.loop == Loop::kClosed) {
-    json.Key("concurrency").Int(plan.concurrency);
-  } else {
-    json.Key("rate").Double(plan.rate);
-    json.Key("arrivals").String(plan.arrivals == Arrivals::kPoisson ? "poisson" : "constant");
-    json.Key("max_outstanding").Int(plan.max_outstanding);
-  }
-  json.Key("warmup_seconds").Double(absl::ToDoubleSeconds(plan.warmup));
-  if (plan.requests > 0) {
-    json.Key("requests").Int(plan.requests);
-  } else {
-    json.Key("duration_seconds").Double(absl::ToDoubleSeconds(plan.duration));
-  }
-  json.Key("call_timeout_seconds").Double(absl::ToDoubleSeconds(plan.call_timeout));
-  json.Key("mix").String(FormatMix(options.workload.mix));
-  json.Key("accounts").Int(static_cast<int64_t>(options.workload.account_ids.size()));
-  json.Key("account_prefix").String(options.accounts.prefix);
-  json.Key("existing").Bool(options.accounts.existing);
-  json.Key("seed").Int(static_cast<int64_t>(options.workload.seed));
-  json.EndObject();
-}
-
-}  // namespace
-
-std::string DescribePlan(const LoadPlan& plan) {
-  std::string what =
-      plan.loop == Loop::kClosed
-          ? absl::StrCat("closed loop, ", plan.concurrency, " calls in flight")
-          : absl::StrCat("open loop, ", absl::StrFormat("%g", plan.rate), " calls/s (",
-                         plan.arrivals == Arrivals::kPoisson ? "Poisson" : "constant",
-                         " arrivals, latency from each call's due time)");
-  const std::string amount = plan.requests > 0 ? absl::StrCat(plan.requests, " calls")
-                                               : absl::FormatDuration(plan.duration);
-  if (plan.warmup <= absl::ZeroDuration()) return absl::StrCat(what, ", ", amount, " measured");
-  return absl::StrCat(what, ", ", amount, " measured after ", absl::FormatDuration(plan.warmup),
-                      " of warmup");
-}
-
-std::string FormatLatency(int64_t nanos) {
-  if (nanos < 1'000) return absl::StrCat(nanos, " ns");
-  if (nanos < 1'000'000) return absl::StrCat(ThreeDigits(nanos / 1e3), " us");
-  if (nanos < 1'000'000'000) return absl::StrCat(ThreeDigits(nanos / 1e6), " ms");
-  return absl::StrCat(ThreeDigits(nanos / 1e9), " s");
-}
-
-double Milliseconds(int64_t nanos) { return static_cast<double>(nanos) / 1e6; }
-
-std::string FormatMebibytes(double bytes) {
-  return absl::StrFormat("%.1f MiB", bytes / (1024.0 * 1024.0));
-}
-
 const char* CodeName(int code) {
   return code >= 0 && code < static_cast<int>(metrics::kGoCodeNames.size())
              ? metrics::kGoCodeNames[code]
              : "Unknown";
-}
-
-std::string FormatCodes(const std::array<int64_t, kStatusCodes>& by_code) {
-  std::vector<std::string> parts;
-  for (int code = 0; code < kStatusCodes; ++code) {
-    if (by_code[code] > 0) parts.push_back(absl::StrCat(CodeName(code), " ", by_code[code]));
-  }
-  return parts.empty() ? "none" : absl::StrJoin(parts, ", ");
 }
 
 void WriteLatencyJson(JsonWriter& json, const LatencyHistogram& latency, bool buckets) {
@@ -161,6 +108,77 @@ void WriteServerJson(JsonWriter& json, const ServerPeaks& server) {
   json.EndObject();
 }
 
+void WriteSettingsJson(JsonWriter& json, const Options& options) {
+  const LoadPlan& plan = options.plan;
+  json.BeginObject();
+  json.Key("target").String(options.target);
+  json.Key("connections").Int(options.connections);
+  json.Key("client_threads").Int(1);
+  json.Key("loop").String(plan.loop == Loop::kClosed ? "closed" : "open");
+  if (plan.loop == Loop::kClosed) {
+    json.Key("concurrency").Int(plan.concurrency);
+  } else {
+    json.Key("rate").Double(plan.rate);
+    json.Key("arrivals").String(plan.arrivals == Arrivals::kPoisson ? "poisson" : "constant");
+    json.Key("max_outstanding").Int(plan.max_outstanding);
+  }
+  json.Key("warmup_seconds").Double(absl::ToDoubleSeconds(plan.warmup));
+  if (plan.requests > 0) {
+    json.Key("requests").Int(plan.requests);
+  } else {
+    json.Key("duration_seconds").Double(absl::ToDoubleSeconds(plan.duration));
+  }
+  json.Key("call_timeout_seconds").Double(absl::ToDoubleSeconds(plan.call_timeout));
+  json.Key("mix").String(FormatMix(options.workload.mix));
+  json.Key("accounts").Int(static_cast<int64_t>(options.workload.account_ids.size()));
+  json.Key("account_prefix").String(options.accounts.prefix);
+  json.Key("existing").Bool(options.accounts.existing);
+  json.Key("seed").Int(static_cast<int64_t>(options.workload.seed));
+  json.EndObject();
+}
+
+}  // namespace
+
+std::string DescribePlan(const LoadPlan& plan) {
+  std::string what =
+      plan.loop == Loop::kClosed
+          ? absl::StrCat("closed loop, ", plan.concurrency, " calls in flight")
+          : absl::StrCat("open loop, ", absl::StrFormat("%g", plan.rate), " calls/s (",
+                         plan.arrivals == Arrivals::kPoisson ? "Poisson" : "constant",
+                         " arrivals, latency from each call's due time)");
+  const std::string amount = plan.requests > 0 ? absl::StrCat(plan.requests, " calls")
+                                               : absl::FormatDuration(plan.duration);
+  if (plan.warmup <= absl::ZeroDuration()) return absl::StrCat(what, ", ", amount, " measured");
+  return absl::StrCat(what, ", ", amount, " measured after ", absl::FormatDuration(plan.warmup),
+                      " of warmup");
+}
+
+std::string DescribeWorkload(const WorkloadOptions& workload) {
+  return absl::StrCat("mix ", FormatMix(workload.mix), "; ", workload.account_ids.size(),
+                      " accounts; seed ", workload.seed);
+}
+
+std::string FormatLatency(int64_t nanos) {
+  if (nanos < 1'000) return absl::StrCat(nanos, " ns");
+  if (nanos < 1'000'000) return absl::StrCat(ThreeDigits(nanos / 1e3), " us");
+  if (nanos < 1'000'000'000) return absl::StrCat(ThreeDigits(nanos / 1e6), " ms");
+  return absl::StrCat(ThreeDigits(nanos / 1e9), " s");
+}
+
+double Milliseconds(int64_t nanos) { return static_cast<double>(nanos) / 1e6; }
+
+std::string FormatMebibytes(double bytes) {
+  return absl::StrFormat("%.1f MiB", bytes / (1024.0 * 1024.0));
+}
+
+std::string FormatCodes(const std::array<int64_t, kStatusCodes>& by_code) {
+  std::vector<std::string> parts;
+  for (int code = 0; code < kStatusCodes; ++code) {
+    if (by_code[code] > 0) parts.push_back(absl::StrCat(CodeName(code), " ", by_code[code]));
+  }
+  return parts.empty() ? "none" : absl::StrJoin(parts, ", ");
+}
+
 void WriteLedgerCheckJson(JsonWriter& json, const LedgerCheck& check) {
   json.BeginObject();
   json.Key("accounts").Int(check.accounts);
@@ -192,13 +210,11 @@ std::string DescribeLedgerCheck(const LedgerCheck& check) {
 }
 
 std::string RunSummaryText(const Options& options, const RunResult& result,
-                           const std::optional<ServerPeaks>& server, const LedgerCheck& check) {
-  const WorkloadOptions& workload = options.workload;
+                           const LedgerCheck& check) {
   std::string text =
       absl::StrCat(DescribePlan(options.plan), "\n", "target      ", options.target, " over ",
                    options.connections, options.connections == 1 ? " connection" : " connections",
-                   "; mix ", FormatMix(workload.mix), "; ", workload.account_ids.size(),
-                   " accounts; seed ", workload.seed, "\n");
+                   "; ", DescribeWorkload(options.workload), "\n");
   absl::StrAppend(&text, "calls       ", result.calls(), " measured (", result.warmup_calls,
                   " in warmup), ", result.errors(), " errors\n");
   absl::StrAppend(&text, "throughput  ", absl::StrFormat("%.1f", result.throughput()),
@@ -215,44 +231,53 @@ std::string RunSummaryText(const Options& options, const RunResult& result,
   absl::StrAppend(&text, "status      ", FormatCodes(result.by_code), "\n");
   absl::StrAppend(&text, "in flight   at most ", result.peak_in_flight,
                   " calls (this client, one thread)\n");
-  if (server) absl::StrAppend(&text, "server      ", DescribeServer(*server), "\n");
+  if (result.server) {
+    absl::StrAppend(&text, "server      ", DescribeServer(*result.server), "\n");
+  }
   absl::StrAppend(&text, "ledger      ", DescribeLedgerCheck(check), "\n");
   return text;
 }
 
-std::string RunJson(const Options& options, const RunResult& result,
-                    const std::optional<ServerPeaks>& server, const LedgerCheck& check) {
+void WriteRunJson(JsonWriter& json, const RunResult& run, bool full) {
+  json.Key("calls").Int(run.calls());
+  json.Key("errors").Int(run.errors());
+  if (full) {
+    json.Key("warmup_calls").Int(run.warmup_calls);
+    json.Key("window_seconds").Double(run.window_seconds);
+    json.Key("completed_in_window").Int(run.completed_in_window);
+  }
+  json.Key("throughput").Double(run.throughput());
+  json.Key("peak_in_flight").Int(run.peak_in_flight);
+  json.Key("latency");
+  WriteLatencyJson(json, run.latency, /*buckets=*/full);
+  if (full) {
+    json.Key("operations").BeginObject();
+    for (size_t kind = 0; kind < kOperationKinds; ++kind) {
+      const OperationResult& operation = run.by_operation[kind];
+      json.Key(kOperationNames[kind]).BeginObject();
+      json.Key("calls").Int(operation.latency.count());
+      json.Key("errors").Int(operation.errors);
+      json.Key("latency");
+      WriteLatencyJson(json, operation.latency, /*buckets=*/false);
+      json.EndObject();
+    }
+    json.EndObject();
+  }
+  json.Key("status_codes");
+  WriteCodesJson(json, run.by_code);
+  if (run.server) {
+    json.Key("server");
+    WriteServerJson(json, *run.server);
+  }
+}
+
+std::string RunJson(const Options& options, const RunResult& result, const LedgerCheck& check) {
   JsonWriter json;
   json.BeginObject();
   json.Key("tool").String("ledger-load");
   json.Key("settings");
   WriteSettingsJson(json, options);
-  json.Key("calls").Int(result.calls());
-  json.Key("errors").Int(result.errors());
-  json.Key("warmup_calls").Int(result.warmup_calls);
-  json.Key("window_seconds").Double(result.window_seconds);
-  json.Key("completed_in_window").Int(result.completed_in_window);
-  json.Key("throughput").Double(result.throughput());
-  json.Key("peak_in_flight").Int(result.peak_in_flight);
-  json.Key("latency");
-  WriteLatencyJson(json, result.latency, /*buckets=*/true);
-  json.Key("operations").BeginObject();
-  for (size_t kind = 0; kind < kOperationKinds; ++kind) {
-    const OperationResult& operation = result.by_operation[kind];
-    json.Key(kOperationNames[kind]).BeginObject();
-    json.Key("calls").Int(operation.latency.count());
-    json.Key("errors").Int(operation.errors);
-    json.Key("latency");
-    WriteLatencyJson(json, operation.latency, /*buckets=*/false);
-    json.EndObject();
-  }
-  json.EndObject();
-  json.Key("status_codes");
-  WriteCodesJson(json, result.by_code);
-  if (server) {
-    json.Key("server");
-    WriteServerJson(json, *server);
-  }
+  WriteRunJson(json, result, /*full=*/true);
   json.Key("ledger_check");
   WriteLedgerCheckJson(json, check);
   json.EndObject();

@@ -1,6 +1,7 @@
 // What one load run measured: latencies (overall and per operation), calls
-// per status code, and the counts throughput is computed from. Results of
-// the same workload add up (Merge), which is how --compare's rounds combine.
+// per status code, the counts throughput is computed from, and the server's
+// peaks meanwhile. Results of the same workload add up (Merge), which is how
+// --compare's rounds combine.
 #pragma once
 
 #include <grpcpp/support/status.h>
@@ -8,8 +9,10 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <optional>
 
 #include "client/load/latency_histogram.h"
+#include "client/load/metrics_probe.h"
 #include "client/load/workload.h"
 
 namespace ledger::load {
@@ -37,7 +40,8 @@ struct RunResult {
   // neither inflates nor dilutes it.
   int64_t completed_in_window = 0;
   double window_seconds = 0;
-  int peak_in_flight = 0;  // most calls this client had started and not seen end
+  int peak_in_flight = 0;             // most calls this client had started and not seen end
+  std::optional<ServerPeaks> server;  // with --metrics
 
   int64_t calls() const { return latency.count(); }
   int64_t errors() const { return calls() - by_code[0]; }
@@ -65,6 +69,10 @@ struct RunResult {
     completed_in_window += other.completed_in_window;
     window_seconds += other.window_seconds;
     peak_in_flight = std::max(peak_in_flight, other.peak_in_flight);
+    if (other.server) {
+      if (!server) server.emplace();
+      server->Merge(*other.server);
+    }
   }
 };
 

@@ -1,17 +1,17 @@
 #include "client/load/svg_plot.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
-#include <functional>
 #include <optional>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/str_replace.h"
 #include "client/load/report.h"
 
+// Every text in the plot is ours (numbers, mode and operation names, fixed
+// titles), so none needs escaping.
 namespace ledger::load {
 namespace {
 
@@ -19,222 +19,190 @@ constexpr double kWidth = 1000;
 constexpr double kHeight = 440;
 constexpr double kPanelWidth = 380;
 constexpr double kPanelHeight = 280;
-constexpr double kPanelTop = 80;
-constexpr std::array<double, 2> kPanelLeft = {90, 590};
+constexpr double kTop = 80;  // of the panels
+constexpr double kBottom = kTop + kPanelHeight;
 
-struct ModeStyle {
-  const char* color;
-  const char* dash;  // dashed too, so the modes differ without colour
-};
-constexpr std::array<ModeStyle, kModeNames.size()> kModeStyles = {{
-    {"#1f77b4", "none"},
-    {"#d62728", "7 4"},
-}};
+// By mode: a colour, and a dash so that the modes differ without colour too.
+constexpr std::array<const char*, kModeNames.size()> kColors = {"#1f77b4", "#d62728"};
+constexpr std::array<const char*, kModeNames.size()> kDashes = {"none", "7 4"};
 
-std::string Escape(absl::string_view text) {
-  return absl::StrReplaceAll(text,
-                             {{"&", "&amp;"}, {"<", "&lt;"}, {">", "&gt;"}, {"\"", "&quot;"}});
-}
-
-std::string Number(double value) { return absl::StrFormat("%.1f", value); }
-
-// Maps a value range onto pixels, linearly or by its logarithm.
+// Maps [low, high] (of the logarithms, on a log scale) onto the pixels
+// [from, to].
 struct Axis {
   double low;
   double high;
   bool log;
-  double pixel_from;  // where `low` lands
-  double pixel_to;    // where `high` lands
+  double from;
+  double to;
 
   double operator()(double value) const {
-    const double v = log ? std::log10(value) : value;
-    return pixel_from + (v - low) / (high - low) * (pixel_to - pixel_from);
+    return from + ((log ? std::log10(value) : value) - low) / (high - low) * (to - from);
   }
 };
+
+// One quantity of each mode's run against calls in flight.
+struct Panel {
+  const char* name;  // data-panel
+  const char* title;
+  bool log_scale;
+  std::optional<double> (*value)(const RunResult&);  // nullopt: not plotted
+  std::string (*label)(double);                      // a value, in a tooltip
+  std::string (*tick_label)(double);                 // a round value, on the axis
+};
+
+std::optional<double> P99Milliseconds(const RunResult& run) {
+  if (run.calls() == 0) return std::nullopt;
+  // Log scale: a p99 under a microsecond is shown as one.
+  return std::max(Milliseconds(run.latency.PercentileNanos(99)), 1e-3);
+}
+std::string LatencyLabel(double ms) { return FormatLatency(std::llround(ms * 1e6)); }
+std::string LatencyTick(double ms) {
+  if (ms >= 1000) return absl::StrFormat("%g s", ms / 1000);
+  if (ms >= 1) return absl::StrFormat("%g ms", ms);
+  return absl::StrFormat("%g us", ms * 1000);
+}
+std::optional<double> Throughput(const RunResult& run) { return run.throughput(); }
+std::string ThroughputLabel(double rate) { return absl::StrFormat("%.0f calls/s", rate); }
+std::string CountTick(double count) {
+  if (count >= 1e6) return absl::StrFormat("%gM", count / 1e6);
+  if (count >= 1e3) return absl::StrFormat("%gk", count / 1e3);
+  return absl::StrFormat("%g", count);
+}
+
+constexpr std::array<Panel, 2> kPanels = {{
+    {"p99", "p99 latency (log scale)", true, P99Milliseconds, LatencyLabel, LatencyTick},
+    {"throughput", "throughput (calls/s)", false, Throughput, ThroughputLabel, CountTick},
+}};
 
 // 1, 2 or 5 times a power of ten, at least `value`: a round top for an axis.
 double NiceCeiling(double value) {
   if (value <= 0) return 1;
   const double decade = std::pow(10, std::floor(std::log10(value)));
-  for (double step : {1.0, 2.0, 5.0, 10.0}) {
+  for (double step : {1.0, 2.0, 5.0}) {
     if (step * decade >= value) return step * decade;
   }
   return 10 * decade;
 }
 
-std::string FormatCount(double value) {
-  if (value >= 1e6) return absl::StrFormat("%gM", value / 1e6);
-  if (value >= 1e3) return absl::StrFormat("%gk", value / 1e3);
-  return absl::StrFormat("%g", value);
+// The y axis fitted to `values`, and the values to mark on it: each decade
+// on a log scale, fifths of a round top on a linear one.
+Axis FitY(const Panel& panel, std::vector<double> values, std::vector<double>& ticks) {
+  if (values.empty()) values.push_back(1);
+  const auto [smallest, largest] = std::ranges::minmax(values);
+  if (!panel.log_scale) {
+    const double top = NiceCeiling(largest * 1.05);
+    for (int i = 0; i <= 5; ++i) ticks.push_back(top * i / 5);
+    return {0, top, false, kBottom, kTop};
+  }
+  const double low = std::floor(std::log10(smallest));
+  const double high = std::max(std::ceil(std::log10(largest)), low + 1);
+  for (double decade = low; decade <= high; ++decade) ticks.push_back(std::pow(10, decade));
+  return {low, high, true, kBottom, kTop};
 }
 
-struct Panel {
-  const char* name;   // data-panel
-  const char* title;  // above the panel
-  // The value plotted for one mode at one level; nullopt leaves it out.
-  std::function<std::optional<double>(const ModeAtLevel&)> value;
-  std::function<std::string(double)> label;       // a value, in a tooltip
-  std::function<std::string(double)> tick_label;  // a round value, on an axis
-  bool log_scale;
-};
-
-// The panel's y axis, fitted to its values, and the ticks to label on it.
-Axis FitYAxis(const CompareResult& result, const Panel& panel, std::vector<double>& ticks) {
+// A <g class="panel">: its title, frame, grid and ticks, then per mode a
+// <polyline class="series"> and a <circle class="point"> per level whose
+// data-* attributes hold the plotted value for scripts.
+std::string DrawPanel(const CompareResult& result, const Panel& panel, const Axis& x) {
   std::vector<double> values;
   for (const LevelResult& level : result.levels) {
-    for (const ModeAtLevel& mode : level.modes) {
-      if (auto value = panel.value(mode)) values.push_back(*value);
+    for (const RunResult& run : level.by_mode) {
+      if (std::optional<double> value = panel.value(run)) values.push_back(*value);
     }
   }
-  Axis y{0, 1, panel.log_scale, kPanelTop + kPanelHeight, kPanelTop};
-  if (panel.log_scale) {
-    if (!values.empty()) {
-      y.low = std::floor(std::log10(*std::min_element(values.begin(), values.end())));
-      y.high = std::ceil(std::log10(*std::max_element(values.begin(), values.end())));
-      if (y.high <= y.low) y.high = y.low + 1;
-    }
-    for (double decade = y.low; decade <= y.high; ++decade) ticks.push_back(std::pow(10, decade));
-  } else {
-    const double max = values.empty() ? 1 : *std::max_element(values.begin(), values.end());
-    y.high = NiceCeiling(max * 1.05);
-    for (int i = 0; i <= 5; ++i) ticks.push_back(y.high * i / 5);
-  }
-  return y;
-}
-
-// The title, the frame, the grid and the ticks of both axes.
-void DrawFrame(std::string& svg, const CompareResult& result, const Panel& panel, double left,
-               const Axis& x, const Axis& y, const std::vector<double>& ticks) {
-  const double top = kPanelTop;
-  const double bottom = kPanelTop + kPanelHeight;
-  absl::StrAppend(&svg, "<text x=\"", Number(left + kPanelWidth / 2), "\" y=\"", Number(top - 12),
-                  "\" text-anchor=\"middle\" font-weight=\"bold\">", Escape(panel.title),
-                  "</text>\n");
-  for (double tick : ticks) {
-    const double py = y(tick);
-    absl::StrAppend(&svg, "<line x1=\"", Number(left), "\" y1=\"", Number(py), "\" x2=\"",
-                    Number(left + kPanelWidth), "\" y2=\"", Number(py),
-                    "\" stroke=\"#ddd\"/>\n<text x=\"", Number(left - 6), "\" y=\"", Number(py + 4),
-                    "\" text-anchor=\"end\">", Escape(panel.tick_label(tick)), "</text>\n");
-  }
-  // x ticks: the levels themselves.
-  for (const LevelResult& level : result.levels) {
-    const double px = x(level.concurrency);
-    absl::StrAppend(&svg, "<line x1=\"", Number(px), "\" y1=\"", Number(top), "\" x2=\"",
-                    Number(px), "\" y2=\"", Number(bottom), "\" stroke=\"#eee\"/>\n<text x=\"",
-                    Number(px), "\" y=\"", Number(bottom + 18), "\" text-anchor=\"middle\">",
-                    level.concurrency, "</text>\n");
-  }
-  absl::StrAppend(&svg, "<rect x=\"", Number(left), "\" y=\"", Number(top), "\" width=\"",
-                  Number(kPanelWidth), "\" height=\"", Number(kPanelHeight),
-                  "\" fill=\"none\" stroke=\"#444\"/>\n");
-  absl::StrAppend(&svg, "<text x=\"", Number(left + kPanelWidth / 2), "\" y=\"",
-                  Number(bottom + 40),
-                  "\" text-anchor=\"middle\">calls in flight (log scale)</text>\n");
-}
-
-// Mode `m`'s line, and a point per level with its value for scripts.
-void DrawSeries(std::string& svg, const CompareResult& result, const Panel& panel, size_t m,
-                const Axis& x, const Axis& y) {
-  std::vector<std::string> points;
-  std::string markers;
-  for (const LevelResult& level : result.levels) {
-    const std::optional<double> value = panel.value(level.modes[m]);
-    if (!value) continue;
-    const std::string px = Number(x(level.concurrency));
-    const std::string py = Number(y(*value));
-    points.push_back(absl::StrCat(px, ",", py));
-    absl::StrAppend(&markers, "<circle class=\"point\" data-mode=\"", kModeNames[m],
-                    "\" data-panel=\"", panel.name, "\" data-concurrency=\"", level.concurrency,
-                    "\" data-value=\"", absl::StrFormat("%g", *value), "\" cx=\"", px, "\" cy=\"",
-                    py, "\" r=\"4\" fill=\"", kModeStyles[m].color, "\"><title>", kModeNames[m],
-                    ", ", level.concurrency, " in flight: ", Escape(panel.label(*value)),
-                    "</title></circle>\n");
-  }
-  absl::StrAppend(&svg, "<polyline class=\"series\" data-mode=\"", kModeNames[m],
-                  "\" data-panel=\"", panel.name, "\" fill=\"none\" stroke=\"",
-                  kModeStyles[m].color, "\" stroke-width=\"2\" stroke-dasharray=\"",
-                  kModeStyles[m].dash, "\" points=\"", absl::StrJoin(points, " "), "\"/>\n",
-                  markers);
-}
-
-void DrawPanel(std::string& svg, const CompareResult& result, const Panel& panel, double left,
-               const Axis& x) {
   std::vector<double> ticks;
-  const Axis y = FitYAxis(result, panel, ticks);
-  absl::StrAppend(&svg, "<g class=\"panel\" data-panel=\"", panel.name, "\">\n");
-  DrawFrame(svg, result, panel, left, x, y, ticks);
-  for (size_t m = 0; m < kModeNames.size(); ++m) DrawSeries(svg, result, panel, m, x, y);
-  svg += "</g>\n";
-}
-
-// The document's start, its title and the legend, top centre.
-std::string Heading(const Options& options) {
-  std::string svg = absl::StrCat(
-      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n",
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"", kWidth, "\" height=\"", kHeight,
-      "\" viewBox=\"0 0 ", kWidth, " ", kHeight,
-      "\" font-family=\"sans-serif\" font-size=\"12\">\n",
-      "<title>ledger-load --compare: p99 latency and throughput by serving mode</title>\n",
-      "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n");
-  absl::StrAppend(&svg, "<text x=\"", kWidth / 2,
-                  "\" y=\"24\" text-anchor=\"middle\" font-size=\"15\">",
-                  Escape(absl::StrCat("ledger: coroutine vs thread mode, ",
-                                      absl::FormatDuration(options.plan.duration),
-                                      " per point, mix ", FormatMix(options.workload.mix))),
-                  "</text>\n");
-
-  svg += "<g class=\"legend\">\n";
-  for (size_t m = 0; m < kModeNames.size(); ++m) {
-    const double x = kWidth / 2 - 130 + 160 * m;
-    absl::StrAppend(&svg, "<line x1=\"", x, "\" y1=\"44\" x2=\"", x + 30, "\" y2=\"44\" stroke=\"",
-                    kModeStyles[m].color, "\" stroke-width=\"2\" stroke-dasharray=\"",
-                    kModeStyles[m].dash, "\"/>\n<text x=\"", x + 36, "\" y=\"48\">", kModeNames[m],
-                    " mode</text>\n");
+  const Axis y = FitY(panel, std::move(values), ticks);
+  const double left = x.from;
+  const double middle = left + kPanelWidth / 2;
+  std::string svg = absl::StrFormat(
+      "<g class=\"panel\" data-panel=\"%s\">\n<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
+      "font-weight=\"bold\">%s</text>\n",
+      panel.name, middle, kTop - 12, panel.title);
+  for (double tick : ticks) {
+    absl::StrAppendFormat(
+        &svg,
+        "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>\n"
+        "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n",
+        left, y(tick), left + kPanelWidth, y(tick), left - 6, y(tick) + 4, panel.tick_label(tick));
   }
-  svg += "</g>\n";
-  return svg;
+  for (const LevelResult& level : result.levels) {  // the x ticks: the levels themselves
+    const double px = x(level.concurrency);
+    absl::StrAppendFormat(
+        &svg,
+        "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>\n"
+        "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%d</text>\n",
+        px, kTop, px, kBottom, px, kBottom + 18, level.concurrency);
+  }
+  absl::StrAppendFormat(&svg,
+                        "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" "
+                        "stroke=\"#444\"/>\n<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">"
+                        "calls in flight (log scale)</text>\n",
+                        left, kTop, kPanelWidth, kPanelHeight, middle, kBottom + 40);
+  for (size_t m = 0; m < kModeNames.size(); ++m) {
+    std::vector<std::string> points;
+    std::string circles;
+    for (const LevelResult& level : result.levels) {
+      const std::optional<double> value = panel.value(level.by_mode[m]);
+      if (!value) continue;
+      const double px = x(level.concurrency);
+      const double py = y(*value);
+      points.push_back(absl::StrFormat("%.1f,%.1f", px, py));
+      absl::StrAppendFormat(
+          &circles,
+          "<circle class=\"point\" data-mode=\"%s\" data-panel=\"%s\" data-concurrency=\"%d\" "
+          "data-value=\"%g\" cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\"><title>%s, %d in flight: "
+          "%s</title></circle>\n",
+          kModeNames[m], panel.name, level.concurrency, *value, px, py, kColors[m], kModeNames[m],
+          level.concurrency, panel.label(*value));
+    }
+    absl::StrAppendFormat(&svg,
+                          "<polyline class=\"series\" data-mode=\"%s\" data-panel=\"%s\" "
+                          "fill=\"none\" stroke=\"%s\" stroke-width=\"2\" stroke-dasharray=\"%s\" "
+                          "points=\"%s\"/>\n%s",
+                          kModeNames[m], panel.name, kColors[m], kDashes[m],
+                          absl::StrJoin(points, " "), circles);
+  }
+  return svg + "</g>\n";
 }
 
 }  // namespace
 
 std::string CompareSvg(const Options& options, const CompareResult& result) {
-  std::vector<int> levels;
-  for (const LevelResult& level : result.levels) levels.push_back(level.concurrency);
+  // The title and the legend, top centre.
+  std::string svg = absl::StrFormat(
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" "
+      "width=\"%g\" height=\"%g\" viewBox=\"0 0 %g %g\" font-family=\"sans-serif\" "
+      "font-size=\"12\">\n<title>ledger-load --compare: p99 latency and throughput by serving "
+      "mode</title>\n<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n<text x=\"%g\" "
+      "y=\"24\" text-anchor=\"middle\" font-size=\"15\">ledger: coroutine vs thread mode, %s per "
+      "point, mix %s</text>\n<g class=\"legend\">\n",
+      kWidth, kHeight, kWidth, kHeight, kWidth / 2, absl::FormatDuration(options.plan.duration),
+      FormatMix(options.workload.mix));
+  for (size_t m = 0; m < kModeNames.size(); ++m) {
+    const double x = kWidth / 2 - 130 + 160 * m;
+    absl::StrAppendFormat(&svg,
+                          "<line x1=\"%g\" y1=\"44\" x2=\"%g\" y2=\"44\" stroke=\"%s\" "
+                          "stroke-width=\"2\" stroke-dasharray=\"%s\"/>\n<text x=\"%g\" "
+                          "y=\"48\">%s mode</text>\n",
+                          x, x + 30, kColors[m], kDashes[m], x + 36, kModeNames[m]);
+  }
+  svg += "</g>\n";
+  // Calls in flight on a log scale, with a margin so that the first and last
+  // points do not sit on the frame.
   double low = 0, high = 1;
-  if (!levels.empty()) {
-    low = std::log10(*std::min_element(levels.begin(), levels.end()));
-    high = std::log10(*std::max_element(levels.begin(), levels.end()));
+  if (!result.levels.empty()) {
+    const auto [fewest, most] =
+        std::ranges::minmax_element(result.levels, {}, &LevelResult::concurrency);
+    low = std::log10(fewest->concurrency);
+    high = std::log10(most->concurrency);
   }
-  // A margin, so the first and last points do not sit on the frame.
   const double margin = high > low ? (high - low) * 0.08 : 0.5;
-
-  const std::array<Panel, 2> panels = {{
-      {"p99", "p99 latency (log scale)",
-       [](const ModeAtLevel& m) -> std::optional<double> {
-         if (m.run.calls() == 0) return std::nullopt;
-         // Log scale: a p99 under a microsecond is shown as one.
-         return std::max(Milliseconds(m.run.latency.PercentileNanos(99)), 1e-3);
-       },
-       [](double ms) { return FormatLatency(static_cast<int64_t>(std::llround(ms * 1e6))); },
-       [](double ms) {
-         if (ms >= 1000) return absl::StrFormat("%g s", ms / 1000);
-         if (ms >= 1) return absl::StrFormat("%g ms", ms);
-         return absl::StrFormat("%g us", ms * 1000);
-       },
-       true},
-      {"throughput", "throughput (calls/s)",
-       [](const ModeAtLevel& m) -> std::optional<double> { return m.run.throughput(); },
-       [](double rate) { return absl::StrFormat("%.0f calls/s", rate); }, FormatCount, false},
-  }};
-
-  std::string svg = Heading(options);
-  for (size_t p = 0; p < panels.size(); ++p) {
-    const Axis x{low - margin, high + margin, true, kPanelLeft[p], kPanelLeft[p] + kPanelWidth};
-    DrawPanel(svg, result, panels[p], kPanelLeft[p], x);
+  for (size_t p = 0; p < kPanels.size(); ++p) {
+    const double left = 90 + 500 * p;
+    svg += DrawPanel(result, kPanels[p],
+                     {low - margin, high + margin, true, left, left + kPanelWidth});
   }
-  svg += "</svg>\n";
-  return svg;
+  return svg + "</svg>\n";
 }
 
 }  // namespace ledger::load
