@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <coroutine>
 #include <optional>
 #include <stop_token>
 

@@ -9,8 +9,10 @@
 // would nest that deep. Holders here (stream writes, which always suspend)
 // never chain like that.
 //
-//   AsyncMutex::Guard guard = co_await mutex.Lock();
-//   co_await stream.Write(...);   // still held
+//   coro::AsyncMutex::Guard guard = co_await mutex.Lock();
+//   const int before = total;
+//   co_await coro::Sleep(absl::Milliseconds(1));  // still held: nobody else changes `total`
+//   total = before + amount;
 //   // unlocked when `guard` goes out of scope
 #pragma once
 

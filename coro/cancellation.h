@@ -4,6 +4,7 @@
 #pragma once
 
 #include <stop_token>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/time/clock.h"

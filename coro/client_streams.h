@@ -1,9 +1,11 @@
 // Streaming client calls as awaitables, resumed on the thread of the queue
 // they were started on (by default the caller's own):
 //
-//   auto stream = coro::ServerStreamingCall(&Stub::PrepareAsyncX, stub, context, request);
+//   auto stream =
+//       coro::ServerStreamingCall(&Echo::Stub::PrepareAsyncServerStream, stub, context, request);
 //   co_await stream.Start();
-//   while (co_await stream.Read(response)) { ... }
+//   EchoMessage response;
+//   while (co_await stream.Read(response)) texts.push_back(response.text());
 //   grpc::Status status = co_await stream.Finish();
 //
 // ClientStreamingCall and BidiStreamingCall work the same way, with Write and
@@ -18,7 +20,9 @@
 #include <grpcpp/support/async_stream.h>
 #include <grpcpp/support/status.h>
 
+#include <coroutine>
 #include <memory>
+#include <utility>
 
 #include "coro/async_mutex.h"
 #include "coro/completion_queue_threads.h"

@@ -2,9 +2,9 @@
 // completion queue it was started on (by default the caller's own).
 //
 //   grpc::ClientContext context;
-//   Response response;
-//   grpc::Status status = co_await coro::CallUnary(
-//       &Service::Stub::PrepareAsyncMethod, stub, context, request, response);
+//   EchoMessage response;
+//   grpc::Status status =
+//       co_await coro::CallUnary(&Echo::Stub::PrepareAsyncUnary, stub, context, request, response);
 //
 // The task is lazy and keeps references: stub, context, request and response
 // must outlive the co_await, as they naturally do when awaited at once.

@@ -68,9 +68,6 @@ class CompletionQueueThreads {
   // Waits until no KeepAlive is left or `deadline` passes; true if none is.
   bool WaitUntilIdle(absl::Time deadline);
 
-  // How many KeepAlives exist (live calls and loops): for metrics and tests.
-  int live_work() const { return live_work_.load(std::memory_order_relaxed); }
-
  private:
   void Poll(int index);
 

@@ -6,6 +6,7 @@
 
 #include <coroutine>
 #include <exception>
+#include <utility>
 
 #include "coro/task.h"
 

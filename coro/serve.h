@@ -3,11 +3,17 @@
 // four kinds of call. The member pointer names the method and carries every
 // type; there is no per-method glue.
 //
-// Handler signatures, by kind (each returns coro::Task<grpc::Status>):
-//   unary             (coro::CallContext&, const Request&, Response&)
-//   server streaming  (coro::CallContext&, const Request&, coro::ServerWriter<Response>&)
-//   client streaming  (coro::CallContext&, coro::ServerReader<Request, Response>&, Response&)
-//   bidi streaming    (coro::CallContext&, coro::ServerReaderWriter<Response, Request>&)
+// A handler's signature says which kind of call it serves (note the order of
+// Request and Response in each stream type):
+//
+//   coro::Task<grpc::Status> Unary(coro::CallContext&, const Request&, Response&);
+//   coro::Task<grpc::Status> ServerStreaming(coro::CallContext&, const Request&,
+//                                            coro::ServerWriter<Response>&);
+//   coro::Task<grpc::Status> ClientStreaming(coro::CallContext&,
+//                                            coro::ServerReader<Request, Response>&, Response&);
+//   coro::Task<grpc::Status> BidiStreaming(coro::CallContext&,
+//                                          coro::ServerReaderWriter<Response, Request>&);
+//
 // The returned status ends the call (unless the handler finished the stream
 // itself). A handler that throws ends its call with INTERNAL; the server goes on.
 //

@@ -6,6 +6,7 @@
 #include <cassert>
 #include <coroutine>
 #include <exception>
+#include <stdexcept>
 #include <utility>
 #include <variant>
 
@@ -15,6 +16,13 @@ namespace coro {
 
 template <typename T = void>
 class Task;
+
+// Thrown by co_await on a Task that has no coroutine (default-constructed or
+// moved-from): there is no result to wait for, in any build.
+class BrokenPromise : public std::logic_error {
+ public:
+  BrokenPromise() : std::logic_error("awaited a coro::Task that has no coroutine") {}
+};
 
 namespace detail {
 
@@ -38,14 +46,21 @@ class TaskPromiseBase : public CountedFrame {
 
   void unhandled_exception() noexcept { result_exception_ = std::current_exception(); }
 
-  std::coroutine_handle<> continuation_ = std::noop_coroutine();
-
  protected:
   void RethrowIfFailed() {
     if (result_exception_) std::rethrow_exception(result_exception_);
   }
 
  private:
+  // Only the awaiting Task sets the continuation, and only the final awaiter
+  // reads it.
+  template <typename T>
+  friend class coro::Task;
+  void set_continuation(std::coroutine_handle<> continuation) noexcept {
+    continuation_ = continuation;
+  }
+
+  std::coroutine_handle<> continuation_ = std::noop_coroutine();
   std::exception_ptr result_exception_;
 };
 
@@ -85,6 +100,8 @@ class [[nodiscard]] Task {
   using promise_type = detail::TaskPromise<T>;
   using Handle = std::coroutine_handle<promise_type>;
 
+  // No coroutine: awaiting it throws BrokenPromise. Assign a task to it first.
+  Task() noexcept = default;
   Task(Task&& other) noexcept : handle_(std::exchange(other.handle_, {})) {}
   Task& operator=(Task&& other) noexcept {
     if (this != &other) {
@@ -98,20 +115,26 @@ class [[nodiscard]] Task {
   }
 
   // A task is awaited once, as an rvalue: `co_await MakeTask()` or
-  // `co_await std::move(task)`.
-  auto operator co_await() && noexcept {
-    struct Awaiter {
-      Handle handle;
-      bool await_ready() noexcept { return false; }
-      std::coroutine_handle<> await_suspend(std::coroutine_handle<> awaiting) noexcept {
-        handle.promise().continuation_ = awaiting;
-        return handle;  // start the task on this thread, right away
-      }
-      T await_resume() { return handle.promise().TakeResult(); }
-    };
-    assert(handle_ && "awaiting an empty or moved-from task");
-    return Awaiter{handle_};
-  }
+  // `co_await std::move(task)`. Awaiting a task without a coroutine throws
+  // BrokenPromise.
+  class [[nodiscard]] Awaiter {
+   public:
+    explicit Awaiter(Handle handle) : handle_(handle) {}
+    // No coroutine: do not suspend; await_resume throws.
+    bool await_ready() const noexcept { return !handle_; }
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<> awaiting) noexcept {
+      handle_.promise().set_continuation(awaiting);
+      return handle_;  // start the task on this thread, right away
+    }
+    T await_resume() {
+      if (!handle_) throw BrokenPromise();
+      return handle_.promise().TakeResult();
+    }
+
+   private:
+    Handle handle_;
+  };
+  Awaiter operator co_await() && noexcept { return Awaiter(handle_); }
 
  private:
   friend class detail::TaskPromise<T>;

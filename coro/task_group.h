@@ -2,9 +2,13 @@
 // and lets the parent wait for all of them. For fan-out inside one call, e.g.
 // a bidi stream that works on up to 64 of its requests at once.
 //
-//   TaskGroup group(64);
-//   while (co_await stream.Read(request)) co_await group.Spawn(Handle(request));
-//   co_await group.Join();   // rethrows the first child's exception, if any
+//   coro::TaskGroup group(64);
+//   Request request;
+//   while (co_await stream.Read(request)) co_await group.Spawn(Answer(stream, request));
+//   co_await group.Join();  // rethrows the first child's exception, if any
+//
+// The child gets its own copy of `request` (Answer takes it by value): the
+// next Read overwrites the parent's.
 //
 // A child is resumed (and the parent, when it waits) on whatever thread the
 // child's awaits resume it on; a finishing child resumes the waiting parent on
@@ -15,6 +19,7 @@
 #include <coroutine>
 #include <exception>
 #include <mutex>
+#include <utility>
 
 #include "coro/detached.h"
 #include "coro/intrusive_queue.h"

@@ -1,7 +1,8 @@
 // ThreadPool: worker threads for CPU-bound work, kept apart from the
 // completion-queue threads so that a long computation never stalls I/O.
 //
-//   Digest digest = co_await coro::Offload(pool, [&] { return HashJournal(entries); });
+//   const int64_t sum = co_await coro::Offload(
+//       pool, [&] { return std::accumulate(numbers.begin(), numbers.end(), int64_t{0}); });
 //
 // runs the lambda on a worker and resumes the caller back on its own
 // completion-queue thread, with the value or the exception.
@@ -16,6 +17,7 @@
 #include <optional>
 #include <thread>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "coro/alarm.h"

@@ -133,7 +133,8 @@ auto SlowTicker(ObservedCall& observed) {
     }
     observed.started = true;
     for (int i = 0;; ++i) {
-      if (!co_await Sleep(absl::Milliseconds(10), call.cancellation())) break;
+      const bool slept = co_await Sleep(absl::Milliseconds(10), call.cancellation());
+      if (!slept) break;
       if (!co_await writer.Write(Message("tick", i))) break;
     }
     observed.ended = true;

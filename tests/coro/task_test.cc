@@ -86,6 +86,31 @@ TEST(Task, PropagatesExceptionThroughNestedAwaits) {
 
 TEST(Task, AwaiterCanCatchTheException) { EXPECT_EQ(SyncWait(CatchesNested()), "caught boom"); }
 
+TEST(Task, AwaitingADefaultConstructedTaskThrowsBrokenPromise) {
+  EXPECT_THROW(SyncWait(Task<int>()), BrokenPromise);
+  EXPECT_THROW(SyncWait(Task<void>()), BrokenPromise);
+}
+
+TEST(Task, AwaitingAMovedFromTaskThrowsBrokenPromise) {
+  Task<int> task = Value(1);
+  Task<int> moved = std::move(task);
+  EXPECT_THROW(SyncWait(std::move(task)), BrokenPromise);
+  EXPECT_EQ(SyncWait(std::move(moved)), 1);
+}
+
+// The awaiting coroutine catches it like any exception and carries on.
+TEST(Task, BrokenPromiseCanBeCaughtInsideACoroutine) {
+  auto awaits_empty = []() -> Task<std::string> {
+    try {
+      co_await Task<void>();
+    } catch (const BrokenPromise& error) {
+      co_return error.what();
+    }
+    co_return "not thrown";
+  };
+  EXPECT_EQ(SyncWait(awaits_empty()), "awaited a coro::Task that has no coroutine");
+}
+
 TEST(Task, CarriesMoveOnlyValues) { EXPECT_EQ(*SyncWait(MoveOnly()), 7); }
 
 // Without symmetric transfer every synchronously completing await would nest
