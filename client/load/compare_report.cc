@@ -1,7 +1,7 @@
 #include "client/load/compare_report.h"
 
 #include <algorithm>
-#include <functional>
+#include <array>
 #include <optional>
 #include <vector>
 
@@ -16,8 +16,25 @@ namespace {
 
 using Row = std::vector<std::string>;
 
-std::string Percentile(const RunResult& run, double percent) {
-  return run.calls() == 0 ? "-" : FormatLatency(run.latency.PercentileNanos(percent));
+// The table's columns, one per quantity and mode; the last two are the
+// server's.
+constexpr std::array<const char*, 7> kQuantities = {"calls/s", "p50",     "p99", "p99.9",
+                                                    "errors",  "threads", "RSS"};
+
+// One mode's cells at one level, as kQuantities.
+Row Cells(const RunResult& run, const char* mode) {
+  auto percentile = [&run](double percent) {
+    return run.calls() == 0 ? "-" : FormatLatency(run.latency.PercentileNanos(percent));
+  };
+  const ServerPeaks* server = run.server ? &*run.server : nullptr;
+  return {absl::StrFormat("%.0f", run.throughput()),
+          percentile(50),
+          percentile(99),
+          percentile(99.9),
+          absl::StrCat(run.errors()),
+          server ? absl::StrFormat("%.0f", server->ModeThreads(mode).value_or(0)) : "-",
+          server && server->resident_memory_bytes ? FormatMebibytes(*server->resident_memory_bytes)
+                                                  : "-"};
 }
 
 // Pads every cell to its column's width; numbers are right-aligned, which
@@ -79,44 +96,21 @@ void WriteRowJson(JsonWriter& json, int concurrency, const char* mode, const Run
 }  // namespace
 
 std::string CompareTable(const Options& options, const CompareResult& result) {
-  const bool with_server = !options.output.metrics.empty();
-  // One column per quantity and mode, the modes next to each other.
-  struct Column {
-    std::string title;
-    std::function<std::string(const RunResult&, const char* mode)> cell;
-  };
-  std::vector<Column> columns = {
-      {"calls/s",
-       [](const RunResult& run, auto) { return absl::StrFormat("%.0f", run.throughput()); }},
-      {"p50", [](const RunResult& run, auto) { return Percentile(run, 50); }},
-      {"p99", [](const RunResult& run, auto) { return Percentile(run, 99); }},
-      {"p99.9", [](const RunResult& run, auto) { return Percentile(run, 99.9); }},
-      {"errors", [](const RunResult& run, auto) { return absl::StrCat(run.errors()); }},
-  };
-  if (with_server) {
-    columns.push_back({"threads", [](const RunResult& run, const char* mode) -> std::string {
-                         if (!run.server) return "-";
-                         return absl::StrFormat("%.0f", run.server->ModeThreads(mode).value_or(0));
-                       }});
-    columns.push_back({"RSS", [](const RunResult& run, auto) -> std::string {
-                         if (!run.server || !run.server->resident_memory_bytes) return "-";
-                         return FormatMebibytes(*run.server->resident_memory_bytes);
-                       }});
+  // The servers' numbers only with --metrics.
+  const size_t quantities = options.output.metrics.empty() ? 5 : kQuantities.size();
+  std::vector<Row> rows = {{"in flight"}};
+  for (size_t q = 0; q < quantities; ++q) {
+    for (const char* mode : kModeNames) rows[0].push_back(absl::StrCat(mode, " ", kQuantities[q]));
   }
-  std::vector<Row> rows;
-  Row header = {"in flight"};
-  for (const Column& column : columns) {
-    for (const char* mode : kModeNames) header.push_back(absl::StrCat(mode, " ", column.title));
-  }
-  rows.push_back(header);
   for (const LevelResult& level : result.levels) {
-    Row row = {absl::StrCat(level.concurrency)};
-    for (const Column& column : columns) {
-      for (size_t m = 0; m < kModeNames.size(); ++m) {
-        row.push_back(column.cell(level.by_mode[m], kModeNames[m]));
-      }
+    std::array<Row, kModeNames.size()> cells;
+    for (size_t m = 0; m < kModeNames.size(); ++m)
+      cells[m] = Cells(level.by_mode[m], kModeNames[m]);
+    Row& row = rows.emplace_back(Row{absl::StrCat(level.concurrency)});
+    // The modes next to each other under each quantity.
+    for (size_t q = 0; q < quantities; ++q) {
+      for (const Row& mode : cells) row.push_back(mode[q]);
     }
-    rows.push_back(row);
   }
   return Render(rows);
 }
