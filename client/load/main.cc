@@ -32,7 +32,6 @@
 #include "client/load/options.h"
 #include "client/load/progress.h"
 #include "client/load/report.h"
-#include "client/load/svg_plot.h"
 #include "client/load/workload.h"
 #include "coro/completion_queue_threads.h"
 

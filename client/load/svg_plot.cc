@@ -1,5 +1,3 @@
-#include "client/load/svg_plot.h"
-
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -8,6 +6,7 @@
 
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "client/load/compare_report.h"
 #include "client/load/report.h"
 
 // Every text in the plot is ours (numbers, mode and operation names, fixed
