@@ -9,8 +9,10 @@
 namespace ledger {
 namespace {
 
-// A request that breaks a rule is answered and the stream goes on; any other
-// failure (cancelled, deadline, shutdown) ends the stream.
+// In ImportTransfers, a request that breaks a rule counts as rejected and the
+// stream goes on; any other failure (cancelled, deadline, shutdown, a store
+// that cannot be reached) ends the stream. TransferStream instead answers
+// every failure on the request it belongs to.
 bool IsRuleViolation(const absl::Status& status) {
   switch (status.code()) {
     case absl::StatusCode::kInvalidArgument:
