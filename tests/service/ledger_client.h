@@ -13,6 +13,7 @@
 
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "ledger/v1/ledger.grpc.pb.h"
+#include "tests/support/transfer_request.h"
 
 namespace ledger::testing {
 
@@ -42,16 +43,6 @@ inline grpc::health::v1::HealthCheckResponse::ServingStatus HealthOf(
     return grpc::health::v1::HealthCheckResponse::UNKNOWN;
   }
   return response.status();
-}
-
-inline v1::TransferRequest Request(const std::string& request_id, const std::string& from,
-                                   const std::string& to, int64_t amount) {
-  v1::TransferRequest request;
-  request.set_request_id(request_id);
-  request.set_from_id(from);
-  request.set_to_id(to);
-  request.set_amount(amount);
-  return request;
 }
 
 class LedgerClient {

@@ -17,6 +17,7 @@
 #include "coro/thread_pool.h"
 #include "service/ledger/ledger.h"
 #include "tests/service/ledger/fake_store.h"
+#include "tests/support/transfer_request.h"
 
 namespace ledger::fake {
 
@@ -31,15 +32,7 @@ inline v1::TransferReceipt Entry(uint64_t sequence, const std::string& from_id,
   return entry;
 }
 
-inline v1::TransferRequest Request(const std::string& request_id, const std::string& from_id,
-                                   const std::string& to_id, int64_t amount) {
-  v1::TransferRequest request;
-  request.set_request_id(request_id);
-  request.set_from_id(from_id);
-  request.set_to_id(to_id);
-  request.set_amount(amount);
-  return request;
-}
+using ::ledger::testing::Request;
 
 // Sparse sequences, as when other accounts' transfers come in between.
 

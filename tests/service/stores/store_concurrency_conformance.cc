@@ -68,7 +68,7 @@ TEST_P(StoreConformance, ACallCancelledWhileItRunsEitherCommitsAndSaysSoOrCommit
   std::vector<Outcome> outcomes(kTransfers);
   std::vector<coro::Task<void>> tasks;
   for (int i = 0; i < kTransfers; ++i) {
-    tasks.push_back(CommitInto(store(), MakeRequest(Id(absl::StrCat("t", i)), payer, payee, 1 + i),
+    tasks.push_back(CommitInto(store(), Request(Id(absl::StrCat("t", i)), payer, payee, 1 + i),
                                cancellations[i], outcomes[i]));
     tasks.push_back(RequestStop(stops[i]));
   }
@@ -111,7 +111,7 @@ TEST_P(StoreConformance, ConcurrentRetriesOfOneRequestCommitItExactlyOnce) {
   std::vector<Outcome> outcomes(kCallers);
   std::vector<coro::Task<void>> tasks;
   for (int i = 0; i < kCallers; ++i) {
-    tasks.push_back(CommitInto(store(), MakeRequest(Id("once"), payer, payee, i % 4 ? 10 : 7),
+    tasks.push_back(CommitInto(store(), Request(Id("once"), payer, payee, i % 4 ? 10 : 7),
                                never_cancelled_, outcomes[i]));
   }
   harness().RunAll(std::move(tasks));
@@ -204,10 +204,9 @@ coro::Task<void> TransferRandomly(LedgerStore& store, const std::vector<std::str
     const size_t from = pick(random);
     size_t to = pick(random);
     if (to == from) to = (to + 1) % accounts.size();
-    absl::StatusOr<v1::TransferReceipt> receipt =
-        co_await store.CommitTransfer(MakeRequest(absl::StrCat(request_prefix, "-", i),
-                                                  accounts[from], accounts[to], amount(random)),
-                                      cancellation);
+    absl::StatusOr<v1::TransferReceipt> receipt = co_await store.CommitTransfer(
+        Request(absl::StrCat(request_prefix, "-", i), accounts[from], accounts[to], amount(random)),
+        cancellation);
     std::lock_guard lock(receipts.mutex);
     if (receipt.ok()) {
       receipts.committed.push_back(*std::move(receipt));

@@ -82,16 +82,6 @@ using ::google::protobuf::util::MessageDifferencer;
 
 void PrintTo(const StoreFactory& factory, std::ostream* out) { *out << factory.name; }
 
-v1::TransferRequest MakeRequest(const std::string& request_id, const std::string& from_id,
-                                const std::string& to_id, int64_t amount) {
-  v1::TransferRequest request;
-  request.set_request_id(request_id);
-  request.set_from_id(from_id);
-  request.set_to_id(to_id);
-  request.set_amount(amount);
-  return request;
-}
-
 ::testing::AssertionResult Same(const google::protobuf::Message& actual,
                                 const google::protobuf::Message& expected) {
   if (MessageDifferencer::Equals(actual, expected)) return ::testing::AssertionSuccess();
@@ -125,7 +115,7 @@ absl::StatusOr<v1::TransferReceipt> StoreConformance::Commit(const std::string& 
                                                              const std::string& to_id,
                                                              int64_t amount) {
   return Await(
-      store().CommitTransfer(MakeRequest(request_id, from_id, to_id, amount), never_cancelled_));
+      store().CommitTransfer(Request(request_id, from_id, to_id, amount), never_cancelled_));
 }
 
 absl::StatusOr<std::vector<v1::TransferReceipt>> StoreConformance::List(

@@ -29,6 +29,7 @@
 #include "coro/completion_queue_threads.h"
 #include "coro/task.h"
 #include "service/stores/store.h"
+#include "tests/support/transfer_request.h"
 
 namespace ledger::conformance {
 
@@ -68,9 +69,7 @@ void RunOnThreads(std::vector<coro::Task<void>> tasks, int threads);
 // so that many calls are suspended in the store at the same time.
 void RunOnQueues(coro::CompletionQueueThreads& queues, std::vector<coro::Task<void>> tasks);
 
-// A transfer request with these fields.
-v1::TransferRequest MakeRequest(const std::string& request_id, const std::string& from_id,
-                                const std::string& to_id, int64_t amount);
+using ::ledger::testing::Request;
 
 // Equal messages, or a failure that prints both.
 ::testing::AssertionResult Same(const google::protobuf::Message& actual,

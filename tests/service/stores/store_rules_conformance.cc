@@ -279,7 +279,7 @@ TEST_P(StoreConformance, ACancelledOrLateCallGivesUpAndChangesNothing) {
     SCOPED_TRACE(absl::StatusCodeToString(code));
     EXPECT_EQ(Await(store().OpenAccount(Id("fresh"), 5, *cancellation)).status().code(), code);
     EXPECT_EQ(Await(store().GetAccount(payer, *cancellation)).status().code(), code);
-    EXPECT_EQ(Await(store().CommitTransfer(MakeRequest(Id("pay"), payer, payee, 10), *cancellation))
+    EXPECT_EQ(Await(store().CommitTransfer(Request(Id("pay"), payer, payee, 10), *cancellation))
                   .status()
                   .code(),
               code);
