@@ -1,6 +1,7 @@
 #include "coro/frame_counter.h"
 
 #include <atomic>
+#include <new>
 
 namespace coro {
 namespace {
@@ -21,9 +22,22 @@ int ShardOfThisThread() {
 }  // namespace
 
 namespace detail {
+
 void CountFrames(int64_t delta) {
   shards[ShardOfThisThread()].frames.fetch_add(delta, std::memory_order_relaxed);
 }
+
+void* CountedFrame::operator new(std::size_t size) {
+  void* frame = ::operator new(size);
+  CountFrames(+1);
+  return frame;
+}
+
+void CountedFrame::operator delete(void* frame, std::size_t size) {
+  CountFrames(-1);
+  ::operator delete(frame, size);
+}
+
 }  // namespace detail
 
 int64_t LiveCoroutineFrames() {
