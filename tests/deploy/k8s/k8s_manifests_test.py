@@ -41,7 +41,7 @@ KUBECTL_HINT = (
 # reports itself skipped, with the reason, rather than passed or failed.
 SKIPPED = 77
 NODE_HINT = ("Node.js and npm are needed for the schema checks: apt-get install nodejs npm "
-             "(Node >= 14), or pass --node/--npm.")
+             "(Node >= 18, as Debian 12 has), or pass --node/--npm.")
 
 MODES = {"coroutine": "--port", "thread": "--thread_port"}
 CLIENT_SIDE_APPLY_LIMIT = 262144  # bytes of annotations, last-applied-configuration included
