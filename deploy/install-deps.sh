@@ -7,20 +7,27 @@
 #   deploy/install-deps.sh test      build, plus what the tests run (make, CI);
 #                                    not kubectl, which Debian 12 lacks (README)
 #   deploy/install-deps.sh runtime   only the shared libraries the binaries load
+#
+# postgresql-15 is the server the tests start in a directory of their own
+# (deploy/postgres/local_cluster.sh), psql included. Installing it also makes
+# Debian's system cluster (15/main), which we never use. Without an init
+# system (a container, CI) Debian does not start that cluster, and apt still
+# succeeds; with systemd it runs, on port 5432, clear of our clusters, which
+# listen on Unix sockets only.
 set -eu
 
 build_packages="
   g++ make cmake ninja-build ccache pkgconf
   protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libgrpc++-dev libabsl-dev
-  prometheus-cpp-dev libssl-dev
+  prometheus-cpp-dev libssl-dev libpq-dev
 "
 test_packages="$build_packages
   libgtest-dev libgmock-dev
   python3 python3-grpcio python3-protobuf python3-yaml prometheus
-  debootstrap buildah podman
+  debootstrap buildah podman postgresql-15
 "
 runtime_packages="
-  libgrpc++1.51 libgrpc29 libprotobuf32 libabsl20220623 libprometheus-cpp-pull1.0 libssl3
+  libgrpc++1.51 libgrpc29 libprotobuf32 libabsl20220623 libprometheus-cpp-pull1.0 libssl3 libpq5
   ca-certificates
 "
 
