@@ -5,18 +5,23 @@ One script, one step per CTest test (tests/deploy/k8s/CMakeLists.txt):
 
   npm_ci      installs the schema packages from package-lock.json into the
               build tree (quick when the installed lockfile is the same);
-  schemas     renders every overlay with `kubectl kustomize` and validates
-              every object against the Kubernetes and prometheus-operator
-              schemas (validate.mjs, npm packages kubernetes-models and
-              @kubernetes-models/prometheus-operator);
-  invariants  what a schema cannot say: the ServiceMonitor selects both
-              Services and their metrics port by name, probes and Services
-              point at declared ports, the security context, the shutdown
-              arithmetic, every container argument is a flag ledger-server
-              knows, replicas and autoscaling only where the store allows it,
-              the dashboard ConfigMap;
-  rules       `promtool check rules` on the rule groups of the PrometheusRule
-              (the only copy of the rules).
+  schemas       renders every overlay with `kubectl kustomize` and validates
+                every object against the Kubernetes and prometheus-operator
+                schemas (validate.mjs, npm packages kubernetes-models and
+                @kubernetes-models/prometheus-operator); every component is
+                used by some overlay, so none escapes them;
+  invariants    what a schema cannot say: the ServiceMonitor selects both
+                Services and their metrics port by name, probes and Services
+                point at declared ports, the security context, the shutdown
+                arithmetic, each overlay's store (OVERLAYS below) as a
+                container argument, replicas and autoscaling only on
+                PostgreSQL, the DSN from the required Secret, the development
+                database and the DSN that reaches it (postgres_checks.py),
+                the dashboard ConfigMap;
+  server_flags  every container argument is a flag `ledger-server --help`
+                lists (an unknown one makes it exit at start);
+  rules         `promtool check rules` on the rule groups of the PrometheusRule
+                (the only copy of the rules).
 """
 import argparse
 import filecmp
@@ -31,6 +36,9 @@ import tempfile
 
 import yaml
 
+from manifest_values import flag_values, matches, parse_duration
+from postgres_checks import PostgresChecks
+
 KUBECTL_MINOR = 27  # kubectl 1.27 or newer renders the overlays as the tests expect
 KUBECTL_HINT = (
     f"kubectl 1.{KUBECTL_MINOR} or newer renders the kustomize overlays; Debian 12 has none. "
@@ -44,6 +52,15 @@ NODE_HINT = ("Node.js and npm are needed for the schema checks: apt-get install 
              "(Node >= 18, as Debian 12 has), or pass --node/--npm.")
 
 MODES = {"coroutine": "--port", "thread": "--thread_port"}
+# The store each overlay runs (ledger-server's --store), and whether an HPA
+# scales it. Every overlay is listed, so a new one says what it is rather than
+# being vouched for by default; several pods (an HPA) need --store=postgres,
+# since on the memory store each pod would be a ledger of its own.
+OVERLAYS = {
+    "dev": {"store": "memory", "autoscaled": False},
+    "prod": {"store": "postgres", "autoscaled": True},
+}
+STORES = ("memory", "postgres")
 CLIENT_SIDE_APPLY_LIMIT = 262144  # bytes of annotations, last-applied-configuration included
 
 
@@ -80,6 +97,15 @@ def find_tool(explicit, name, hint):
     return path
 
 
+def cxx_string(source_root, header, name):
+    """A string constant (constexpr char name[] = "...") of the server's headers."""
+    text = (source_root / header).read_text()
+    match = re.search(rf'\b{name}\[\] = "([^"]*)";', text)
+    if not match:
+        fail(f"{name} not found in {header}")
+    return match.group(1)
+
+
 def cxx_constant(source_root, header, name):
     """An integer constant of the server's headers, so that the defaults the
     manifests rely on are read where they are defined."""
@@ -95,7 +121,25 @@ def overlays(source_root):
     found = sorted(p for p in root.iterdir() if (p / "kustomization.yaml").exists())
     if not found:
         fail(f"no overlays under {root}")
+    if sorted(p.name for p in found) != sorted(OVERLAYS):
+        fail(f"the overlays under {root} are {[p.name for p in found]}, OVERLAYS in {__file__} "
+             f"lists {sorted(OVERLAYS)}: say which store a new overlay runs")
     return found
+
+
+def kustomizations_reached(directory, seen=None):
+    """Every directory of kustomization files `kubectl kustomize directory`
+    reads: its own, and those of its resources and components, recursively."""
+    seen = set() if seen is None else seen
+    directory = directory.resolve()
+    if directory in seen or not (directory / "kustomization.yaml").exists():
+        return seen
+    seen.add(directory)
+    kustomization = yaml.safe_load((directory / "kustomization.yaml").read_text())
+    for entry in kustomization.get("resources", []) + kustomization.get("components", []):
+        if (directory / entry).is_dir():
+            kustomizations_reached(directory / entry, seen)
+    return seen
 
 
 def render(kubectl, overlay):
@@ -138,10 +182,17 @@ def schemas(args):
     files = []
     out = args.work_dir / "rendered"
     out.mkdir(parents=True, exist_ok=True)
+    reached = set()
     for overlay in overlays(args.source_root):
         path = out / f"{overlay.name}.yaml"
         path.write_text(render(kubectl, overlay))
         files.append(str(path))
+        kustomizations_reached(overlay, reached)
+    components = args.source_root / "deploy/k8s/components"
+    unused = [p.name for p in sorted(components.iterdir())
+              if (p / "kustomization.yaml").exists() and p.resolve() not in reached]
+    if unused:
+        fail(f"components used by no overlay, so validated by nothing: {unused} (in {components})")
     result = subprocess.run([node, str(args.test_dir / "validate.mjs"),
                              "--node_modules", str(node_modules), *files], timeout=120)
     if result.returncode != 0:
@@ -150,49 +201,25 @@ def schemas(args):
 
 # --- invariants -----------------------------------------------------------
 
-def parse_duration(text):
-    """An absl duration (5s, 1m30s, 250ms, 0) in seconds."""
-    if text in ("0", "inf"):
-        return 0.0 if text == "0" else float("inf")
-    units = {"h": 3600, "m": 60, "s": 1, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
-    parts = re.findall(r"(\d+(?:\.\d+)?)(h|ms|us|ns|m|s)", text)
-    if not parts or "".join(n + u for n, u in parts) != text:
-        raise ValueError(f"not a duration: {text!r}")
-    return sum(float(n) * units[u] for n, u in parts)
-
-
-def server_flags(server):
-    result = subprocess.run([server, "--help"], capture_output=True, text=True, timeout=30)
-    names = set(re.findall(r"^\s+--([A-Za-z0-9_]+) \(", result.stdout + result.stderr, re.M))
-    if "mode" not in names or "drain_grace" not in names:
-        fail(f"could not read the flags from `{server} --help`:\n{result.stdout}{result.stderr}")
-    return names
-
-
-def flag_values(args_list):
-    values = {}
-    for arg in args_list:
-        match = re.fullmatch(r"--([A-Za-z0-9_]+)(?:=(.*))?", arg)
-        values[match.group(1) if match else arg] = (match.group(2) if match else None)
-    return values
-
-
-def matches(selector, labels):
-    return all(labels.get(k) == v for k, v in selector.items())
-
-
 class Checker:
-    def __init__(self, overlay, objects, flags, source_root):
+    def __init__(self, overlay, objects, source_root):
         self.overlay = overlay
         self.objects = objects
-        self.flags = flags
         self.source_root = source_root
         self.errors = []
+        self.default_store = cxx_string(source_root, "service/main/defaults.h", "kDefaultStore")
+        self.dsn_env = cxx_string(source_root, "service/main/defaults.h", "kPostgresDsnVariable")
+        self.postgres = PostgresChecks(self.check, objects, self.dsn_env)
 
     def check(self, ok, message):
         if not ok:
             self.errors.append(f"[{self.overlay}] {message}")
         return ok
+
+    def store_of(self, deployment):
+        """The store the ledger container runs: --store, or the server's default."""
+        return flag_values(deployment["spec"]["template"]["spec"]["containers"][0].get("args", [])) \
+            .get("store", self.default_store)
 
     def default(self, name):
         return cxx_constant(self.source_root, "contract/ports.h", name)
@@ -203,19 +230,24 @@ class Checker:
     def run(self):
         deployments = self.of_kind("Deployment")
         services = self.of_kind("Service")
+        # The ledger's Services; others (the development database's) are
+        # checked with what they serve, and the ServiceMonitor must pass them by.
+        ledger_services = [s for s in services
+                           if s["metadata"].get("labels", {}).get("app.kubernetes.io/name") == "ledger"]
         self.check(sorted(d["metadata"]["name"] for d in deployments)
                    == ["ledger-coroutine", "ledger-thread"],
                    "one Deployment per mode: ledger-coroutine and ledger-thread")
-        self.check(sorted(s["metadata"]["name"] for s in services)
+        self.check(sorted(s["metadata"]["name"] for s in ledger_services)
                    == ["ledger-coroutine", "ledger-thread"],
                    "one Service per mode: ledger-coroutine and ledger-thread")
         for deployment in deployments:
             self.deployment(deployment)
-        for service in services:
+        for service in ledger_services:
             self.service(service, deployments)
         self.service_monitor(services)
         self.prometheus_rule(deployments)
-        self.scaling(deployments)
+        self.stores(deployments)
+        self.postgres.database([d for d in deployments if self.store_of(d) == "postgres"])
         self.dashboard()
         return self.errors
 
@@ -236,13 +268,7 @@ class Checker:
                    f"{name}: image {image!r} is the ledger image with a tag or digest "
                    "(set by the overlay's images:)")
         self.check(not c.get("command"), f"{name}: no command: the image's entrypoint is ledger-server")
-        args = c.get("args", [])
-        values = flag_values(args)
-        for arg in args:
-            flag = re.fullmatch(r"--([A-Za-z0-9_]+)(=.*)?", arg)
-            self.check(flag is not None and flag.group(1) in self.flags,
-                       f"{name}: argument {arg!r} is not a flag of ledger-server "
-                       "(it would exit at start)")
+        values = flag_values(c.get("args", []))
         self.check(values.get("mode") == mode, f"{name}: --mode={mode}")
 
         ports = {p.get("name"): p["containerPort"] for p in c.get("ports", [])}
@@ -254,7 +280,10 @@ class Checker:
                    f"{name}: container port named grpc is {grpc_port}, where the server listens")
         self.check(ports.get("metrics") == metrics_port,
                    f"{name}: container port named metrics is {metrics_port} (--metrics_port)")
-        for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        # Liveness on PostgreSQL is postgres_checks.py's: it must not follow the database.
+        probes = ("startupProbe", "readinessProbe") + (
+            () if self.store_of(d) == "postgres" else ("livenessProbe",))
+        for probe in probes:
             spec = c.get(probe)
             if self.check(spec is not None and "grpc" in spec, f"{name}: native gRPC {probe}"):
                 self.check(spec["grpc"].get("port") == grpc_port
@@ -376,28 +405,51 @@ class Checker:
                 self.check(found and {int(found.group(1))} == limits,
                            f"{alert}: threshold is 0.9 * --max_inflight of the Deployments {sorted(limits)}")
 
-    def scaling(self, deployments):
+    def stores(self, deployments):
+        """Each overlay's store, as the container argument --store says (an env
+        var alone changes nothing), and scaling only where the store allows it."""
+        expected = OVERLAYS[self.overlay]
         hpas = {h["spec"]["scaleTargetRef"]["name"]: h for h in self.of_kind("HorizontalPodAutoscaler")}
         pdbs = self.of_kind("PodDisruptionBudget")
+        names = {d["metadata"]["name"] for d in deployments}
+        for target, hpa in hpas.items():
+            self.check(hpa["spec"]["scaleTargetRef"].get("kind") == "Deployment" and target in names,
+                       f"HorizontalPodAutoscaler {hpa['metadata']['name']} scales a Deployment of this overlay")
         for d in deployments:
             name = d["metadata"]["name"]
             c = d["spec"]["template"]["spec"]["containers"][0]
-            env = {e["name"]: e for e in c.get("env", [])}
-            on_postgres = "LEDGER_POSTGRES_DSN" in env
+            store = self.store_of(d)
+            self.check(store in STORES, f"{name}: --store={store} is one of {', '.join(STORES)}")
+            self.check(store == expected["store"],
+                       f"{name}: runs --store={expected['store']}, as OVERLAYS says {self.overlay} does "
+                       f"(the container argument --store, else the server's default "
+                       f"{self.default_store}), not {store}")
             pod_labels = d["spec"]["template"]["metadata"]["labels"]
             covering = [p for p in pdbs if matches(p["spec"]["selector"].get("matchLabels", {}), pod_labels)]
-            if not on_postgres:
-                # The embedded store lives in the pod: exactly one.
-                self.check(d["spec"].get("replicas") == 1, f"{name}: embedded store, replicas: 1")
-                self.check(name not in hpas and not covering,
-                           f"{name}: embedded store, so no HPA or PodDisruptionBudget")
+            if store != "postgres":
+                # The memory store lives in the pod: exactly one, replaced, never scaled.
+                self.check(d["spec"].get("replicas") == 1, f"{name}: memory store, replicas: 1")
+                self.check(d["spec"].get("strategy", {}).get("type") == "Recreate",
+                           f"{name}: memory store, strategy Recreate (two pods would be two ledgers)")
+                self.check(name not in hpas,
+                           f"{name}: an HPA scales it out, but on the {store} store N pods would be "
+                           "N separate ledgers: only --store=postgres may be autoscaled")
+                self.check(not covering, f"{name}: memory store, so no PodDisruptionBudget")
+                self.check(self.dsn_env not in {e["name"] for e in c.get("env", [])}
+                           and not any(f.startswith("postgres_") for f in flag_values(c.get("args", []))),
+                           f"{name}: no PostgreSQL settings on the {store} store (the server would ignore them)")
                 continue
-            ref = env["LEDGER_POSTGRES_DSN"].get("valueFrom", {}).get("secretKeyRef", {})
-            self.check(ref.get("name") == "ledger-postgres" and ref.get("key") == "dsn"
-                       and ref.get("optional") is True,
-                       f"{name}: LEDGER_POSTGRES_DSN from Secret ledger-postgres key dsn, optional")
+            self.postgres.ledger(d)
             hpa = hpas.get(name)
-            if self.check(hpa is not None and hpa["apiVersion"] == "autoscaling/v2",
+            if not self.check((hpa is not None) == expected["autoscaled"],
+                              f"{name}: {'an' if expected['autoscaled'] else 'no'} HPA "
+                              f"(OVERLAYS says autoscaled: {expected['autoscaled']})"):
+                continue
+            if hpa is None:
+                self.check(isinstance(d["spec"].get("replicas", 1), int),
+                           f"{name}: a fixed replica count without an HPA")
+                continue
+            if self.check(hpa["apiVersion"] == "autoscaling/v2",
                           f"{name}: an autoscaling/v2 HorizontalPodAutoscaler"):
                 self.check(hpa["spec"].get("minReplicas", 1) >= 2, f"{name}: HPA minReplicas >= 2")
                 metrics = hpa["spec"].get("metrics", [])
@@ -409,6 +461,10 @@ class Checker:
                 self.check("replicas" not in d["spec"],
                            f"{name}: no replicas field, the HPA owns the count")
             self.check(len(covering) == 1, f"{name}: one PodDisruptionBudget selects its pods")
+        on_postgres = [d for d in deployments if self.store_of(d) == "postgres"]
+        if on_postgres:
+            self.postgres.one_ledger(on_postgres)
+            self.postgres.connection_budget(on_postgres, hpas)
 
     def dashboard(self):
         maps = [o for o in self.of_kind("ConfigMap")
@@ -433,17 +489,38 @@ class Checker:
 
 def invariants(args):
     kubectl = find_kubectl(args.kubectl)
-    if not os.access(args.server, os.X_OK):
-        fail(f"{args.server} is not built")
-    flags = server_flags(args.server)
     errors = []
     for overlay in overlays(args.source_root):
         objects = [o for o in yaml.safe_load_all(render(kubectl, overlay)) if o]
-        found = Checker(overlay.name, objects, flags, args.source_root).run()
+        found = Checker(overlay.name, objects, args.source_root).run()
         print(f"{overlay.name}: {len(objects)} objects, {len(found)} problems")
         errors += found
     if errors:
         fail("\n  " + "\n  ".join(errors))
+
+
+# --- server_flags -----------------------------------------------------------
+
+def server_flags(args):
+    """Every argument of every ledger container is a flag of this build's
+    ledger-server: an unknown one makes it exit at start."""
+    kubectl = find_kubectl(args.kubectl)
+    if not args.server or not os.access(args.server, os.X_OK):
+        fail(f"{args.server} is not built")
+    result = subprocess.run([args.server, "--help"], capture_output=True, text=True, timeout=30)
+    known = set(re.findall(r"^\s+--([A-Za-z0-9_]+) \(", result.stdout + result.stderr, re.M))
+    if "mode" not in known or "drain_grace" not in known:
+        fail(f"could not read the flags from `{args.server} --help`:\n{result.stdout}{result.stderr}")
+    errors = []
+    for overlay in overlays(args.source_root):
+        for d in (o for o in yaml.safe_load_all(render(kubectl, overlay)) if o and o["kind"] == "Deployment"):
+            for arg in d["spec"]["template"]["spec"]["containers"][0].get("args", []):
+                flag = re.fullmatch(r"--([A-Za-z0-9_]+)(=.*)?", arg)
+                if flag is None or flag.group(1) not in known:
+                    errors.append(f"[{overlay.name}] {d['metadata']['name']}: argument {arg!r} is not a "
+                                  f"flag of {args.server} (it would exit at start)")
+    if errors:
+        fail("\n  " + "\n  ".join(sorted(set(errors))))
 
 
 # --- rules ----------------------------------------------------------------
@@ -468,10 +545,10 @@ def rules(args):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("step", choices=["npm_ci", "schemas", "invariants", "rules"])
+    parser.add_argument("step", choices=["npm_ci", "schemas", "invariants", "server_flags", "rules"])
     parser.add_argument("--source_root", type=pathlib.Path, required=True)
     parser.add_argument("--work_dir", type=pathlib.Path, required=True, help="in the build tree")
-    parser.add_argument("--server", help="ledger-server, for its --help")
+    parser.add_argument("--server", help="ledger-server, for its --help (server_flags)")
     parser.add_argument("--kubectl")
     parser.add_argument("--promtool")
     parser.add_argument("--node")
@@ -480,7 +557,8 @@ def main():
     args.source_root = args.source_root.resolve()
     args.test_dir = pathlib.Path(__file__).resolve().parent
     args.work_dir.mkdir(parents=True, exist_ok=True)
-    {"npm_ci": npm_ci, "schemas": schemas, "invariants": invariants, "rules": rules}[args.step](args)
+    {"npm_ci": npm_ci, "schemas": schemas, "invariants": invariants, "server_flags": server_flags,
+     "rules": rules}[args.step](args)
     print(f"k8s {args.step}: ok")
 
 
