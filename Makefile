@@ -10,7 +10,7 @@ export CCACHE_NOHASHDIR := true
 # Flags for `make run`, e.g. make run ARGS="--store_latency=0 --port=50060"
 ARGS ?=
 
-.PHONY: all deps configure build run compare monitor test test-release test-asan test-tsan image-test clean
+.PHONY: all deps configure build run postgres postgres-stop compare monitor test test-release test-asan test-tsan image-test clean
 
 all: build
 
@@ -28,6 +28,23 @@ build: configure
 run: configure
 	cmake --build $(BUILD_DIR) --target ledger-server
 	$(BUILD_DIR)/service/ledger-server $(ARGS)
+
+# A throwaway PostgreSQL 15 for the server's PostgreSQL store: its data in
+# $(BUILD_DIR)/postgres, reached only through a Unix socket (no TCP port to
+# clash), never Debian's own cluster. Prints the DSN and the `make run` that
+# uses it; if it is already running, only prints them.
+# deploy/postgres/local_cluster.sh says the rest.
+POSTGRES_DIR = $(BUILD_DIR)/postgres
+postgres: deps
+	@dsn=$$(deploy/postgres/local_cluster.sh start $(POSTGRES_DIR)) && \
+	  echo "PostgreSQL 15 is running in $(POSTGRES_DIR), log in $(POSTGRES_DIR)/postgres.log; its DSN:" && \
+	  echo "  $$dsn" && \
+	  echo "The server on it:" && \
+	  echo "  make run ARGS=\"--store=postgres --postgres_dsn='$$dsn'\"" && \
+	  echo "Stop it with make postgres-stop."
+
+postgres-stop:
+	deploy/postgres/local_cluster.sh stop $(POSTGRES_DIR)
 
 # Coroutines vs threads on this machine: a server per mode, the same workload
 # at each level, the table and plot into docs/compare/ (what the README shows).
@@ -84,5 +101,10 @@ test-tsan: deps build-tsan/build.ninja
 image-test: deps
 	/usr/bin/python3 tests/image/image_test.py
 
+# Stops the clusters that live in what it deletes first: `make postgres`'s, and
+# the tests' if a test run was cut short.
 clean:
+	@for cluster in $(POSTGRES_DIR) $(BUILD_DIR)/test-postgres build-asan/test-postgres build-tsan/test-postgres; do \
+	  deploy/postgres/local_cluster.sh stop $$cluster || exit 1; \
+	done
 	rm -rf $(BUILD_DIR) build-asan build-tsan
