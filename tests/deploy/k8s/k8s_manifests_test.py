@@ -58,6 +58,7 @@ MODES = {"coroutine": "--port", "thread": "--thread_port"}
 # since on the memory store each pod would be a ledger of its own.
 OVERLAYS = {
     "dev": {"store": "memory", "autoscaled": False},
+    "dev-postgres": {"store": "postgres", "autoscaled": False},
     "prod": {"store": "postgres", "autoscaled": True},
 }
 STORES = ("memory", "postgres")

@@ -44,6 +44,15 @@ for (const file of files) {
     }
     const object = doc.toJS();
     if (object === null) continue;  // an empty document
+    // kustomize's secretGenerator folds long base64 values into lines of 70
+    // characters. The API server decodes them with Go's encoding/base64,
+    // which ignores \r and \n, so they are valid; the schema's "byte" format
+    // is stricter. Compare what the API server would see.
+    if (object.apiVersion === "v1" && object.kind === "Secret" && object.data) {
+      for (const key of Object.keys(object.data)) {
+        if (typeof object.data[key] === "string") object.data[key] = object.data[key].replace(/[\r\n]/g, "");
+      }
+    }
     const name = `${file}: ${object.apiVersion} ${object.kind} ${object.metadata?.name}`;
     let Model;
     try {
