@@ -18,6 +18,11 @@ inline constexpr char kHandlingSeconds[] = "grpc_server_handling_seconds";
 // Per store call, labels op, store, mode.
 inline constexpr char kStoreOperationSeconds[] = "ledger_store_operation_seconds";
 
+// The PostgreSQL store's connection pools (--store=postgres), per mode: how
+// long a call waited for a free connection, and the connections by state.
+inline constexpr char kPostgresPoolWaitSeconds[] = "ledger_postgres_pool_wait_seconds";
+inline constexpr char kPostgresPoolConnections[] = "ledger_postgres_pool_connections";  // {mode, state}
+
 // Read when scraped.
 inline constexpr char kInflightCalls[] = "ledger_inflight_calls";  // {mode}
 inline constexpr char kModeThreads[] = "ledger_mode_threads";      // {mode}

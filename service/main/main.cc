@@ -23,10 +23,10 @@
 #include "service/metrics/server_metrics.h"
 #include "service/serving/coroutine_server.h"
 #include "service/serving/thread_server.h"
-#include "service/stores/io_wait.h"
-#include "service/stores/memory_store.h"
-#include "service/stores/simulated_io_store.h"
-#include "service/stores/timed_store.h"
+#include "service/main/database_health_watch.h"
+#include "service/main/mode_stores.h"
+#include "service/stores/postgres/connection_options.h"
+#include "service/stores/postgres/database.h"
 
 ABSL_FLAG(std::string, mode, ledger::kDefaultMode,
           "How calls wait: coroutine (port --port), thread (one thread per call, port "
@@ -54,8 +54,22 @@ ABSL_FLAG(int, workers, static_cast<int>(std::max(1u, std::thread::hardware_conc
 ABSL_FLAG(int, accepts_per_thread, coro::kDefaultAcceptsPerQueue,
           "Calls of each method that each thread stands ready to accept at once, so a burst "
           "of new calls is not serialized behind one accept.");
+ABSL_FLAG(std::string, store, ledger::kDefaultStore,
+          "Where the ledger lives: memory (embedded in this process, lost on exit; both modes "
+          "share it) or postgres (PostgreSQL at --postgres_dsn; both modes, and every server "
+          "pointed there, share it).");
 ABSL_FLAG(absl::Duration, store_latency, ledger::kDefaultStoreLatency,
-          "Simulated I/O latency of every call to the embedded store, e.g. 1ms, 250us, 0.");
+          "--store=memory: simulated I/O latency of every store call, e.g. 1ms, 250us, 0.");
+ABSL_FLAG(std::string, postgres_dsn, "",
+          "--store=postgres: the libpq connection string, key=value pairs or a postgresql:// "
+          "URI. Default: the LEDGER_POSTGRES_DSN environment variable. Its password is never "
+          "logged.");
+ABSL_FLAG(int, postgres_pool_size, ledger::kDefaultPostgresPoolSize,
+          "--store=postgres: connections per mode, opened as needed; a call waits for a free "
+          "one.");
+ABSL_FLAG(absl::Duration, postgres_connect_timeout, ledger::kDefaultPostgresConnectTimeout,
+          "--store=postgres: at start-up, how long to keep retrying an unreachable database "
+          "before exiting with an error.");
 ABSL_FLAG(absl::Duration, drain_grace, ledger::kDefaultDrainGrace,
           "On SIGTERM or SIGINT, how long to keep serving, with health NOT_SERVING, before "
           "shutting down, so load balancers and Kubernetes endpoints stop sending calls "
@@ -66,6 +80,15 @@ ABSL_FLAG(absl::Duration, shutdown_timeout, ledger::kDefaultShutdownTimeout,
 
 namespace ledger {
 namespace {
+
+// --postgres_dsn, or else LEDGER_POSTGRES_DSN.
+std::string PostgresDsn() {
+  std::string dsn = absl::GetFlag(FLAGS_postgres_dsn);
+  if (dsn.empty()) {
+    if (const char* from_environment = std::getenv(kPostgresDsnVariable)) dsn = from_environment;
+  }
+  return dsn;
+}
 
 // Validates flags a user can get wrong; the message says which and why.
 bool FlagsAreValid() {
@@ -101,6 +124,21 @@ bool FlagsAreValid() {
   }
   if (int accepts = absl::GetFlag(FLAGS_accepts_per_thread); accepts < 1 || accepts > 1024) {
     complain(absl::StrCat("--accepts_per_thread=", accepts, " must be 1 to 1024"));
+  }
+  if (const std::string store = absl::GetFlag(FLAGS_store); store == "postgres") {
+    if (const std::string dsn = PostgresDsn(); dsn.empty()) {
+      complain(absl::StrCat("--store=postgres needs --postgres_dsn or ", kPostgresDsnVariable));
+    } else if (absl::Status parsed = postgres::CheckDsn(dsn); !parsed.ok()) {
+      complain(absl::StrCat("--postgres_dsn: ", parsed.message()));
+    }
+  } else if (store != "memory") {
+    complain(absl::StrCat("--store=", store, " is not one of memory, postgres"));
+  }
+  if (int size = absl::GetFlag(FLAGS_postgres_pool_size); size < 1 || size > 1000) {
+    complain(absl::StrCat("--postgres_pool_size=", size, " must be 1 to 1000"));
+  }
+  if (absl::GetFlag(FLAGS_postgres_connect_timeout) < absl::ZeroDuration()) {
+    complain("--postgres_connect_timeout must not be negative");
   }
   if (absl::GetFlag(FLAGS_store_latency) < absl::ZeroDuration()) {
     complain("--store_latency must not be negative");
@@ -143,23 +181,31 @@ std::string Address(int port) { return absl::StrCat(absl::GetFlag(FLAGS_host), "
 int Run() {
   const sigset_t shutdown_signals = BlockShutdownSignals();
   const std::string mode = absl::GetFlag(FLAGS_mode);
-  const absl::Duration store_latency = absl::GetFlag(FLAGS_store_latency);
   const int workers = absl::GetFlag(FLAGS_workers);
+  const bool on_postgres = absl::GetFlag(FLAGS_store) == "postgres";
+  const std::string dsn = on_postgres ? PostgresDsn() : "";
+  if (on_postgres) {
+    Log("waiting for PostgreSQL at %s (at most %s, --postgres_connect_timeout)",
+        postgres::RedactedDsn(dsn), absl::FormatDuration(absl::GetFlag(FLAGS_postgres_connect_timeout)));
+    const absl::Status ready =
+        postgres::PrepareDatabase(dsn, absl::GetFlag(FLAGS_postgres_connect_timeout),
+                                  [](const std::string& attempt) { Log("%s", attempt); });
+    if (!ready.ok()) {
+      Log("cannot start: %s", ready.message());
+      return EXIT_FAILURE;
+    }
+    Log("PostgreSQL schema is up to date");
+  }
 
   // Declared before the servers, so the servers are destroyed first.
-  MemoryStore store;
   coro::ThreadPool worker_pool(workers);
   metrics::ServerMetrics metrics;
-  // One Ledger per mode over the same store, each waiting for the store's
-  // simulated I/O the way its mode waits, and timed as that mode.
-  AwaitAlarm await_alarm;
-  BlockThread block_thread;
-  SimulatedIoStore coroutine_io(store, store_latency, await_alarm);
-  SimulatedIoStore thread_io(store, store_latency, block_thread);
-  TimedStore coroutine_store(coroutine_io, ServingMode::kCoroutine, metrics.store_seconds());
-  TimedStore thread_store(thread_io, ServingMode::kThread, metrics.store_seconds());
-  Ledger coroutine_ledger(coroutine_store, worker_pool);
-  Ledger thread_ledger(thread_store, worker_pool);
+  // One Ledger per mode, each over the store as its mode waits for it.
+  std::unique_ptr<ModeStores> stores =
+      on_postgres ? ModeStores::Postgres(dsn, absl::GetFlag(FLAGS_postgres_pool_size), metrics)
+                  : ModeStores::Memory(absl::GetFlag(FLAGS_store_latency), metrics);
+  Ledger coroutine_ledger(stores->For(ServingMode::kCoroutine), worker_pool);
+  Ledger thread_ledger(stores->For(ServingMode::kThread), worker_pool);
   std::unique_ptr<CoroutineServer> coroutine_server;
   std::unique_ptr<ThreadServer> thread_server;
   auto stop_started_servers = [&] {
@@ -181,9 +227,8 @@ int Run() {
     metrics.AddModeGauges(
         ServingMode::kCoroutine, [&server = *coroutine_server] { return server.inflight(); },
         [threads, workers] { return threads + workers; });
-    Log("coroutine mode listening on %s (threads=%d, workers=%d, store=%s, store_latency=%s)",
-        Address(coroutine_server->port()), threads, workers, store.name(),
-        absl::FormatDuration(store_latency));
+    Log("coroutine mode listening on %s (threads=%d, workers=%d, %s)",
+        Address(coroutine_server->port()), threads, workers, stores->Describe());
   }
   if (mode == "thread" || mode == "both") {
     const int max_threads = absl::GetFlag(FLAGS_max_threads);
@@ -199,9 +244,8 @@ int Run() {
     metrics.AddModeGauges(
         ServingMode::kThread, [&server = *thread_server] { return server.inflight(); },
         [&server = *thread_server] { return server.threads(); });
-    Log("thread mode listening on %s (max_threads=%d, workers=%d, store=%s, store_latency=%s)",
-        Address(thread_server->port()), max_threads, workers, store.name(),
-        absl::FormatDuration(store_latency));
+    Log("thread mode listening on %s (max_threads=%d, workers=%d, %s)",
+        Address(thread_server->port()), max_threads, workers, stores->Describe());
   }
   absl::StatusOr<int> metrics_port =
       metrics.Serve(absl::GetFlag(FLAGS_host), absl::GetFlag(FLAGS_metrics_port));
@@ -212,10 +256,17 @@ int Run() {
   }
   Log("metrics listening on http://%s/metrics", Address(*metrics_port));
 
+  auto set_serving = [&](bool serving) {
+    if (coroutine_server) coroutine_server->SetServing(serving);
+    if (thread_server) thread_server->SetServing(serving);
+  };
+  std::unique_ptr<DatabaseHealthWatch> database_watch;
+  if (on_postgres) database_watch = std::make_unique<DatabaseHealthWatch>(dsn, set_serving);
+
   const int signal = WaitForShutdownSignal(shutdown_signals);
+  database_watch.reset();  // from now on health says NOT_SERVING, whatever the database does
   Log("%s received: health is NOT_SERVING", strsignal(signal));
-  if (coroutine_server) coroutine_server->MarkNotServing();
-  if (thread_server) thread_server->MarkNotServing();
+  set_serving(false);
   if (const absl::Duration grace = absl::GetFlag(FLAGS_drain_grace); grace > absl::ZeroDuration()) {
     Log("serving on for %s (--drain_grace) while clients move away", absl::FormatDuration(grace));
     if (const int again = WaitForShutdownSignal(shutdown_signals, grace)) {

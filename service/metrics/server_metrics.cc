@@ -24,6 +24,9 @@ ServerMetrics::ServerMetrics()
       call_families_(*registry_),
       store_seconds_(std::make_shared<HistogramFamily>(
           kStoreOperationSeconds, "Latency of store operations (seconds), by operation.")),
+      pool_wait_seconds_(std::make_shared<HistogramFamily>(
+          kPostgresPoolWaitSeconds,
+          "Time a call waited for a free PostgreSQL connection (seconds).")),
       gauges_(std::make_shared<ScrapeGauges>()),
       process_(std::make_shared<ProcessMetrics>()) {
   gauges_->Add(kCoroutineFrames, "Live coroutine frames: calls and the operations they wait on.",
@@ -46,6 +49,16 @@ void ServerMetrics::AddModeGauges(ServingMode mode, std::function<double()> infl
                {{"mode", ModeName(mode)}}, std::move(threads));
 }
 
+void ServerMetrics::AddPoolGauges(ServingMode mode, std::function<double()> in_use,
+                                  std::function<double()> idle) {
+  constexpr char kHelp[] = "PostgreSQL connections of the mode's pool: in_use (leased to a call) "
+                           "and idle.";
+  gauges_->Add(kPostgresPoolConnections, kHelp, {{"mode", ModeName(mode)}, {"state", "in_use"}},
+               std::move(in_use));
+  gauges_->Add(kPostgresPoolConnections, kHelp, {{"mode", ModeName(mode)}, {"state", "idle"}},
+               std::move(idle));
+}
+
 absl::StatusOr<int> ServerMetrics::Serve(const std::string& host, int port) {
   try {
     exposer_ = std::make_unique<prometheus::Exposer>(ListeningPort(host, port));
@@ -56,6 +69,7 @@ absl::StatusOr<int> ServerMetrics::Serve(const std::string& host, int port) {
   exposer_->RegisterCollectable(registry_);
   exposer_->RegisterCollectable(call_families_.handling_seconds);
   exposer_->RegisterCollectable(store_seconds_);
+  exposer_->RegisterCollectable(pool_wait_seconds_);
   exposer_->RegisterCollectable(gauges_);
   exposer_->RegisterCollectable(process_);
   const std::vector<int> ports = exposer_->GetListeningPorts();

@@ -29,6 +29,11 @@ class ServerMetrics {
   CallMetrics& AddCallSeries(ServingMode mode);
   // ledger_store_operation_seconds, which each mode's TimedStore adds to.
   HistogramFamily& store_seconds() { return *store_seconds_; }
+  // ledger_postgres_pool_wait_seconds, which each mode's pool adds to.
+  HistogramFamily& pool_wait_seconds() { return *pool_wait_seconds_; }
+  // The connections of `mode`'s PostgreSQL pool by state, read at each scrape.
+  void AddPoolGauges(ServingMode mode, std::function<double()> in_use,
+                     std::function<double()> idle);
   // The gauges of `mode`, read at each scrape from the running server.
   void AddModeGauges(ServingMode mode, std::function<double()> inflight_calls,
                      std::function<double()> threads);
@@ -44,6 +49,7 @@ class ServerMetrics {
   std::shared_ptr<prometheus::Registry> registry_;
   CallFamilies call_families_;
   std::shared_ptr<HistogramFamily> store_seconds_;
+  std::shared_ptr<HistogramFamily> pool_wait_seconds_;
   std::shared_ptr<ScrapeGauges> gauges_;
   std::shared_ptr<ProcessMetrics> process_;
   std::vector<std::unique_ptr<CallMetrics>> calls_;

@@ -27,7 +27,7 @@ CoroutineServer::CoroutineServer(const std::string& address, Ledger& ledger, int
   queues_->Start();
 }
 
-void CoroutineServer::MarkNotServing() { SetNotServing(server_.get()); }
+void CoroutineServer::SetServing(bool serving) { ledger::SetServing(server_.get(), serving); }
 
 void CoroutineServer::Shutdown(absl::Time deadline) {
   if (server_) coro::ShutdownServer(*server_, *queues_, deadline);

@@ -24,9 +24,9 @@ class CoroutineServer {
                   int max_inflight, metrics::CallMetrics& metrics);
   int port() const { return port_; }
   int inflight() const { return limit_.inflight(); }
-  // Health (grpc.health.v1) answers NOT_SERVING from now on; calls are
-  // still served.
-  void MarkNotServing();
+  // What health (grpc.health.v1) answers from now on; calls are served
+  // either way.
+  void SetServing(bool serving);
   // Stops accepting, lets calls finish until `deadline`, then stops.
   void Shutdown(absl::Time deadline);
 

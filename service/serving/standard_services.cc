@@ -17,9 +17,9 @@ void AddStandardServices(grpc::ServerBuilder& builder, metrics::CallMetrics& met
   builder.experimental().SetInterceptorCreators(std::move(observers));
 }
 
-void SetNotServing(grpc::Server* server) {
+void SetServing(grpc::Server* server, bool serving) {
   if (server && server->GetHealthCheckService()) {
-    server->GetHealthCheckService()->SetServingStatus(false);
+    server->GetHealthCheckService()->SetServingStatus(serving);
   }
 }
 

@@ -13,7 +13,7 @@ namespace ledger {
 // in `metrics`.
 void AddStandardServices(grpc::ServerBuilder& builder, metrics::CallMetrics& metrics);
 
-// Health (grpc.health.v1) answers NOT_SERVING from now on.
-void SetNotServing(grpc::Server* server);
+// Health (grpc.health.v1) answers SERVING or NOT_SERVING from now on.
+void SetServing(grpc::Server* server, bool serving);
 
 }  // namespace ledger

@@ -24,7 +24,7 @@ ThreadServer::ThreadServer(const std::string& address, Ledger& ledger, int max_t
   if (server_ == nullptr) port_ = 0;
 }
 
-void ThreadServer::MarkNotServing() { SetNotServing(server_.get()); }
+void ThreadServer::SetServing(bool serving) { ledger::SetServing(server_.get(), serving); }
 
 void ThreadServer::Shutdown(absl::Time deadline) {
   if (!server_) return;

@@ -26,7 +26,9 @@ class ThreadServer {
   int inflight() const { return limit_.inflight(); }
   // The threads gRPC runs calls on now (idle ones included, until they exit).
   int threads() const { return handlers_.threads(); }
-  void MarkNotServing();
+  // What health (grpc.health.v1) answers from now on; calls are served
+  // either way.
+  void SetServing(bool serving);
   void Shutdown(absl::Time deadline);
 
  private:

@@ -2,9 +2,9 @@
 
 #include <algorithm>
 
-#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "service/ledger/ledger_rules.h"
+#include "service/stores/store_errors.h"
 
 namespace ledger {
 namespace {
@@ -15,10 +15,6 @@ void SetTimestamp(absl::Time time, google::protobuf::Timestamp& timestamp) {
   timestamp.set_nanos(static_cast<int32_t>(nanos % 1'000'000'000));
 }
 
-absl::Status UnknownAccount(absl::string_view id) {
-  return absl::NotFoundError(absl::StrCat("account ", id, " not found"));
-}
-
 }  // namespace
 
 coro::Task<absl::StatusOr<v1::Account>> MemoryStore::OpenAccount(
@@ -27,7 +23,7 @@ coro::Task<absl::StatusOr<v1::Account>> MemoryStore::OpenAccount(
   std::lock_guard lock(mutex_);
   auto [slot, inserted] = accounts_.try_emplace(id);
   if (!inserted) {
-    co_return absl::AlreadyExistsError(absl::StrCat("account ", id, " already exists"));
+    co_return AccountTakenError(id);
   }
   AccountRecord& record = slot->second.record;
   record.initial_balance = initial_balance;
@@ -42,7 +38,7 @@ coro::Task<absl::StatusOr<AccountRecord>> MemoryStore::GetAccount(
   if (absl::Status stop = cancellation.Check(); !stop.ok()) co_return stop;
   std::lock_guard lock(mutex_);
   auto found = accounts_.find(id);
-  if (found == accounts_.end()) co_return UnknownAccount(id);
+  if (found == accounts_.end()) co_return UnknownAccountError(id);
   co_return found->second.record;
 }
 
@@ -58,9 +54,9 @@ coro::Task<absl::StatusOr<v1::TransferReceipt>> MemoryStore::CommitTransfer(
     co_return receipt;
   }
   auto from = accounts_.find(transfer.from_id());
-  if (from == accounts_.end()) co_return UnknownAccount(transfer.from_id());
+  if (from == accounts_.end()) co_return UnknownAccountError(transfer.from_id());
   auto to = accounts_.find(transfer.to_id());
-  if (to == accounts_.end()) co_return UnknownAccount(transfer.to_id());
+  if (to == accounts_.end()) co_return UnknownAccountError(transfer.to_id());
   v1::Account& payer = from->second.record.account;
   v1::Account& payee = to->second.record.account;
 
@@ -95,7 +91,7 @@ coro::Task<absl::StatusOr<std::vector<v1::TransferReceipt>>> MemoryStore::ListTr
   if (absl::Status stop = cancellation.Check(); !stop.ok()) co_return stop;
   std::lock_guard lock(mutex_);
   auto found = accounts_.find(account_id);
-  if (found == accounts_.end()) co_return UnknownAccount(account_id);
+  if (found == accounts_.end()) co_return UnknownAccountError(account_id);
   const std::vector<uint64_t>& sequences = found->second.sequences;
   auto first = std::upper_bound(sequences.begin(), sequences.end(), after_sequence);
   const auto count = std::min<std::ptrdiff_t>(sequences.end() - first, std::max(max_count, 0));
