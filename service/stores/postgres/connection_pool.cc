@@ -47,11 +47,20 @@ void ConnectionPool::ObserveWait(absl::Duration waited) {
 
 void ConnectionPool::Return(std::unique_ptr<Connection> connection) {
   in_use_.fetch_sub(1, std::memory_order_relaxed);
-  if (!connection->broken()) {
+  std::vector<std::unique_ptr<Connection>> suspect;
+  {
     std::lock_guard lock(mutex_);
-    idle_.push_back(std::move(connection));
+    if (connection->broken()) {
+      // The idle ones most likely broke too (the server restarted, the
+      // network failed): dropped now, so that the next calls open fresh
+      // connections instead of each finding a dead one first.
+      suspect.swap(idle_);
+    } else {
+      idle_.push_back(std::move(connection));
+    }
   }
-  connection.reset();  // a broken one closes before its permit is reused
+  connection.reset();  // closed before its permit is reused
+  suspect.clear();
   ReleasePermit();
 }
 

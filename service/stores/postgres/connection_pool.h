@@ -69,8 +69,8 @@ class ConnectionPool {
   virtual void ReleasePermit() = 0;
 
  private:
-  // Keeps a connection that still works, drops one that broke; either way
-  // its permit is free again.
+  // Keeps a connection that still works, drops one that broke (and the idle
+  // ones with it); either way its permit is free again.
   void Return(std::unique_ptr<Connection> connection);
 
   metrics::StripedHistogram* const wait_seconds_;

@@ -14,10 +14,20 @@
 namespace ledger::postgres {
 namespace {
 
-bool IsRetryable(const Reply& reply) {
-  if (reply.outcome == Reply::Outcome::kConnectionLost) return true;
-  return reply.outcome == Reply::Outcome::kStatementError &&
-         (reply.sqlstate == "40001" || reply.sqlstate == "40P01");  // serialization, deadlock
+// Whether a step that failed before anything could commit may be tried
+// again: the database asked for it (serialization failure, deadlock), or the
+// connection broke (e.g. the server restarted: its last word on a pooled
+// connection is "terminating connection due to administrator command"), and
+// the next attempt takes a fresh one.
+bool IsRetryable(const Reply& reply, const Connection& connection) {
+  switch (reply.outcome) {
+    case Reply::Outcome::kConnectionLost:
+      return true;
+    case Reply::Outcome::kStatementError:
+      return reply.sqlstate == "40001" || reply.sqlstate == "40P01" || connection.broken();
+    default:
+      return false;
+  }
 }
 
 // The status for a step that failed and will not be tried again.
@@ -152,7 +162,9 @@ coro::Task<absl::StatusOr<std::vector<Result>>> PostgresStore::RunStep(
     if (!lease.ok()) co_return lease.status();
     Reply reply = co_await (*lease)->Run(queries, cancellation);
     if (reply.ok()) co_return std::move(reply.results);
-    if (!IsRetryable(reply) || attempt == kMaxAttempts) co_return StepFailed(reply, cancellation);
+    if (!IsRetryable(reply, **lease) || attempt == kMaxAttempts) {
+      co_return StepFailed(reply, cancellation);
+    }
   }
 }
 
@@ -195,7 +207,7 @@ coro::Task<absl::StatusOr<v1::TransferReceipt>> PostgresStore::CommitTransfer(
     // Step 1, one round trip: lock, and look for the request_id.
     Reply locked = co_await connection.Run(LockStep(transfer), cancellation);
     if (!locked.ok()) {
-      if (IsRetryable(locked) && attempt < kMaxAttempts) continue;
+      if (IsRetryable(locked, connection) && attempt < kMaxAttempts) continue;
       co_return StepFailed(locked, cancellation);
     }
     Decision decision = Decide(locked, transfer);
@@ -224,10 +236,12 @@ coro::Task<absl::StatusOr<v1::TransferReceipt>> PostgresStore::CommitTransfer(
       SetMicros(Int64At(inserted, 0, 1), *receipt.mutable_committed_at());
       co_return receipt;
     }
-    if (committed.outcome == Reply::Outcome::kStatementError) {
-      // Refused, so not committed. 23505: the request_id was committed
-      // meanwhile by a retry for other accounts; the next attempt finds it.
-      if ((committed.sqlstate == "23505" || IsRetryable(committed)) && attempt < kMaxAttempts) {
+    if (committed.outcome == Reply::Outcome::kStatementError && !connection.broken()) {
+      // Refused on a connection that still works, so not committed. 23505:
+      // the request_id was committed meanwhile by a retry for other
+      // accounts; the next attempt finds it.
+      if ((committed.sqlstate == "23505" || IsRetryable(committed, connection)) &&
+          attempt < kMaxAttempts) {
         continue;
       }
       co_return StepFailed(committed, cancellation);
