@@ -8,7 +8,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <memory>
+#include <random>
 #include <string>
 
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -22,9 +24,16 @@ inline std::shared_ptr<grpc::Channel> Connect(const std::string& address) {
 }
 
 // Tests share one server, so every account id they use is new.
+// Unique to this process and call: a database outlives the test processes
+// that write to it (and is shared by both modes' servers).
 inline std::string UniqueId(const std::string& stem) {
+  static const std::string process_tag = [] {
+    char tag[9];
+    std::snprintf(tag, sizeof tag, "%08x", std::random_device()());
+    return std::string(tag);
+  }();
   static std::atomic<int> counter{0};
-  return stem + "-" + std::to_string(counter.fetch_add(1));
+  return stem + "-" + process_tag + "-" + std::to_string(counter.fetch_add(1));
 }
 
 inline void SetDeadline(grpc::ClientContext& context) {

@@ -251,7 +251,7 @@ TEST_P(LedgerContract, AReusedRequestIdWithOtherFieldsIsAlreadyExists) {
 // --- The standard services, and the process as operators see it ----------
 
 INSTANTIATE_TEST_SUITE_P(Modes, LedgerContract, ::testing::ValuesIn(AllModes()),
-                         [](const auto& info) { return info.param.name; });
+                         ModeTestName);
 
 TEST(LedgerServerProcess, BothPortsServeHealth) {
   ServerProcess server({"--mode=both"});

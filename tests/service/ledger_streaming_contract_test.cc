@@ -267,7 +267,7 @@ TEST_P(StreamingContract, AuditReportsTheJournalAndItsConsistency) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, StreamingContract, ::testing::ValuesIn(AllModes()),
-                         [](const auto& info) { return info.param.name; });
+                         ModeTestName);
 
 }  // namespace
 }  // namespace ledger::testing
