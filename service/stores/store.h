@@ -26,12 +26,11 @@
 // Sequences. Each committed transfer gets a `sequence` that is unique in the
 // store and > 0. Along one account's journal, sequences increase in the order
 // the account's transfers committed, and a transfer whose commit starts after
-// another one's returned has the larger sequence. MemoryStore gives more — one
-// global order, sequence increasing in commit order across the ledger, as the
-// README promises — but a database store may relax that to the per-account
-// order for transfers that commit concurrently on disjoint accounts (e.g. a
-// sequence drawn before another transaction commits); Ledger needs only the
-// per-account order. Sequences need not be contiguous.
+// another one's returned has the larger sequence. That is what the proto and
+// the README promise, and all Ledger needs. MemoryStore gives more (one order
+// across the ledger, no gaps); PostgresStore gives exactly this: transfers
+// committing concurrently on disjoint accounts may take their sequences in
+// either order, and a rolled-back one leaves a gap.
 //
 // The journal matches the balance (what Audit relies on). For any account
 // record read by GetAccount, the account's journal (ListTransfers) holds at
