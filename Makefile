@@ -50,8 +50,18 @@ postgres-stop:
 # at each level, the table and plot into docs/compare/ (what the README shows).
 # E.g. make compare COMPARE_ARGS="--levels=16,256 --duration=4s"
 COMPARE_ARGS ?= --levels=16,256,2048,8192 --duration=10s --rounds=2
+# make compare COMPARE_STORE=postgres: the same on PostgreSQL, both servers on
+# make postgres's database, each mode with the default pool (8 connections),
+# into docs/compare-postgres/.
+COMPARE_STORE ?= memory
 compare: build
+ifeq ($(COMPARE_STORE),postgres)
+	LEDGER_POSTGRES_DSN="$$(deploy/postgres/local_cluster.sh start $(POSTGRES_DIR))" \
+	  LEDGER_SERVER_FLAGS=--store=postgres \
+	  client/load/compare_modes.sh $(BUILD_DIR) docs/compare-postgres $(COMPARE_ARGS)
+else
 	client/load/compare_modes.sh $(BUILD_DIR) docs/compare $(COMPARE_ARGS)
+endif
 
 # Debian's Prometheus scraping the server that `make run` starts (its metrics on
 # localhost:9464), its UI on http://localhost:9099; data kept in $(BUILD_DIR)/prometheus.

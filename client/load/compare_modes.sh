@@ -4,6 +4,9 @@
 # against both, and writes the table and plot to OUT_DIR.
 #
 #   client/load/compare_modes.sh BUILD_DIR OUT_DIR [ledger-load flags ...]
+#
+# LEDGER_SERVER_FLAGS adds flags to both servers, e.g. --store=postgres (with
+# LEDGER_POSTGRES_DSN in the environment: both servers then share one database).
 set -eu
 build=$1 out=$2
 shift 2
@@ -13,8 +16,9 @@ trap 'kill $(cat "$work"/*.pid 2>/dev/null) 2>/dev/null || true; rm -rf "$work"'
 # Starts a server for mode $1 on free loopback ports; waits for its startup
 # lines and prints "GRPC_PORT METRICS_PORT".
 start() {
+  # shellcheck disable=SC2086 # the extra flags are meant to split into words
   "$build/service/ledger-server" --mode="$1" --host=127.0.0.1 --port=0 --thread_port=0 \
-    --metrics_port=0 >/dev/null 2>"$work/$1.log" &
+    --metrics_port=0 ${LEDGER_SERVER_FLAGS:-} >/dev/null 2>"$work/$1.log" &
   echo $! >"$work/$1.pid"
   for _ in $(seq 100); do
     grpc=$(sed -n "s/.*$1 mode listening on [^ ]*:\([0-9]*\).*/\1/p" "$work/$1.log")
@@ -33,6 +37,9 @@ EOF_PORTS
 read -r thread_port thread_metrics <<EOF_PORTS
 $(start thread)
 EOF_PORTS
-"$build/client/load/ledger-load" --compare --out_dir="$out" \
+# On PostgreSQL both servers use one database: the accounts are opened once.
+shared=""
+case " ${LEDGER_SERVER_FLAGS:-} " in *" --store=postgres "*) shared=--shared_store ;; esac
+"$build/client/load/ledger-load" --compare --out_dir="$out" $shared \
   --target="127.0.0.1:$coroutine_port" --thread_target="127.0.0.1:$thread_port" \
   --metrics="127.0.0.1:$coroutine_metrics" --thread_metrics="127.0.0.1:$thread_metrics" "$@"

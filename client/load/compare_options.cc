@@ -26,6 +26,10 @@ ABSL_FLAG(std::string, thread_metrics, "",
           "of that process's /metrics (and --metrics that of the coroutine one), so each "
           "mode's resident memory is its own. Empty: --metrics serves both modes.");
 
+ABSL_FLAG(bool, shared_store, false,
+          "With --compare and --thread_metrics: the two server processes share one store (e.g. "
+          "one PostgreSQL database), so the accounts are opened, and the money checked, once.");
+
 namespace ledger::load {
 namespace {
 
@@ -53,11 +57,16 @@ CompareOptions ReadCompareFlags(const CommandLine& command_line, const OutputOpt
   if (compare.thread_target.empty()) errors.push_back("--thread_target must not be empty");
   compare.thread_metrics =
       MetricsAddressFlag("thread_metrics", absl::GetFlag(FLAGS_thread_metrics), errors);
+  compare.shared_store = absl::GetFlag(FLAGS_shared_store);
+  if (compare.shared_store && compare.thread_metrics.empty()) {
+    errors.push_back("--shared_store applies only with --thread_metrics (servers of their own)");
+  }
   if (!compare.thread_metrics.empty() && output.metrics.empty()) {
     errors.push_back("--thread_metrics needs --metrics (the coroutine mode's endpoint)");
   }
   if (!compare.enabled) {
-    for (const char* compare_only : {"thread_target", "levels", "rounds", "out_dir"}) {
+    for (const char* compare_only :
+         {"thread_target", "levels", "rounds", "out_dir", "shared_store"}) {
       if (command_line.Given(compare_only)) {
         errors.push_back(absl::StrCat("--", compare_only, " applies only with --compare"));
       }

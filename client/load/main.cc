@@ -188,8 +188,9 @@ ExitCode RunCompareMode(const Options& options, coro::CompletionQueueThreads& cl
   }
   // Both modes serve the same store, so one set of accounts serves both;
   // unless thread mode runs in a server of its own (--thread_metrics), with a
-  // store of its own, which then needs the accounts too.
-  const bool own_thread_store = !options.compare.thread_metrics.empty();
+  // store of its own (not --shared_store), which then needs the accounts too.
+  const bool own_thread_store =
+      !options.compare.thread_metrics.empty() && !options.compare.shared_store;
   const std::optional<int64_t> before = PrepareAccounts(options, coroutine_channels, client);
   if (!before) return ExitCode::kFailure;
   std::optional<int64_t> thread_before;

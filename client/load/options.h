@@ -33,6 +33,7 @@ struct CompareOptions {
   int rounds = 1;
   std::string out_dir;
   std::string thread_metrics;  // host:port of thread mode's own server; empty: metrics
+  bool shared_store = false;   // the two servers share one store (a database)
 };
 
 // What the run writes besides its summary (output_options.cc).
