@@ -1,13 +1,14 @@
-// CancellableWaiter: the awaiter of FdPoller's waits. A coroutine waits until
-// its owner (the poller) hands it what it waits for, or until its Cancellation
-// cuts the wait short (a stop request, or the deadline), and then resumes on
-// the thread of the completion queue it waited from, posted there by a
-// grpc::Alarm: never on the thread that woke it.
+// CancellableWaiter: what the awaiters of FdPoller and AsyncSemaphore share. A
+// coroutine waits until its owner (the poller, the semaphore) hands it what it
+// waits for, or until its Cancellation cuts the wait short (a stop request, or
+// the deadline), and then resumes on the thread of the completion queue it
+// waited from, posted there by a grpc::Alarm: never on the thread that woke it.
 //
-// Three parties race to end a wait: the owner (the poller's thread), a stop
-// request (any thread, through a std::stop_callback) and the deadline. Exactly
-// one of them may resume the coroutine, and none may touch the waiter once it
-// has resumed: its frame may be gone by then.
+// Three parties race to end a wait: the owner (the poller's thread, or a
+// Release() on any thread), a stop request (any thread, through a
+// std::stop_callback) and the deadline. Exactly one of them may resume the
+// coroutine, and none may touch the waiter once it has resumed: its frame may
+// be gone by then.
 //
 // One decision: each party decides under the owner's mutex. The one that finds
 // `pending_` true clears it, sets the result and takes the waiter off the
