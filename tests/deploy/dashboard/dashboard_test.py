@@ -5,16 +5,24 @@
              method variables; every panel with a unique id, a gridPos inside 24
              columns and not overlapping another, the $datasource variable, targets
              with an expr filtered by $namespace (and $method for the gRPC metrics),
-             rates over $__rate_interval.
+             rates over $__rate_interval; rows expanded, full width; the panels of
+             the PostgreSQL row select only series that --store=postgres exports,
+             and say that the embedded store has none.
   queries    every panel's PromQL, with the template variables substituted as
              Grafana would, against a real Prometheus that scraped real
              ledger-servers under load: each returns a series with a finite value,
-             and a panel split by mode returns both modes. Two deployments at once:
-             namespace "test", one server per mode as Kubernetes runs them (labels
-             namespace, pod, job as a ServiceMonitor sets them), and namespace
-             "local", one server serving both modes scraped with
-             deploy/prometheus/prometheus.yml's own job (1 s apart instead of 5 s).
-             Then every alert of deploy/k8s's PrometheusRule, without its
+             and a panel split by mode returns both modes. Two deployments at once,
+             each on the store it runs on for real: namespace "test", one server per
+             mode as Kubernetes runs them in prod (labels namespace, pod, job as a
+             ServiceMonitor sets them), on PostgreSQL (the CTest fixture's cluster,
+             LEDGER_TEST_POSTGRES_DSN) with a pool of 2 connections per pod, which
+             ledger-load at 16 calls in flight keeps waiting; and namespace "local",
+             one server serving both modes on the embedded store as `make run`
+             does, scraped with deploy/prometheus/prometheus.yml's own job (1 s
+             apart instead of 5 s). Where only the embedded store is selected, the
+             PostgreSQL panels return no series at all (no data, not a misleading
+             zero); where PostgreSQL is, both modes' operations waited for a
+             connection. Then every alert of deploy/k8s's PrometheusRule, without its
              threshold, on the same data: each returns series, both modes where
              it keeps the mode.
 
@@ -23,14 +31,17 @@ Run by CTest; by hand:
       --dashboard deploy/grafana/ledger.json
   /usr/bin/python3 tests/deploy/dashboard/dashboard_test.py queries \\
       --dashboard deploy/grafana/ledger.json --config deploy/prometheus/prometheus.yml \\
-      --server build/service/ledger-server --proto_root proto \\
-      --rules deploy/k8s/components/monitoring/prometheusrule.yaml
+      --server build/service/ledger-server --load build/client/load/ledger-load \\
+      --proto_root proto --rules deploy/k8s/components/monitoring/prometheusrule.yaml \\
+      --postgres_dsn "host=/tmp/ledger-pg-... port=5432 dbname=ledger user=postgres"
+  (a PostgreSQL from `make postgres`; the DSN defaults to LEDGER_TEST_POSTGRES_DSN)
 """
 import argparse
 import json
 import math
 import os
 import re
+import subprocess
 import sys
 import tempfile
 import time
@@ -52,6 +63,15 @@ VARIABLE_CASES = (
     {"namespace": "local", "method": ".*"},
     {"namespace": ".*", "method": "Transfer"},
 )
+# The store each deployment runs on.
+NAMESPACE_STORES = {"test": "postgres", "local": "memory"}
+# Its pods' pool, and ledger-load's calls in flight against each: eight times
+# the connections, so that operations wait for one.
+POSTGRES_POOL_SIZE = 2
+POSTGRES_LOAD_CONCURRENCY = 16
+# A wait longer than this (a bucket bound of every histogram) was a wait for
+# another operation to give a connection back, not the taking of a free one.
+WAITED_BOUND = "0.0001"
 LABEL_VALUES = re.compile(r"^label_values\((.*),\s*(\w+)\)$")
 RANGE = re.compile(r"\[([^\]]*)\]")
 SELECTED_METRIC = re.compile(r"\b(grpc_server_\w+|ledger_\w+)(\{[^}]*\})?")
@@ -63,6 +83,25 @@ def targets(board):
     for panel in board["panels"]:
         for target in panel.get("targets", []):
             yield panel, target
+
+
+def rows(board):
+    return [panel for panel in board["panels"] if panel.get("type") == "row"]
+
+
+def row_of(board, panel):
+    """The title of the row that `panel` sits under, or None above the first."""
+    above = [row for row in rows(board) if row["gridPos"]["y"] < panel["gridPos"]["y"]]
+    return max(above, key=lambda row: row["gridPos"]["y"])["title"] if above else None
+
+
+def postgres_only(expr):
+    """True if every series expr selects exists only with --store=postgres: the
+    pool's, or the store's with store="postgres"."""
+    selected = SELECTED_METRIC.findall(expr)
+    return bool(selected) and all(
+        metric.startswith("ledger_postgres_") or 'store="postgres"' in selector
+        for metric, selector in selected)
 
 
 def substitute(text, variables):
@@ -107,8 +146,6 @@ class DashboardStructureTest(unittest.TestCase):
         for panel in dashboard["panels"]:
             name = f'panel {panel["id"]} ({panel.get("title")})'
             self.assertTrue(panel.get("title"), name)
-            self.assertEqual(panel.get("datasource"), {"type": "prometheus", "uid": DATASOURCE},
-                             name)
             grid = panel.get("gridPos", {})
             self.assertEqual(set(grid), {"x", "y", "w", "h"}, name)
             self.assertTrue(all(isinstance(v, int) and v >= 0 for v in grid.values()), name)
@@ -118,6 +155,16 @@ class DashboardStructureTest(unittest.TestCase):
                     if (x, y) in cells:
                         self.fail(f"{name} overlaps {cells[(x, y)]} at x={x}, y={y}")
                     cells[(x, y)] = name
+            if panel.get("type") == "row":
+                # Expanded: a collapsed row keeps its panels inside it, where
+                # neither this test nor a reader scrolling past would see them.
+                self.assertEqual((grid["x"], grid["w"], grid["h"]), (0, 24, 1), name)
+                self.assertIs(panel.get("collapsed"), False, name)
+                self.assertEqual(panel.get("panels"), [], name)
+                self.assertNotIn("targets", panel, name)
+                continue
+            self.assertEqual(panel.get("datasource"), {"type": "prometheus", "uid": DATASOURCE},
+                             name)
             self.assertTrue(panel.get("targets"), name)
             ref_ids = [t.get("refId") for t in panel["targets"]]
             self.assertEqual(len(ref_ids), len(set(ref_ids)), name)
@@ -129,6 +176,19 @@ class DashboardStructureTest(unittest.TestCase):
                                  {"type": "prometheus", "uid": DATASOURCE}, name)
                 # The dashboard compares the modes: every line says which it is.
                 self.assertTrue(split_by_mode(target), f"{name}: {target['legendFormat']}")
+
+    def test_postgres_row(self):
+        # It shows only what --store=postgres exports, so on the embedded store
+        # its panels are empty, and each one says so.
+        self.assertIn("PostgreSQL", [row["title"] for row in rows(dashboard)])
+        panels = [p for p in dashboard["panels"]
+                  if p.get("type") != "row" and row_of(dashboard, p) == "PostgreSQL"]
+        self.assertTrue(panels)
+        for panel in panels:
+            for target in panel["targets"]:
+                self.assertTrue(postgres_only(target["expr"]),
+                                f'{panel["title"]}: {target["expr"]}')
+            self.assertIn("embedded store", panel.get("description", ""), panel["title"])
 
     def test_expressions_use_the_variables(self):
         for panel, target in targets(dashboard):
@@ -146,9 +206,9 @@ class SingleModeServer(LedgerServer):
     """ledger-server serving one mode, as each Kubernetes Deployment runs it (the
     last --mode on the command line wins)."""
 
-    def __init__(self, binary, mode):
+    def __init__(self, binary, mode, extra_flags=()):
         self.mode = mode
-        super().__init__(binary, extra_flags=[f"--mode={mode}"])
+        super().__init__(binary, extra_flags=[*extra_flags, f"--mode={mode}"])
 
     def _started(self):
         return self.mode in self.ports and self.metrics_port is not None
@@ -177,17 +237,37 @@ def scrape_config(local_config, local_target, pods):
     return yaml.safe_dump(config, sort_keys=False)
 
 
+def start_ledger_load(binary, target, seconds):
+    """ledger-load against target for `seconds`, at POSTGRES_LOAD_CONCURRENCY calls
+    in flight, in the background: its whole mix, ListTransfers and TransferStream
+    included, on accounts of its own."""
+    return subprocess.Popen(
+        [binary, f"--target={target}", f"--concurrency={POSTGRES_LOAD_CONCURRENCY}",
+         "--connections=2", "--accounts=20", "--warmup=0s", f"--duration={seconds}s"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
 class DashboardQueriesTest(unittest.TestCase):
     prometheus = None
     load_targets = None
+    load_binary = None
+    postgres_targets = None  # gRPC targets of the servers on PostgreSQL
 
     @classmethod
     def setUpClass(cls):
         up = wait_for(lambda: len(cls.prometheus.query('up{job=~"ledger.*"} == 1')) == 3, 10,
                       "Prometheus's first scrape of all three ledger-servers")
         assert up, cls.prometheus.target_errors()
+        pool_loads = {target: start_ledger_load(cls.load_binary, target, LOAD_SECONDS)
+                      for target in cls.postgres_targets}
         calls, errors = generate_load(cls.load_targets, LOAD_SECONDS, threads_per_target=2,
                                       not_found_every=5)
+        for target, load in pool_loads.items():
+            output, _ = load.communicate(timeout=LOAD_SECONDS + 60)
+            sys.stderr.write("".join(f"[ledger-load {target}] {line}\n"
+                                     for line in output.splitlines()))
+            if load.returncode != 0:
+                errors.append(f"ledger-load against {target} exited with {load.returncode}")
         load_ended = time.time()
         assert errors == [], errors
         assert all(calls[mode] > 0 for mode in MODES), calls
@@ -207,12 +287,19 @@ class DashboardQueriesTest(unittest.TestCase):
     def test_every_panel_returns_series(self):
         checked = 0
         for variables in VARIABLE_CASES:
+            on_postgres = any(re.fullmatch(variables["namespace"], namespace)
+                              for namespace, store in NAMESPACE_STORES.items()
+                              if store == "postgres")
             for panel, target in targets(dashboard):
                 with self.subTest(panel=panel["title"], ref=target["refId"], **variables):
                     promql = substitute(target["expr"],
                                         {"__rate_interval": RATE_INTERVAL, **variables})
                     self.assertNotIn("$", promql)
                     result = self.prometheus.query(promql)
+                    if postgres_only(target["expr"]) and not on_postgres:
+                        self.assertEqual(result, [], f"the embedded store has data: {promql}")
+                        checked += 1
+                        continue
                     self.assertTrue(result, f"no series: {promql}")
                     finite = [s for s in result if math.isfinite(float(s["value"][1]))]
                     self.assertTrue(finite, f"no finite value: {promql}\n{result}")
@@ -222,6 +309,17 @@ class DashboardQueriesTest(unittest.TestCase):
                                          f"modes with a finite value: {promql}\n{result}")
                     checked += 1
         print(f"{checked} queries checked", file=sys.stderr)
+
+    def test_postgres_operations_waited_for_a_connection(self):
+        # The load kept every pool busy, so the pool wait panels show waits,
+        # not only the taking of a free connection.
+        selector = '{namespace="test"}'
+        waited = self.prometheus.query(
+            f"sum by (mode) (ledger_postgres_pool_wait_seconds_count{selector}) - "
+            f'sum by (mode) (ledger_postgres_pool_wait_seconds_bucket{{namespace="test", '
+            f'le="{WAITED_BOUND}"}})')
+        self.assertEqual({s["metric"]["mode"] for s in waited if float(s["value"][1]) > 0},
+                         set(MODES), waited)
 
 
 def alert_rules(path):
@@ -270,6 +368,10 @@ def main():
     parser.add_argument("--dashboard", required=True, help="deploy/grafana/ledger.json")
     parser.add_argument("--config", help="deploy/prometheus/prometheus.yml (queries)")
     parser.add_argument("--server", help="path of ledger-server (queries)")
+    parser.add_argument("--load", help="path of ledger-load (queries)")
+    parser.add_argument("--postgres_dsn", default=os.environ.get("LEDGER_TEST_POSTGRES_DSN"),
+                        help="libpq DSN of an empty or ledger PostgreSQL (queries); default: "
+                             "LEDGER_TEST_POSTGRES_DSN")
     parser.add_argument("--proto_root", help="the repository's proto/ folder (queries)")
     parser.add_argument("--rules", help="the PrometheusRule of deploy/k8s (queries)")
     parser.add_argument("--prometheus", default="/usr/bin/prometheus", help="path of prometheus")
@@ -279,8 +381,10 @@ def main():
         dashboard = json.load(board)
     if args.check == "structure":
         return 0 if run(DashboardStructureTest) else 1
-    if not (args.config and args.server and args.proto_root and args.rules):
-        parser.error("queries needs --config, --server, --proto_root and --rules")
+    if not (args.config and args.server and args.load and args.proto_root and args.rules
+            and args.postgres_dsn):
+        parser.error("queries needs --config, --server, --load, --proto_root, --rules and "
+                     "--postgres_dsn (or LEDGER_TEST_POSTGRES_DSN)")
 
     with tempfile.TemporaryDirectory(prefix="ledger-dashboard-test-") as work_dir:
         stubs = os.path.join(work_dir, "stubs")
@@ -292,7 +396,10 @@ def main():
             servers.append(both)
             pods = {}
             for mode in MODES:
-                servers.append(SingleModeServer(args.server, mode))
+                servers.append(SingleModeServer(
+                    args.server, mode,
+                    ["--store=postgres", f"--postgres_dsn={args.postgres_dsn}",
+                     f"--postgres_pool_size={POSTGRES_POOL_SIZE}"]))
                 pods[mode] = servers[-1]
             config = scrape_config(args.config, f"127.0.0.1:{both.metrics_port}",
                                    {mode: f"127.0.0.1:{pod.metrics_port}"
@@ -303,6 +410,9 @@ def main():
                 DashboardQueriesTest.load_targets = {
                     **{f"127.0.0.1:{both.ports[mode]}": mode for mode in MODES},
                     **{f"127.0.0.1:{pod.ports[mode]}": mode for mode, pod in pods.items()}}
+                DashboardQueriesTest.load_binary = args.load
+                DashboardQueriesTest.postgres_targets = [
+                    f"127.0.0.1:{pod.ports[mode]}" for mode, pod in pods.items()]
                 AlertQueriesTest.rules = alert_rules(args.rules)
                 # The alerts are checked on the data the dashboard's load made.
                 passed = run(DashboardQueriesTest) and run(AlertQueriesTest)
