@@ -1,12 +1,20 @@
 #!/usr/bin/python3
 """The ledger from another language: Debian's python3-grpcio, with stubs
-generated from proto/ledger/v1/ledger.proto, against the real ledger-server.
+generated from proto/ledger/v1/ledger.proto, against the real ledger-server:
+each mode on the embedded store (one server serving both), and each mode on
+PostgreSQL (a server per mode, both on the one database, as pods share it).
 
-Run by CTest; by hand:
+The database outlives the test and other tests use it at the same time, so
+every account and request id the tests make up carries this run's random tag.
+
+Run by CTest, whose fixture `postgres` starts the database and sets
+LEDGER_TEST_POSTGRES_DSN; by hand, with a database of your own (`make postgres`
+prints its DSN):
   /usr/bin/python3 tests/python/python_client_test.py \
-      --server build/service/ledger-server --proto_root proto
+      --server build/service/ledger-server --proto_root proto --postgres_dsn "$DSN"
 """
 import argparse
+import os
 import sys
 import tempfile
 import unittest
@@ -14,10 +22,14 @@ import uuid
 
 from ledger_server import LedgerServer, generate_stubs
 
+# Unique across runs and processes sharing the database.
+RUN_TAG = uuid.uuid4().hex[:8]
+
 
 class LedgerContract:
-    """The tests, run once per mode by the subclasses below."""
-    server = None
+    """The tests, run once per mode and store by the subclasses below."""
+    servers = {}  # (store, mode) -> the LedgerServer serving that mode on that store
+    store = None
     mode = None
 
     @classmethod
@@ -25,7 +37,7 @@ class LedgerContract:
         import grpc
         from ledger.v1 import ledger_pb2, ledger_pb2_grpc
         cls.grpc, cls.pb = grpc, ledger_pb2
-        cls.channel = grpc.insecure_channel(f"127.0.0.1:{cls.server.ports[cls.mode]}")
+        cls.channel = grpc.insecure_channel(cls.servers[cls.store, cls.mode].address(cls.mode))
         cls.stub = ledger_pb2_grpc.LedgerStub(cls.channel)
 
     @classmethod
@@ -33,7 +45,7 @@ class LedgerContract:
         cls.channel.close()
 
     def new_id(self, stem):
-        return f"{stem}-{uuid.uuid4().hex[:12]}"
+        return f"{stem}-{RUN_TAG}-{uuid.uuid4().hex[:8]}"
 
     def open(self, account_id, balance):
         return self.stub.OpenAccount(
@@ -73,7 +85,7 @@ class LedgerContract:
         self.assertEqual(self.code_of(self.stub.OpenAccount, self.pb.OpenAccountRequest(
             id=payer, initial_balance=1)), StatusCode.ALREADY_EXISTS)
         self.assertEqual(self.code_of(self.stub.Transfer, self.pb.TransferRequest(
-            request_id="r", from_id=payer, to_id=payee, amount=11)),
+            request_id=self.new_id("r"), from_id=payer, to_id=payee, amount=11)),
             StatusCode.FAILED_PRECONDITION)
         self.assertEqual(self.code_of(self.stub.Audit, self.pb.AuditRequest(
             account_id=self.new_id("ghost"))), StatusCode.NOT_FOUND)
@@ -128,26 +140,51 @@ class LedgerContract:
 
 
 class CoroutineModeTest(LedgerContract, unittest.TestCase):
-    mode = "coroutine"
+    store, mode = "memory", "coroutine"
 
 
 class ThreadModeTest(LedgerContract, unittest.TestCase):
-    mode = "thread"
+    store, mode = "memory", "thread"
+
+
+class CoroutineModeOnPostgresTest(LedgerContract, unittest.TestCase):
+    store, mode = "postgres", "coroutine"
+
+
+class ThreadModeOnPostgresTest(LedgerContract, unittest.TestCase):
+    store, mode = "postgres", "thread"
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--server", required=True, help="path of ledger-server")
     parser.add_argument("--proto_root", required=True, help="the repository's proto/ folder")
+    parser.add_argument("--postgres_dsn", default=os.environ.get("LEDGER_TEST_POSTGRES_DSN"),
+                        help="the database of the PostgreSQL tests "
+                             "(default: $LEDGER_TEST_POSTGRES_DSN)")
     args = parser.parse_args()
+    if not args.postgres_dsn:
+        parser.error("no database for the PostgreSQL tests: pass --postgres_dsn, or set "
+                     "LEDGER_TEST_POSTGRES_DSN (ctest does, through its fixture `postgres`)")
     with tempfile.TemporaryDirectory() as stubs:
         generate_stubs(args.proto_root, stubs)
-        server = LedgerServer(args.server)
-        LedgerContract.server = server
+        started = []
+        stopped_cleanly = True
         try:
+            on_memory = LedgerServer(args.server)
+            started.append(on_memory)
+            for mode in on_memory.modes:
+                LedgerContract.servers["memory", mode] = on_memory
+            for mode in on_memory.modes:
+                on_postgres = LedgerServer(
+                    args.server, ["--store=postgres", f"--postgres_dsn={args.postgres_dsn}"],
+                    startup_timeout=60, modes=[mode])
+                started.append(on_postgres)
+                LedgerContract.servers["postgres", mode] = on_postgres
             result = unittest.main(argv=[sys.argv[0]], exit=False).result
         finally:
-            stopped_cleanly = server.stop()
+            for server in started:
+                stopped_cleanly = server.stop() and stopped_cleanly
         return 0 if result.wasSuccessful() and stopped_cleanly else 1
 
 
