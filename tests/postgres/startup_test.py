@@ -12,6 +12,7 @@ Run by CTest (test postgres_startup); by hand:
       --proto_root proto --local_cluster deploy/postgres/local_cluster.sh
 """
 import argparse
+import datetime
 import os
 import subprocess
 import sys
@@ -28,6 +29,12 @@ from throwaway_cluster import ThrowawayCluster  # noqa: E402
 PASSWORD = "s3cret"
 RETRY_LINE = "trying again in"
 CANNOT_START = "cannot start:"
+WAITING_LINE = "waiting for PostgreSQL"
+
+
+def logged_at(line):
+    """The time at the start of a log line, e.g. 2026-12-02T03:49:46.558Z."""
+    return datetime.datetime.strptime(line.split(" ", 1)[0], "%Y-%m-%dT%H:%M:%S.%fZ")
 PORT_FLAGS = ["--host=127.0.0.1", "--port=0", "--thread_port=0", "--metrics_port=0"]
 
 
@@ -84,7 +91,7 @@ class StartupTest(unittest.TestCase):
         sys.stderr.write("".join(f"[server] {line}\n" for line in done.stdout.splitlines()))
         return done.returncode, done.stdout.splitlines()
 
-    def check_gives_up(self, flags, env, timeout_text):
+    def check_gives_up(self, flags, env, timeout_text, timeout_seconds):
         status, lines = self.run_server(flags, env)
         self.assertEqual(status, 1, "exit status of a server whose database never answered")
         retries = [line for line in lines if RETRY_LINE in line]
@@ -95,19 +102,26 @@ class StartupTest(unittest.TestCase):
         self.assertIn("PostgreSQL", cannot_start[0])
         self.assertIn(timeout_text, cannot_start[0], "the line names the timeout")
         self.assertNotIn(PASSWORD, "\n".join(lines), "the password was printed")
+        # It tried for the whole timeout: from the line that says it waits to
+        # the one that says it gives up (timestamps in whole milliseconds).
+        waiting = [line for line in lines if WAITING_LINE in line]
+        self.assertEqual(len(waiting), 1, f"lines saying '{WAITING_LINE}'")
+        tried = logged_at(cannot_start[0]) - logged_at(waiting[0])
+        self.assertGreaterEqual(tried, datetime.timedelta(seconds=timeout_seconds, milliseconds=-1),
+                                "gave up before --postgres_connect_timeout")
 
     def test_gives_up_after_the_connect_timeout(self):
         # A socket directory where no server listens.
         with tempfile.TemporaryDirectory(prefix="ledger-no-pg-") as nowhere:
             dsn = f"host={nowhere} port=5432 dbname=ledger user=postgres password={PASSWORD}"
             self.check_gives_up(["--store=postgres", f"--postgres_dsn={dsn}",
-                                 "--postgres_connect_timeout=3s"], None, "3s")
+                                 "--postgres_connect_timeout=3s"], None, "3s", 3)
 
     def test_gives_up_with_the_dsn_from_the_environment(self):
         with tempfile.TemporaryDirectory(prefix="ledger-no-pg-") as nowhere:
             env = environment_without_dsn()
             env["LEDGER_POSTGRES_DSN"] = f"postgresql://postgres:{PASSWORD}@/ledger?host={nowhere}"
-            self.check_gives_up(["--store=postgres", "--postgres_connect_timeout=2s"], env, "2s")
+            self.check_gives_up(["--store=postgres", "--postgres_connect_timeout=2s"], env, "2s", 2)
 
     def test_waits_for_a_database_that_starts_later(self):
         # The cluster is made first (initdb is slow) and stopped, so the

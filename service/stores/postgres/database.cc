@@ -67,14 +67,16 @@ absl::Status PrepareDatabase(const std::string& dsn, absl::Duration timeout,
     absl::StatusOr<std::unique_ptr<BlockingConnection>> connection = BlockingConnection::Connect(
         dsn, std::max(left, absl::Seconds(1)), /*prepare_statements=*/false);
     if (connection.ok()) return Migrate(**connection);
-    if (absl::Now() + backoff >= give_up) {
+    const absl::Duration wait = std::min(backoff, give_up - absl::Now());
+    if (wait <= absl::ZeroDuration()) {
       return absl::UnavailableError(absl::StrCat("PostgreSQL did not answer within ",
                                                  absl::FormatDuration(timeout), ": ",
                                                  connection.status().message()));
     }
+    // The last attempt comes at the timeout itself, not a backoff before it.
     log(absl::StrCat(connection.status().message(), "; trying again in ",
-                     absl::FormatDuration(backoff)));
-    absl::SleepFor(backoff);
+                     absl::FormatDuration(wait)));
+    absl::SleepFor(wait);
     backoff = std::min(backoff * 2, kMostBackoff);
   }
 }
