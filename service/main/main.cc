@@ -18,13 +18,13 @@
 #include "coro/serve.h"
 #include "coro/thread_pool.h"
 #include "service/ledger/ledger.h"
+#include "service/main/database_health_watch.h"
 #include "service/main/defaults.h"
 #include "service/main/log.h"
+#include "service/main/mode_stores.h"
 #include "service/metrics/server_metrics.h"
 #include "service/serving/coroutine_server.h"
 #include "service/serving/thread_server.h"
-#include "service/main/database_health_watch.h"
-#include "service/main/mode_stores.h"
 #include "service/stores/postgres/connection_options.h"
 #include "service/stores/postgres/database.h"
 
@@ -179,23 +179,25 @@ int WaitForShutdownSignal(const sigset_t& signals, absl::Duration duration) {
 std::string Address(int port) { return absl::StrCat(absl::GetFlag(FLAGS_host), ":", port); }
 
 int Run() {
-  const sigset_t shutdown_signals = BlockShutdownSignals();
   const std::string mode = absl::GetFlag(FLAGS_mode);
   const int workers = absl::GetFlag(FLAGS_workers);
   const bool on_postgres = absl::GetFlag(FLAGS_store) == "postgres";
   const std::string dsn = on_postgres ? PostgresDsn() : "";
+  // Before the shutdown signals are blocked: Ctrl-C or SIGTERM while waiting
+  // for the database just ends the process, which holds nothing yet.
   if (on_postgres) {
+    const absl::Duration patience = absl::GetFlag(FLAGS_postgres_connect_timeout);
     Log("waiting for PostgreSQL at %s (at most %s, --postgres_connect_timeout)",
-        postgres::RedactedDsn(dsn), absl::FormatDuration(absl::GetFlag(FLAGS_postgres_connect_timeout)));
-    const absl::Status ready =
-        postgres::PrepareDatabase(dsn, absl::GetFlag(FLAGS_postgres_connect_timeout),
-                                  [](const std::string& attempt) { Log("%s", attempt); });
+        postgres::RedactedDsn(dsn), absl::FormatDuration(patience));
+    const absl::Status ready = postgres::PrepareDatabase(
+        dsn, patience, [](const std::string& attempt) { Log("%s", attempt); });
     if (!ready.ok()) {
       Log("cannot start: %s", ready.message());
       return EXIT_FAILURE;
     }
     Log("PostgreSQL schema is up to date");
   }
+  const sigset_t shutdown_signals = BlockShutdownSignals();
 
   // Declared before the servers, so the servers are destroyed first.
   coro::ThreadPool worker_pool(workers);
