@@ -12,6 +12,7 @@ Run by CTest (test postgres_startup); by hand:
       --proto_root proto --local_cluster deploy/postgres/local_cluster.sh
 """
 import argparse
+import concurrent.futures
 import datetime
 import os
 import subprocess
@@ -151,6 +152,28 @@ class StartupTest(unittest.TestCase):
             finally:
                 later.join()  # before the cluster goes
         finally:
+            cluster.remove()
+
+    def test_servers_starting_at_once_make_the_schema_once(self):
+        # Pods of a Deployment start together against an empty database.
+        cluster = ThrowawayCluster(self.local_cluster, prefix="ledger-schema-")
+        servers = []
+        try:
+            cluster.start()
+            env = environment_without_dsn()
+            env["LEDGER_POSTGRES_DSN"] = cluster.dsn
+            with concurrent.futures.ThreadPoolExecutor(max_workers=4) as starting:
+                servers = list(starting.map(
+                    lambda _: LedgerServer(self.server_binary, ["--store=postgres"],
+                                           startup_timeout=90, env=env), range(4)))
+            for server in servers:
+                self.assertFalse(any(CANNOT_START in line for line in server.log_lines))
+            self.assertEqual(cluster.query("SELECT version FROM ledger_schema_version"), [("1",)])
+            self.check_serves(servers[0])
+            self.check_serves(servers[-1])
+        finally:
+            for server in servers:
+                self.assertTrue(server.stop(), "ledger-server did not exit 0 on SIGTERM")
             cluster.remove()
 
     def check_serves(self, server):
