@@ -139,18 +139,9 @@ coro::Task<bool> AsyncConnection::Flush(Reply& reply, const coro::Cancellation& 
     }
     // Reading too while we wait to write: a server blocked on sending its
     // results would otherwise never read the rest of ours.
-    const bool ready =
-        co_await poller_.WaitFor(PQsocket(connection),
-                                 coro::FdPoller::kReadable | coro::FdPoller::kWritable,
-                                 cancellation);
-    if (!ready) {
-      Fail(reply, Reply::Outcome::kCancelled, "gave up waiting for PostgreSQL");
-      co_return false;
-    }
-    if (!PQconsumeInput(connection)) {
-      Fail(reply, Reply::Outcome::kConnectionLost, ErrorMessage(connection));
-      co_return false;
-    }
+    const bool read = co_await AwaitSocket(coro::FdPoller::kReadable | coro::FdPoller::kWritable,
+                                           reply, cancellation);
+    if (!read) co_return false;
   }
 }
 
@@ -158,18 +149,25 @@ coro::Task<bool> AsyncConnection::NextResult(Result& result, Reply& reply,
                                              const coro::Cancellation& cancellation) {
   PGconn* const connection = connection_.get();
   while (PQisBusy(connection)) {
-    const bool ready =
-        co_await poller_.WaitFor(PQsocket(connection), coro::FdPoller::kReadable, cancellation);
-    if (!ready) {
-      Fail(reply, Reply::Outcome::kCancelled, "gave up waiting for PostgreSQL");
-      co_return false;
-    }
-    if (!PQconsumeInput(connection)) {
-      Fail(reply, Reply::Outcome::kConnectionLost, ErrorMessage(connection));
-      co_return false;
-    }
+    const bool read = co_await AwaitSocket(coro::FdPoller::kReadable, reply, cancellation);
+    if (!read) co_return false;
   }
   result.reset(PQgetResult(connection));
+  co_return true;
+}
+
+coro::Task<bool> AsyncConnection::AwaitSocket(uint32_t interest, Reply& reply,
+                                              const coro::Cancellation& cancellation) {
+  PGconn* const connection = connection_.get();
+  const bool ready = co_await poller_.WaitFor(PQsocket(connection), interest, cancellation);
+  if (!ready) {
+    Fail(reply, Reply::Outcome::kCancelled, "gave up waiting for PostgreSQL");
+    co_return false;
+  }
+  if (!PQconsumeInput(connection)) {
+    Fail(reply, Reply::Outcome::kConnectionLost, ErrorMessage(connection));
+    co_return false;
+  }
   co_return true;
 }
 

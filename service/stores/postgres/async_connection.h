@@ -46,6 +46,10 @@ class AsyncConnection final : public Connection {
   // false when the wait failed (`reply` says why).
   coro::Task<bool> NextResult(Result& result, Reply& reply,
                               const coro::Cancellation& cancellation);
+  // Waits until the socket is ready for `interest`, then reads what has
+  // come; false when the wait or the read failed (`reply` says why).
+  coro::Task<bool> AwaitSocket(uint32_t interest, Reply& reply,
+                               const coro::Cancellation& cancellation);
   // Marks the connection unusable: its state on the server is unknown.
   void Fail(Reply& reply, Reply::Outcome outcome, std::string error);
 

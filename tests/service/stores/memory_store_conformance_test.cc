@@ -5,7 +5,6 @@
 // suspended in the store at once, and thread mode's blocked threads); and both
 // modes at once over one MemoryStore, as ledger-server --mode=both runs them.
 #include <memory>
-#include <thread>
 
 #include "absl/time/time.h"
 #include "contract/serving_mode.h"
@@ -87,14 +86,7 @@ class BothModes final : public StoreHarness {
   BothModes() { queues_.Start(); }
   LedgerStore& store() override { return by_calling_thread_; }
   void RunAll(std::vector<coro::Task<void>> tasks) override {
-    std::vector<coro::Task<void>> on_queues;
-    std::vector<coro::Task<void>> on_threads;
-    for (coro::Task<void>& task : tasks) {
-      (next_++ % 2 ? on_threads : on_queues).push_back(std::move(task));
-    }
-    std::thread threads([&on_threads] { RunOnThreads(std::move(on_threads), kBlockedThreads); });
-    RunOnQueues(queues_, std::move(on_queues));
-    threads.join();
+    RunOnQueuesAndThreads(queues_, kBlockedThreads, std::move(tasks), next_);
   }
 
  private:

@@ -8,7 +8,6 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 
 #include "absl/time/time.h"
 #include "coro/completion_queue_threads.h"
@@ -81,14 +80,7 @@ class BothModes final : public StoreHarness {
   BothModes() { queues_.Start(); }
   LedgerStore& store() override { return by_calling_thread_; }
   void RunAll(std::vector<coro::Task<void>> tasks) override {
-    std::vector<coro::Task<void>> on_queues;
-    std::vector<coro::Task<void>> on_threads;
-    for (coro::Task<void>& task : tasks) {
-      (next_++ % 2 ? on_threads : on_queues).push_back(std::move(task));
-    }
-    std::thread threads([&on_threads] { RunOnThreads(std::move(on_threads), kBlockedThreads); });
-    RunOnQueues(queues_, std::move(on_queues));
-    threads.join();
+    RunOnQueuesAndThreads(queues_, kBlockedThreads, std::move(tasks), next_);
   }
 
  private:

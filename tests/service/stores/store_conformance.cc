@@ -76,6 +76,18 @@ void RunOnQueues(coro::CompletionQueueThreads& queues, std::vector<coro::Task<vo
   done.Wait();
 }
 
+void RunOnQueuesAndThreads(coro::CompletionQueueThreads& queues, int threads,
+                           std::vector<coro::Task<void>> tasks, unsigned& next) {
+  std::vector<coro::Task<void>> on_queues;
+  std::vector<coro::Task<void>> on_threads;
+  for (coro::Task<void>& task : tasks) {
+    (next++ % 2 ? on_threads : on_queues).push_back(std::move(task));
+  }
+  std::thread blocked([&on_threads, threads] { RunOnThreads(std::move(on_threads), threads); });
+  RunOnQueues(queues, std::move(on_queues));
+  blocked.join();
+}
+
 namespace {
 using ::google::protobuf::util::MessageDifferencer;
 }  // namespace

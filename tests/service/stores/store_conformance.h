@@ -68,6 +68,12 @@ void RunOnThreads(std::vector<coro::Task<void>> tasks, int threads);
 // and waits for all: for stores that await their I/O on a completion queue,
 // so that many calls are suspended in the store at the same time.
 void RunOnQueues(coro::CompletionQueueThreads& queues, std::vector<coro::Task<void>> tasks);
+// Both modes at once, as ledger-server --mode=both runs them: the tasks
+// alternate between coroutines on `queues` and `threads` blocked threads
+// (`next` says which half the first goes to, and counts on), and the two
+// halves run at the same time. For a ByCallingThread store.
+void RunOnQueuesAndThreads(coro::CompletionQueueThreads& queues, int threads,
+                           std::vector<coro::Task<void>> tasks, unsigned& next);
 
 using ::ledger::testing::Request;
 
