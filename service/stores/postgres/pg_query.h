@@ -75,10 +75,6 @@ std::string SqlState(const PGresult* result);
 std::string ErrorMessage(const PGresult* result);
 std::string ErrorMessage(const PGconn* connection);
 
-}  // namespace ledger::postgres
-
-namespace ledger::postgres {
-
 // The parameter arrays PQexecPrepared and PQsendQueryPrepared take, pointing
 // into `query`, which must outlive them.
 class ParamArrays {
