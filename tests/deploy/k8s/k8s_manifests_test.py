@@ -11,8 +11,9 @@ One script, one step per CTest test (tests/deploy/k8s/CMakeLists.txt):
                 @kubernetes-models/prometheus-operator); every component is
                 used by some overlay, so none escapes them;
   invariants    what a schema cannot say: the ServiceMonitor selects both
-                Services and their metrics port by name, probes and Services
-                point at declared ports, the security context, the shutdown
+                Services and their metrics port by name, probes on the
+                plaintext health port (--health_port) and Services on
+                declared ports, the security context, the shutdown
                 arithmetic, each overlay's store (OVERLAYS below) as a
                 container argument, replicas and autoscaling only on
                 PostgreSQL, the DSN from the required Secret, the development
@@ -281,15 +282,25 @@ class Checker:
                    f"{name}: container port named grpc is {grpc_port}, where the server listens")
         self.check(ports.get("metrics") == metrics_port,
                    f"{name}: container port named metrics is {metrics_port} (--metrics_port)")
+        # The kubelet's gRPC probes cannot speak TLS, so they ask the plaintext
+        # health port (--health_port), declared as the container port `health`.
+        health_port = ports.get("health")
+        if self.check(health_port is not None, f"{name}: a container port named health, for the probes"):
+            self.check(values.get("health_port") == str(health_port),
+                       f"{name}: --health_port={health_port}, the container port named health "
+                       f"(got {values.get('health_port')!r})")
+            self.check(health_port not in (grpc_port, metrics_port),
+                       f"{name}: the health port {health_port} is a port of its own")
         # Liveness on PostgreSQL is postgres_checks.py's: it must not follow the database.
         probes = ("startupProbe", "readinessProbe") + (
             () if self.store_of(d) == "postgres" else ("livenessProbe",))
         for probe in probes:
             spec = c.get(probe)
             if self.check(spec is not None and "grpc" in spec, f"{name}: native gRPC {probe}"):
-                self.check(spec["grpc"].get("port") == grpc_port
+                self.check(spec["grpc"].get("port") == health_port
                            and spec["grpc"]["port"] in ports.values(),
-                           f"{name}: {probe} on the declared gRPC port {grpc_port}")
+                           f"{name}: {probe} on the declared health port {health_port} "
+                           f"(got {spec['grpc'].get('port')})")
 
         for kind in ("requests", "limits"):
             for resource in ("cpu", "memory"):
@@ -348,6 +359,10 @@ class Checker:
             self.check(grpc.get("appProtocol") == "kubernetes.io/h2c",
                        f"Service {name}: grpc port has appProtocol kubernetes.io/h2c")
         self.check("metrics" in ports, f"Service {name}: a port named metrics")
+        # Plaintext and for the kubelet's probes only.
+        self.check(not any(p.get("targetPort", p["port"]) in ("health", declared.get("health"))
+                           for p in ports.values()),
+                   f"Service {name}: does not expose the health port")
 
     def service_monitor(self, services):
         monitors = self.of_kind("ServiceMonitor")
