@@ -18,7 +18,8 @@ One script, one step per CTest test (tests/deploy/k8s/CMakeLists.txt):
                 container argument, replicas and autoscaling only on
                 PostgreSQL, the DSN from the required Secret, the development
                 database and the DSN that reaches it (postgres_checks.py),
-                the dashboard ConfigMap;
+                the NetworkPolicy (security_checks.py), the dashboard
+                ConfigMap;
   server_flags  every container argument is a flag `ledger-server --help`
                 lists (an unknown one makes it exit at start);
   rules         `promtool check rules` on the rule groups of the PrometheusRule
@@ -39,6 +40,7 @@ import yaml
 
 from manifest_values import flag_values, matches, parse_duration
 from postgres_checks import PostgresChecks
+from security_checks import SecurityChecks
 
 KUBECTL_MINOR = 27  # kubectl 1.27 or newer renders the overlays as the tests expect
 KUBECTL_HINT = (
@@ -212,6 +214,7 @@ class Checker:
         self.default_store = cxx_string(source_root, "service/main/defaults.h", "kDefaultStore")
         self.dsn_env = cxx_string(source_root, "service/main/defaults.h", "kPostgresDsnVariable")
         self.postgres = PostgresChecks(self.check, objects, self.dsn_env)
+        self.security = SecurityChecks(self.check, objects)
 
     def check(self, ok, message):
         if not ok:
@@ -244,6 +247,7 @@ class Checker:
                    "one Service per mode: ledger-coroutine and ledger-thread")
         for deployment in deployments:
             self.deployment(deployment)
+        self.security.network_policy(deployments)
         for service in ledger_services:
             self.service(service, deployments)
         self.service_monitor(services)
@@ -359,7 +363,7 @@ class Checker:
             self.check(grpc.get("appProtocol") == "kubernetes.io/h2c",
                        f"Service {name}: grpc port has appProtocol kubernetes.io/h2c")
         self.check("metrics" in ports, f"Service {name}: a port named metrics")
-        # Plaintext and for the kubelet's probes only.
+        # Plaintext and for the kubelet only (base/networkpolicy.yaml).
         self.check(not any(p.get("targetPort", p["port"]) in ("health", declared.get("health"))
                            for p in ports.values()),
                    f"Service {name}: does not expose the health port")
