@@ -18,8 +18,9 @@ One script, one step per CTest test (tests/deploy/k8s/CMakeLists.txt):
                 container argument, replicas and autoscaling only on
                 PostgreSQL, the DSN from the required Secret, the development
                 database and the DSN that reaches it (postgres_checks.py),
-                the NetworkPolicy (security_checks.py), the dashboard
-                ConfigMap;
+                TLS and authentication where OVERLAYS says, from the required
+                Secrets, and the NetworkPolicy (security_checks.py), the
+                dashboard ConfigMap;
   server_flags  every container argument is a flag `ledger-server --help`
                 lists (an unknown one makes it exit at start);
   rules         `promtool check rules` on the rule groups of the PrometheusRule
@@ -40,7 +41,7 @@ import yaml
 
 from manifest_values import flag_values, matches, parse_duration
 from postgres_checks import PostgresChecks
-from security_checks import SecurityChecks
+from security_checks import SecurityChecks, serves_tls
 
 KUBECTL_MINOR = 27  # kubectl 1.27 or newer renders the overlays as the tests expect
 KUBECTL_HINT = (
@@ -55,14 +56,15 @@ NODE_HINT = ("Node.js and npm are needed for the schema checks: apt-get install 
              "(Node >= 18, as Debian 12 has), or pass --node/--npm.")
 
 MODES = {"coroutine": "--port", "thread": "--thread_port"}
-# The store each overlay runs (ledger-server's --store), and whether an HPA
-# scales it. Every overlay is listed, so a new one says what it is rather than
-# being vouched for by default; several pods (an HPA) need --store=postgres,
-# since on the memory store each pod would be a ledger of its own.
+# The store each overlay runs (ledger-server's --store), whether an HPA
+# scales it, and whether it serves TLS with authentication on. Every overlay
+# is listed, so a new one says what it is rather than being vouched for by
+# default; several pods (an HPA) need --store=postgres, since on the memory
+# store each pod would be a ledger of its own.
 OVERLAYS = {
-    "dev": {"store": "memory", "autoscaled": False},
-    "dev-postgres": {"store": "postgres", "autoscaled": False},
-    "prod": {"store": "postgres", "autoscaled": True},
+    "dev": {"store": "memory", "autoscaled": False, "tls_auth": False},
+    "dev-postgres": {"store": "postgres", "autoscaled": False, "tls_auth": False},
+    "prod": {"store": "postgres", "autoscaled": True, "tls_auth": True},
 }
 STORES = ("memory", "postgres")
 CLIENT_SIDE_APPLY_LIMIT = 262144  # bytes of annotations, last-applied-configuration included
@@ -247,6 +249,8 @@ class Checker:
                    "one Service per mode: ledger-coroutine and ledger-thread")
         for deployment in deployments:
             self.deployment(deployment)
+            self.security.deployment(deployment, OVERLAYS[self.overlay]["tls_auth"])
+        self.security.same_secrets(deployments)
         self.security.network_policy(deployments)
         for service in ledger_services:
             self.service(service, deployments)
@@ -360,8 +364,11 @@ class Checker:
                        f"Service {name}: targetPort {target!r} is a port the container declares")
         grpc = ports.get("grpc")
         if self.check(grpc is not None, f"Service {name}: a port named grpc"):
-            self.check(grpc.get("appProtocol") == "kubernetes.io/h2c",
-                       f"Service {name}: grpc port has appProtocol kubernetes.io/h2c")
+            # Cleartext HTTP/2 (h2c), or with TLS HTTP/2 over TLS (IANA's https).
+            protocol = "https" if serves_tls(targets[0]) else "kubernetes.io/h2c"
+            self.check(grpc.get("appProtocol") == protocol,
+                       f"Service {name}: grpc port has appProtocol {protocol} "
+                       f"(got {grpc.get('appProtocol')!r})")
         self.check("metrics" in ports, f"Service {name}: a port named metrics")
         # Plaintext and for the kubelet only (base/networkpolicy.yaml).
         self.check(not any(p.get("targetPort", p["port"]) in ("health", declared.get("health"))
