@@ -21,8 +21,14 @@ One script, one step per CTest test (tests/deploy/k8s/CMakeLists.txt):
                 TLS and authentication where OVERLAYS says, from the required
                 Secrets, and the NetworkPolicy (security_checks.py), the
                 dashboard ConfigMap;
-  server_flags  every container argument is a flag `ledger-server --help`
-                lists (an unknown one makes it exit at start);
+  examples      the example overlays of deploy/k8s/README.md rendered on the
+                overlay they patch: they validate, pass the invariants and do
+                what they are for (examples.py); the cert-manager
+                Certificate example makes the Secret prod mounts, for both
+                Services' names;
+  server_flags  every container argument, of the overlays and of the
+                README's examples, is a flag `ledger-server --help` lists (an
+                unknown one makes it exit at start);
   rules         `promtool check rules` on the rule groups of the PrometheusRule
                 (the only copy of the rules).
 """
@@ -39,6 +45,7 @@ import tempfile
 
 import yaml
 
+from examples import EXPECTED_EFFECTS, readme_examples, write_overlay
 from manifest_values import flag_values, matches, parse_duration
 from postgres_checks import PostgresChecks
 from security_checks import SecurityChecks, serves_tls
@@ -208,8 +215,11 @@ def schemas(args):
 # --- invariants -----------------------------------------------------------
 
 class Checker:
-    def __init__(self, overlay, objects, source_root):
+    def __init__(self, overlay, objects, source_root, expected=None):
+        """expected: what OVERLAYS says of the overlay (given for the README's
+        examples, which say what they build on)."""
         self.overlay = overlay
+        self.expected = expected or OVERLAYS[overlay]
         self.objects = objects
         self.source_root = source_root
         self.errors = []
@@ -249,7 +259,7 @@ class Checker:
                    "one Service per mode: ledger-coroutine and ledger-thread")
         for deployment in deployments:
             self.deployment(deployment)
-            self.security.deployment(deployment, OVERLAYS[self.overlay]["tls_auth"])
+            self.security.deployment(deployment, self.expected["tls_auth"])
         self.security.same_secrets(deployments)
         self.security.network_policy(deployments)
         for service in ledger_services:
@@ -435,7 +445,7 @@ class Checker:
     def stores(self, deployments):
         """Each overlay's store, as the container argument --store says (an env
         var alone changes nothing), and scaling only where the store allows it."""
-        expected = OVERLAYS[self.overlay]
+        expected = self.expected
         hpas = {h["spec"]["scaleTargetRef"]["name"]: h for h in self.of_kind("HorizontalPodAutoscaler")}
         pdbs = self.of_kind("PodDisruptionBudget")
         names = {d["metadata"]["name"] for d in deployments}
@@ -526,11 +536,85 @@ def invariants(args):
         fail("\n  " + "\n  ".join(errors))
 
 
+# --- examples ---------------------------------------------------------------
+
+CERTIFICATE = "deploy/k8s/examples/certificate.yaml"
+CERTIFICATE_OVERLAY = "prod"  # the overlay whose Secret and Services it is for
+
+
+def slug(name):
+    return re.sub(r"\W+", "-", name)
+
+
+def example_renders(args, kubectl, directory):
+    """(name, base overlay, rendered YAML) of each example overlay of the
+    README (examples.py), written under `directory`."""
+    readme = args.source_root / "deploy/k8s/README.md"
+    found = readme_examples(readme.read_text())
+    if sorted(name for name, _, _ in found) != sorted(EXPECTED_EFFECTS):
+        fail(f"the example overlays of {readme} are {sorted(n for n, _, _ in found)}, EXPECTED_EFFECTS "
+             f"in examples.py lists {sorted(EXPECTED_EFFECTS)}: each example says there what it is for")
+    for name, base, kustomization in found:
+        if base not in OVERLAYS:
+            fail(f"README example {name!r} builds on {base!r}, not one of the overlays {sorted(OVERLAYS)}")
+        target = directory / slug(name)
+        error = write_overlay(kustomization, args.source_root / "deploy/k8s/overlays" / base, target)
+        if error:
+            fail(f"README example {name!r}: {error}")
+        yield name, base, render(kubectl, target)
+
+
+def examples(args):
+    """The README's example overlays pass every check of the overlay they
+    build on, validate, and do what they are for; the cert-manager
+    Certificate makes the Secret prod mounts, for both Services' names."""
+    kubectl = find_kubectl(args.kubectl)
+    node = find_tool(args.node, "node", NODE_HINT)
+    node_modules = args.work_dir / "npm/node_modules"
+    if not node_modules.is_dir():
+        fail(f"{node_modules} is missing: the k8s_npm_ci test installs it")
+    overlay_dir = args.source_root / "deploy/k8s/overlays"
+    bases = {}
+    errors = []
+    with tempfile.TemporaryDirectory(dir=args.work_dir) as directory:
+        directory = pathlib.Path(directory)
+        files = []
+        for name, base, text in example_renders(args, kubectl, directory):
+            files.append(directory / f"{slug(name)}.yaml")
+            files[-1].write_text(text)
+            objects = [o for o in yaml.safe_load_all(text) if o]
+            if base not in bases:
+                bases[base] = [o for o in yaml.safe_load_all(render(kubectl, overlay_dir / base)) if o]
+            label = f"{base} + README's {name}"
+            found = Checker(label, objects, args.source_root, OVERLAYS[base]).run()
+            found += [f"[{label}] {e}" for e in EXPECTED_EFFECTS[name](objects, bases[base])]
+            print(f"{label}: {len(objects)} objects, {len(found)} problems")
+            errors += found
+        result = subprocess.run([node, str(args.test_dir / "validate.mjs"),
+                                 "--node_modules", str(node_modules), *map(str, files)], timeout=120)
+        if result.returncode != 0:
+            errors.append("some objects of the README's example overlays do not validate (above)")
+
+    documents = [d for d in yaml.safe_load_all((args.source_root / CERTIFICATE).read_text()) if d]
+    objects = [o for o in yaml.safe_load_all(render(kubectl, overlay_dir / CERTIFICATE_OVERLAY)) if o]
+    checker = Checker(f"{CERTIFICATE_OVERLAY}: {CERTIFICATE}", objects, args.source_root,
+                      OVERLAYS[CERTIFICATE_OVERLAY])
+    if checker.check(len(documents) == 1, "one object in the file"):
+        checker.security.certificate(
+            documents[0], checker.of_kind("Deployment"),
+            [s for s in checker.of_kind("Service")
+             if s["metadata"].get("labels", {}).get("app.kubernetes.io/name") == "ledger"])
+    errors += checker.errors
+    if errors:
+        fail("\n  " + "\n  ".join(errors))
+
+
 # --- server_flags -----------------------------------------------------------
 
 def server_flags(args):
-    """Every argument of every ledger container is a flag of this build's
-    ledger-server: an unknown one makes it exit at start."""
+    """Every argument of every ledger container, in the overlays and in the
+    README's example overlays, is a flag of this build's ledger-server: an
+    unknown one makes it exit at start."""
     kubectl = find_kubectl(args.kubectl)
     if not args.server or not os.access(args.server, os.X_OK):
         fail(f"{args.server} is not built")
@@ -539,12 +623,16 @@ def server_flags(args):
     if "mode" not in known or "drain_grace" not in known:
         fail(f"could not read the flags from `{args.server} --help`:\n{result.stdout}{result.stderr}")
     errors = []
-    for overlay in overlays(args.source_root):
-        for d in (o for o in yaml.safe_load_all(render(kubectl, overlay)) if o and o["kind"] == "Deployment"):
+    with tempfile.TemporaryDirectory(dir=args.work_dir) as directory:
+        renders = [(overlay.name, render(kubectl, overlay)) for overlay in overlays(args.source_root)]
+        renders += [(f"{base} + README's {name}", text)
+                    for name, base, text in example_renders(args, kubectl, pathlib.Path(directory))]
+    for label, text in renders:
+        for d in (o for o in yaml.safe_load_all(text) if o and o["kind"] == "Deployment"):
             for arg in d["spec"]["template"]["spec"]["containers"][0].get("args", []):
                 flag = re.fullmatch(r"--([A-Za-z0-9_]+)(=.*)?", arg)
                 if flag is None or flag.group(1) not in known:
-                    errors.append(f"[{overlay.name}] {d['metadata']['name']}: argument {arg!r} is not a "
+                    errors.append(f"[{label}] {d['metadata']['name']}: argument {arg!r} is not a "
                                   f"flag of {args.server} (it would exit at start)")
     if errors:
         fail("\n  " + "\n  ".join(sorted(set(errors))))
@@ -572,7 +660,8 @@ def rules(args):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("step", choices=["npm_ci", "schemas", "invariants", "server_flags", "rules"])
+    parser.add_argument("step", choices=["npm_ci", "schemas", "invariants", "examples", "server_flags",
+                                         "rules"])
     parser.add_argument("--source_root", type=pathlib.Path, required=True)
     parser.add_argument("--work_dir", type=pathlib.Path, required=True, help="in the build tree")
     parser.add_argument("--server", help="ledger-server, for its --help (server_flags)")
@@ -584,8 +673,8 @@ def main():
     args.source_root = args.source_root.resolve()
     args.test_dir = pathlib.Path(__file__).resolve().parent
     args.work_dir.mkdir(parents=True, exist_ok=True)
-    {"npm_ci": npm_ci, "schemas": schemas, "invariants": invariants, "server_flags": server_flags,
-     "rules": rules}[args.step](args)
+    {"npm_ci": npm_ci, "schemas": schemas, "invariants": invariants, "examples": examples,
+     "server_flags": server_flags, "rules": rules}[args.step](args)
     print(f"k8s {args.step}: ok")
 
 

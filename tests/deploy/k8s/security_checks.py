@@ -12,6 +12,9 @@ server's user and by no one else.
 For the NetworkPolicy: it selects the pods of both modes, every port it
 names is one the containers declare, the gRPC ports are open to pods of the
 namespace, metrics to Prometheus, and the plaintext health port to no pod.
+
+For the cert-manager Certificate example: it makes the Secret the
+Deployments mount, for every name of both Services.
 """
 from manifest_values import flag_values, matches, parse_duration
 
@@ -175,3 +178,39 @@ class SecurityChecks:
             check(not any("podSelector" in peer or "namespaceSelector" in peer for peer in peers),
                   f"{name}: {deployment}'s plaintext health port open to no pod: it is for the kubelet, "
                   f"whose probes come from the node (got {peers})")
+
+    # --- the cert-manager Certificate example ------------------------------------
+
+    def certificate(self, certificate, deployments, services):
+        """certificate: the parsed example; deployments and services: prod's."""
+        check = self.check
+        if not check(certificate.get("apiVersion") == "cert-manager.io/v1"
+                     and certificate.get("kind") == "Certificate",
+                     f"the example is a cert-manager.io/v1 Certificate (got {certificate.get('apiVersion')} "
+                     f"{certificate.get('kind')})"):
+            return
+        spec = certificate.get("spec", {})
+        namespaces = {d["metadata"].get("namespace") for d in deployments}
+        check({certificate["metadata"].get("namespace")} == namespaces,
+              f"Certificate: in the Deployments' namespace {sorted(namespaces)}")
+        mounted = set()
+        for d in deployments:
+            pod = d["spec"]["template"]["spec"]
+            path = flag_values(pod["containers"][0].get("args", [])).get("tls_cert_file", "")
+            for m in pod["containers"][0].get("volumeMounts", []):
+                if path.startswith(m["mountPath"].rstrip("/") + "/"):
+                    mounted |= {v["secret"]["secretName"] for v in pod.get("volumes", [])
+                                if v["name"] == m["name"] and "secret" in v}
+        check(mounted == {spec.get("secretName")},
+              f"Certificate: secretName {spec.get('secretName')!r} is the Secret the Deployments read "
+              f"--tls_cert_file from ({sorted(mounted)})")
+        names = set(spec.get("dnsNames", []))
+        for s in services:
+            service, namespace = s["metadata"]["name"], s["metadata"].get("namespace")
+            for host in (f"{service}.{namespace}.svc", f"{service}.{namespace}.svc.cluster.local"):
+                check(host in names, f"Certificate: dnsNames cover Service {service} as {host}")
+        issuer = spec.get("issuerRef", {})
+        check(issuer.get("name") and issuer.get("kind") in ("Issuer", "ClusterIssuer"),
+              "Certificate: an issuerRef with a name and kind Issuer or ClusterIssuer")
+        check("usages" not in spec or "server auth" in spec["usages"],
+              "Certificate: usable for server auth")
