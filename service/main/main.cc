@@ -46,9 +46,9 @@ ABSL_FLAG(std::string, metrics_host, "",
           "Address /metrics listens on, in plaintext whatever the gRPC ports use, e.g. an "
           "internal interface only Prometheus reaches. Default: --host.");
 ABSL_FLAG(int, health_port, -1,
-          "A plaintext gRPC port serving only grpc.health.v1, with the ledger ports' status, "
-          "for probes that cannot speak TLS (kubelet's gRPC probes). -1: none; 0 picks a free "
-          "port.");
+          "A plaintext gRPC port serving grpc.health.v1 (and reflection), no ledger, with the "
+          "ledger ports' status, for probes that cannot speak TLS (kubelet's gRPC probes). -1: "
+          "none; 0 picks a free port.");
 ABSL_FLAG(int, max_threads, ledger::kDefaultMaxThreads,
           "Thread mode: most threads gRPC may run, its polling thread included; a call that "
           "would need one more is refused with RESOURCE_EXHAUSTED.");
@@ -287,7 +287,8 @@ int Run() {
       stop_started_servers();
       return EXIT_FAILURE;
     }
-    Log("health listening on %s (plaintext, grpc.health.v1 only)", Address(health_server->port()));
+    Log("health listening on %s (plaintext, grpc.health.v1 and reflection only)",
+        Address(health_server->port()));
   }
   absl::StatusOr<int> metrics_port =
       metrics.Serve(MetricsHost(), absl::GetFlag(FLAGS_metrics_port));

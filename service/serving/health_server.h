@@ -1,7 +1,9 @@
-// HealthServer: a plaintext port that serves grpc.health.v1 alone, with the
-// same SERVING or NOT_SERVING as the ledger ports. It is for probes that
-// cannot speak TLS, such as kubelet's native gRPC probes, when the ledger
-// ports require it; it tells a caller nothing but that status.
+// HealthServer: a plaintext port that serves grpc.health.v1, with the same
+// SERVING or NOT_SERVING as the ledger ports, and nothing of the ledger (the
+// process-wide reflection plugin adds reflection, which lists only health).
+// It is for probes that cannot speak TLS, such as kubelet's native gRPC
+// probes, when the ledger ports require it; it tells a caller nothing but
+// that status.
 #pragma once
 
 #include <grpcpp/server.h>

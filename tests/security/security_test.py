@@ -32,75 +32,13 @@ import sys
 import tempfile
 import time
 import unittest
-import urllib.request
-import uuid
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
-from ledger_server import LedgerServer, generate_stubs  # noqa: E402
+from ledger_server import generate_stubs  # noqa: E402
+from security_world import (  # noqa: E402
+    MTLS_ALICE, MTLS_DNS, MTLS_ROOT, PRINCIPAL, RUN_TAG, World, check_no_token_leaked, code_of,
+    handled, new_id, secure_channel, start_server, tls_flags, wait_until)
 from test_certificates import make_pki, new_token, write_tokens_file  # noqa: E402
-
-RUN_TAG = uuid.uuid4().hex[:8]
-PRINCIPAL = {"admin": "ops", "alice": "alice", "bob": "bob"}
-MTLS_ALICE = "spiffe://ledger.test/alice"
-MTLS_ROOT = "spiffe://ledger.test/root"  # a certificate principal with the admin role
-MTLS_DNS = "carol.ledger.test"  # a certificate principal named by a SAN DNS name
-
-
-class World:
-    """What the tests share: the PKI, the tokens, the servers, and every token
-    ever sent, for the leak check."""
-    args = None
-    directory = None
-    pki = None
-    tokens = {}          # role in PRINCIPAL -> token
-    sent_tokens = set()  # every token any test sent
-    servers = {}         # name -> LedgerServer
-    grpc = pb = pbg = None
-
-
-def new_id(stem):
-    return f"{stem}-{RUN_TAG}-{uuid.uuid4().hex[:6]}"
-
-
-def read(path):
-    with open(path, "rb") as file:
-        return file.read()
-
-
-def secure_channel(port, ca=None, client=None, token=None):
-    """A TLS channel to 127.0.0.1:port trusting `ca` (default: the test CA),
-    with `client` (a KeyPair) for mutual TLS and `token` as the bearer token."""
-    grpc = World.grpc
-    credentials = grpc.ssl_channel_credentials(
-        read(ca or World.pki.ca), client and read(client.key), client and read(client.cert))
-    if token is not None:
-        World.sent_tokens.add(token)
-        credentials = grpc.composite_channel_credentials(
-            credentials, grpc.access_token_call_credentials(token))
-    return grpc.secure_channel(f"127.0.0.1:{port}", credentials)
-
-
-def start_server(name, flags, store="memory", modes=("coroutine", "thread")):
-    extra = list(flags)
-    if store == "postgres":
-        extra += ["--store=postgres", f"--postgres_dsn={World.args.postgres_dsn}"]
-    server = LedgerServer(World.args.server, extra, startup_timeout=60, modes=modes)
-    World.servers[name] = server
-    return server
-
-
-def tls_flags():
-    pki = World.pki
-    return [f"--tls_cert_file={pki.server_cert}", f"--tls_key_file={pki.server_key}"]
-
-
-def code_of(call, *args, **kwargs):
-    """The gRPC code of a call that must fail (None if it succeeded), and its message."""
-    try:
-        call(*args, timeout=10, **kwargs)
-    except World.grpc.RpcError as error:
-        return error.code().name, error.details()
-    return None, ""
 
 
 class Authorization:
@@ -384,15 +322,6 @@ class ThreadCertificateIdentityTest(CertificateIdentity, unittest.TestCase):
     mode = "thread"
 
 
-def wait_until(condition, timeout=20, what="the condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"{what} did not hold within {timeout} s")
-
-
 class RotationTest(unittest.TestCase):
     """Files replaced on disk while the server runs, as a Secret is updated."""
 
@@ -462,17 +391,20 @@ class RotationTest(unittest.TestCase):
             self.assertEqual(answer(late, mode), "NOT_FOUND")
 
 
-def metrics_text(server):
-    with urllib.request.urlopen(f"http://127.0.0.1:{server.metrics_port}/metrics",
-                                timeout=10) as response:
-        return response.read().decode()
-
-
-def handled(server, mode, code):
-    """grpc_server_handled_total of `code` in `mode`, summed over methods."""
-    pattern = re.compile(r'^grpc_server_handled_total\{([^}]*)\} (\d+)', re.M)
-    return sum(int(count) for labels, count in pattern.findall(metrics_text(server))
-               if f'grpc_code="{code}"' in labels and f'mode="{mode}"' in labels)
+class HealthPortTest(unittest.TestCase):
+    def test_the_health_port_answers_probes_in_plaintext_and_serves_no_ledger(self):
+        import health_pb2
+        import health_pb2_grpc
+        server = World.servers["tls"]
+        port = next(int(match.group(1)) for line in server.log_lines
+                    if (match := re.search(r"health listening on \S+:(\d+) \(plaintext", line)))
+        with World.grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            response = health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(service=""), timeout=10)
+            self.assertEqual(response.status, health_pb2.HealthCheckResponse.SERVING)
+            code, _ = code_of(World.pbg.LedgerStub(channel).GetAccount,
+                              World.pb.GetAccountRequest(id="anything"))
+            self.assertEqual(code, "UNIMPLEMENTED")
 
 
 class MetricsTest(unittest.TestCase):
@@ -542,20 +474,6 @@ class StartupTest(unittest.TestCase):
         self.assertIn("WARNING: TLS is off", open_log)
 
 
-def check_no_token_leaked():
-    """After every test: no token sent or configured appears in a server's log
-    or /metrics. Returns the leaks found."""
-    secrets = World.sent_tokens | set(World.tokens.values())
-    leaks = []
-    for name, server in World.servers.items():
-        texts = {"log": "".join(server.log_lines)}
-        if server.process.poll() is None:
-            texts["/metrics"] = metrics_text(server)
-        for where, text in texts.items():
-            leaks += [f"{name} {where}" for secret in secrets if secret in text]
-    return leaks
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -589,7 +507,7 @@ def main():
         tokens_flag = f"--auth_tokens_file={tokens_file}"
         result, stopped = None, True
         try:
-            start_server("tls", tls_flags() + [tokens_flag])
+            start_server("tls", tls_flags() + [tokens_flag, "--health_port=0"])
             start_server("tls-postgres", tls_flags() + [tokens_flag], store="postgres")
             start_server("mtls", tls_flags() + [tokens_flag,
                                                 f"--tls_client_ca_file={World.pki.ca}"])
