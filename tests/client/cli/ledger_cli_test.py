@@ -28,7 +28,8 @@ UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-
 TIMESTAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
 RECEIPT_FIELDS = {"sequence", "requestId", "fromId", "toId", "amount", "fromBalance",
                   "toBalance", "committedAt"}
-# Exit codes, as client/common/exit_codes.h defines them.
+# Exit codes, as client/common/exit_codes.h defines them (6 and 7, for
+# authentication, in ledger_cli_security_test.py).
 OK, FAILURE, USAGE, NOT_FOUND, PRECONDITION, UNAVAILABLE = range(6)
 
 
@@ -330,7 +331,10 @@ class UsageTest(CliTestCase):
             "INVALID_ARGUMENT\n"
             "  3  not found: NOT_FOUND\n"
             "  4  precondition failed: ALREADY_EXISTS, FAILED_PRECONDITION\n"
-            "  5  unavailable, retry later: DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, UNAVAILABLE\n",
+            "  5  unavailable, retry later: DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, UNAVAILABLE\n"
+            "  6  unauthenticated, no token or certificate the server knows: UNAUTHENTICATED\n"
+            "  7  permission denied, neither the account's owner nor an admin: "
+            "PERMISSION_DENIED\n",
             run.stdout)
         self.assertIn("Examples:\n  ledger open alice 10000\n", run.stdout)
         # Only the client's own flags, none of the libraries'.
