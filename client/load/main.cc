@@ -40,7 +40,7 @@ namespace {
 
 // The flags are those of the files in this folder (options.cc and its
 // groups): --help lists ours, not the libraries'.
-constexpr absl::string_view kFlagsFiles = "client/load/";
+constexpr absl::string_view kFlagsFiles[] = {"client/load/"};
 
 constexpr char kUsage[] =
     "Load generator for ledger-server: a mix of GetAccount, Transfer, ListTransfers and "

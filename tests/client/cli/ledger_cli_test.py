@@ -321,7 +321,8 @@ class UsageTest(CliTestCase):
             self.assertIn(f"\n  {command}\n", run.stdout)
         for flag in ("--target (default: localhost:50051)", "--deadline (default: 10s)",
                      "--json (default: false)", "--limit (default: 0)", "--request_id",
-                     "--format"):
+                     "--format", "--tls_ca_file", "--tls_cert_file", "--tls_key_file",
+                     "--tls_server_name", "--token"):
             self.assertIn(f"\n  {flag}\n", run.stdout)
         self.assertIn(
             "Exit codes:\n"
@@ -337,9 +338,10 @@ class UsageTest(CliTestCase):
             "PERMISSION_DENIED\n",
             run.stdout)
         self.assertIn("Examples:\n  ledger open alice 10000\n", run.stdout)
-        # Only the client's own flags, none of the libraries'.
+        # Only the client's own flags and the connection flags it shares with
+        # ledger-load, none of the libraries'.
         flags = run.stdout[run.stdout.index("\nFlags ("):]
-        self.assertEqual(len(re.findall(r"^  --", flags, re.M)), 6, flags)
+        self.assertEqual(len(re.findall(r"^  --", flags, re.M)), 11, flags)
 
     def test_no_or_unknown_command_prints_usage_and_exits_2(self):
         for args in ((), ("fly",)):
