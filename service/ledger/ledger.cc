@@ -19,6 +19,7 @@ bool IsRuleViolation(const absl::Status& status) {
     case absl::StatusCode::kNotFound:
     case absl::StatusCode::kAlreadyExists:
     case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kPermissionDenied:
       return true;
     default:
       return false;
@@ -27,38 +28,65 @@ bool IsRuleViolation(const absl::Status& status) {
 
 }  // namespace
 
-coro::Task<absl::StatusOr<v1::Account>> Ledger::OpenAccount(const v1::OpenAccountRequest& request,
-                                                            coro::Cancellation cancellation) {
-  if (absl::Status invalid = ValidateOpenAccount(request); !invalid.ok()) co_return invalid;
-  co_return co_await store_.OpenAccount(request.id(), request.initial_balance(), cancellation);
+coro::Task<absl::StatusOr<AccountRecord>> Ledger::ReadOwned(
+    const Caller& caller, const std::string& id, absl::string_view action,
+    const coro::Cancellation& cancellation) {
+  absl::StatusOr<AccountRecord> record = co_await store_.GetAccount(id, cancellation);
+  if (!record.ok()) co_return record.status();
+  if (absl::Status denied = AuthorizeOwner(caller, record->account, action); !denied.ok()) {
+    co_return denied;
+  }
+  co_return record;
 }
 
-coro::Task<absl::StatusOr<v1::Account>> Ledger::GetAccount(const v1::GetAccountRequest& request,
+coro::Task<absl::StatusOr<v1::Account>> Ledger::OpenAccount(const Caller& caller,
+                                                            const v1::OpenAccountRequest& request,
+                                                            coro::Cancellation cancellation) {
+  if (absl::Status invalid = ValidateOpenAccount(request); !invalid.ok()) co_return invalid;
+  if (absl::Status denied = AuthorizeOpen(caller, request); !denied.ok()) co_return denied;
+  co_return co_await store_.OpenAccount(request.id(), caller.principal, request.initial_balance(),
+                                        cancellation);
+}
+
+coro::Task<absl::StatusOr<v1::Account>> Ledger::GetAccount(const Caller& caller,
+                                                           const v1::GetAccountRequest& request,
                                                            coro::Cancellation cancellation) {
   if (absl::Status invalid = ValidateAccountId(request.id()); !invalid.ok()) co_return invalid;
-  absl::StatusOr<AccountRecord> record = co_await store_.GetAccount(request.id(), cancellation);
+  absl::StatusOr<AccountRecord> record =
+      co_await ReadOwned(caller, request.id(), "read", cancellation);
   if (!record.ok()) co_return record.status();
   co_return std::move(record->account);
 }
 
-coro::Task<absl::StatusOr<v1::TransferReceipt>> Ledger::Transfer(const v1::TransferRequest& request,
+coro::Task<absl::StatusOr<v1::TransferReceipt>> Ledger::Transfer(const Caller& caller,
+                                                                 const v1::TransferRequest& request,
                                                                  coro::Cancellation cancellation) {
   if (absl::Status invalid = ValidateTransfer(request); !invalid.ok()) co_return invalid;
   // Three awaited store calls, the way a service reads both rows before it
-  // writes. The reads answer NOT_FOUND early; the commit decides the rest
-  // atomically, because balances may change between the reads and the write.
-  absl::StatusOr<AccountRecord> from = co_await store_.GetAccount(request.from_id(), cancellation);
+  // writes. The reads answer NOT_FOUND early, and the payer's owner decides
+  // who may debit it (an owner never changes, so the read settles it); the
+  // commit decides the rest atomically, because balances may change between
+  // the reads and the write.
+  absl::StatusOr<AccountRecord> from =
+      co_await ReadOwned(caller, request.from_id(), "debit", cancellation);
   if (!from.ok()) co_return from.status();
   absl::StatusOr<AccountRecord> to = co_await store_.GetAccount(request.to_id(), cancellation);
   if (!to.ok()) co_return to.status();
   co_return co_await store_.CommitTransfer(request, cancellation);
 }
 
-coro::Task<absl::Status> Ledger::ListTransfers(const v1::ListTransfersRequest& request,
+coro::Task<absl::Status> Ledger::ListTransfers(const Caller& caller,
+                                               const v1::ListTransfersRequest& request,
                                                WriteNext<v1::TransferReceipt> write,
                                                coro::Cancellation cancellation) {
   if (absl::Status invalid = ValidateAccountId(request.account_id()); !invalid.ok()) {
     co_return invalid;
+  }
+  // An admin may read every journal: no need to read the owner first.
+  if (!caller.admin) {
+    absl::StatusOr<AccountRecord> owned =
+        co_await ReadOwned(caller, request.account_id(), "read", cancellation);
+    if (!owned.ok()) co_return owned.status();
   }
   const uint64_t limit = request.limit();  // 0: all
   uint64_t sent = 0;
@@ -80,11 +108,11 @@ coro::Task<absl::Status> Ledger::ListTransfers(const v1::ListTransfersRequest& r
 }
 
 coro::Task<absl::StatusOr<v1::ImportSummary>> Ledger::ImportTransfers(
-    ReadNext<v1::TransferRequest> read, coro::Cancellation cancellation) {
+    const Caller& caller, ReadNext<v1::TransferRequest> read, coro::Cancellation cancellation) {
   v1::ImportSummary summary;
   v1::TransferRequest request;
   while (co_await read(request)) {
-    absl::StatusOr<v1::TransferReceipt> receipt = co_await Transfer(request, cancellation);
+    absl::StatusOr<v1::TransferReceipt> receipt = co_await Transfer(caller, request, cancellation);
     if (receipt.ok()) {
       summary.set_applied(summary.applied() + 1);
     } else if (IsRuleViolation(receipt.status())) {
@@ -97,12 +125,12 @@ coro::Task<absl::StatusOr<v1::ImportSummary>> Ledger::ImportTransfers(
   co_return summary;
 }
 
-coro::Task<void> Ledger::TransferAndReport(v1::TransferRequest request,
+coro::Task<void> Ledger::TransferAndReport(const Caller& caller, v1::TransferRequest request,
                                            WriteNext<v1::TransferResult> write,
                                            coro::Cancellation cancellation) {
   v1::TransferResult result;
   result.set_request_id(request.request_id());
-  absl::StatusOr<v1::TransferReceipt> receipt = co_await Transfer(request, cancellation);
+  absl::StatusOr<v1::TransferReceipt> receipt = co_await Transfer(caller, request, cancellation);
   if (receipt.ok()) {
     *result.mutable_receipt() = *std::move(receipt);
   } else {
@@ -112,25 +140,27 @@ coro::Task<void> Ledger::TransferAndReport(v1::TransferRequest request,
   co_await write(result);
 }
 
-coro::Task<absl::Status> Ledger::TransferStream(ReadNext<v1::TransferRequest> read,
+coro::Task<absl::Status> Ledger::TransferStream(const Caller& caller,
+                                                ReadNext<v1::TransferRequest> read,
                                                 WriteNext<v1::TransferResult> write,
                                                 coro::Cancellation cancellation) {
   coro::TaskGroup in_flight(kTransferStreamInFlight);
   v1::TransferRequest request;
   while (co_await read(request)) {
-    co_await in_flight.Spawn(TransferAndReport(request, write, cancellation));
+    co_await in_flight.Spawn(TransferAndReport(caller, request, write, cancellation));
   }
   co_await in_flight.Join();
   co_return cancellation.Check();
 }
 
-coro::Task<absl::StatusOr<v1::AuditReport>> Ledger::Audit(const v1::AuditRequest& request,
+coro::Task<absl::StatusOr<v1::AuditReport>> Ledger::Audit(const Caller& caller,
+                                                          const v1::AuditRequest& request,
                                                           coro::Cancellation cancellation) {
   if (absl::Status invalid = ValidateAccountId(request.account_id()); !invalid.ok()) {
     co_return invalid;
   }
   absl::StatusOr<AccountRecord> record =
-      co_await store_.GetAccount(request.account_id(), cancellation);
+      co_await ReadOwned(caller, request.account_id(), "read", cancellation);
   if (!record.ok()) co_return record.status();
 
   // The balance read reflects exactly version - 1 transfers, and the journal

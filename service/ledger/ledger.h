@@ -7,6 +7,8 @@
 // `write(message)` false once nobody listens. Requests and callables are
 // taken by reference: the caller keeps them alive until the task is awaited.
 // The Cancellation is taken by value, since callers pass a temporary.
+// Every call is made by a Caller (by reference too), whom the ownership rules
+// of ledger_rules.h allow or refuse, the same way for every RPC and mode.
 // Every store call gets the call's Cancellation, so a cancelled call or one
 // past its deadline stops at its next await, with nothing half-applied.
 #pragma once
@@ -17,6 +19,7 @@
 #include "coro/task.h"
 #include "coro/thread_pool.h"
 #include "ledger/v1/ledger.pb.h"
+#include "service/ledger/caller.h"
 #include "service/stores/store.h"
 
 namespace ledger {
@@ -34,21 +37,26 @@ class Ledger {
   // `workers` runs Audit's hashing, away from the I/O threads.
   Ledger(LedgerStore& store, coro::ThreadPool& workers) : store_(store), workers_(workers) {}
 
-  coro::Task<absl::StatusOr<v1::Account>> OpenAccount(const v1::OpenAccountRequest& request,
+  coro::Task<absl::StatusOr<v1::Account>> OpenAccount(const Caller& caller,
+                                                      const v1::OpenAccountRequest& request,
                                                       coro::Cancellation cancellation);
-  coro::Task<absl::StatusOr<v1::Account>> GetAccount(const v1::GetAccountRequest& request,
+  coro::Task<absl::StatusOr<v1::Account>> GetAccount(const Caller& caller,
+                                                     const v1::GetAccountRequest& request,
                                                      coro::Cancellation cancellation);
-  coro::Task<absl::StatusOr<v1::TransferReceipt>> Transfer(const v1::TransferRequest& request,
+  coro::Task<absl::StatusOr<v1::TransferReceipt>> Transfer(const Caller& caller,
+                                                           const v1::TransferRequest& request,
                                                            coro::Cancellation cancellation);
 
   // Writes every committed transfer touching the account, oldest first, at
   // most `limit` (0: all), reading the store a page at a time.
-  coro::Task<absl::Status> ListTransfers(const v1::ListTransfersRequest& request,
+  coro::Task<absl::Status> ListTransfers(const Caller& caller,
+                                         const v1::ListTransfersRequest& request,
                                          WriteNext<v1::TransferReceipt> write,
                                          coro::Cancellation cancellation);
 
   // Applies each request in arrival order with the Transfer rules.
-  coro::Task<absl::StatusOr<v1::ImportSummary>> ImportTransfers(ReadNext<v1::TransferRequest> read,
+  coro::Task<absl::StatusOr<v1::ImportSummary>> ImportTransfers(const Caller& caller,
+                                                                ReadNext<v1::TransferRequest> read,
                                                                 coro::Cancellation cancellation);
 
   // One result per request, up to kTransferStreamInFlight at once, in
@@ -56,15 +64,21 @@ class Ledger {
   // Only transfers that suspend overlap: under SyncWait with a blocking
   // store (thread mode) each runs to its end before the next is read, so
   // results come in request order.
-  coro::Task<absl::Status> TransferStream(ReadNext<v1::TransferRequest> read,
+  coro::Task<absl::Status> TransferStream(const Caller& caller, ReadNext<v1::TransferRequest> read,
                                           WriteNext<v1::TransferResult> write,
                                           coro::Cancellation cancellation);
 
-  coro::Task<absl::StatusOr<v1::AuditReport>> Audit(const v1::AuditRequest& request,
+  coro::Task<absl::StatusOr<v1::AuditReport>> Audit(const Caller& caller,
+                                                    const v1::AuditRequest& request,
                                                     coro::Cancellation cancellation);
 
  private:
-  coro::Task<void> TransferAndReport(v1::TransferRequest request,
+  // The account, read for `caller` to `action` it: NOT_FOUND, or
+  // PERMISSION_DENIED unless the caller owns it or is admin.
+  coro::Task<absl::StatusOr<AccountRecord>> ReadOwned(const Caller& caller, const std::string& id,
+                                                      absl::string_view action,
+                                                      const coro::Cancellation& cancellation);
+  coro::Task<void> TransferAndReport(const Caller& caller, v1::TransferRequest request,
                                      WriteNext<v1::TransferResult> write,
                                      coro::Cancellation cancellation);
 

@@ -54,9 +54,27 @@ absl::Status CheckRetry(const v1::TransferReceipt& committed, const v1::Transfer
       committed.amount() == request.amount()) {
     return absl::OkStatus();
   }
-  return absl::AlreadyExistsError(absl::StrCat(
-      "request_id ", request.request_id(), " was already used for a different transfer (",
-      committed.from_id(), " -> ", committed.to_id(), ", ", committed.amount(), ")"));
+  // The message names no field of the committed transfer: request ids are
+  // shared by every caller, and that transfer may be another owner's.
+  return absl::AlreadyExistsError(absl::StrCat("request_id ", request.request_id(),
+                                               " was already used for a different transfer"));
+}
+
+absl::Status AuthorizeOpen(const Caller& caller, const v1::OpenAccountRequest& request) {
+  if (request.initial_balance() > 0 && !caller.admin) {
+    return absl::PermissionDeniedError(
+        "only the admin role may open an account with initial_balance > 0: that creates money");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status AuthorizeOwner(const Caller& caller, const v1::Account& account,
+                            absl::string_view action) {
+  if (caller.admin || (!account.owner().empty() && account.owner() == caller.principal)) {
+    return absl::OkStatus();
+  }
+  return absl::PermissionDeniedError(absl::StrCat("only the account's owner or the admin role may ",
+                                                  action, " account ", account.id()));
 }
 
 absl::StatusOr<BalancesAfter> ApplyTransfer(int64_t from_balance, int64_t to_balance,

@@ -11,6 +11,7 @@
 #include "absl/strings/string_view.h"
 #include "contract/account_id.h"
 #include "ledger/v1/ledger.pb.h"
+#include "service/ledger/caller.h"
 
 namespace ledger {
 
@@ -31,6 +32,16 @@ absl::Status ValidateTransfer(const v1::TransferRequest& request);
 // recorded (the caller answers with `committed` and moves nothing), and
 // ALREADY_EXISTS when it reuses the request_id for a different transfer.
 absl::Status CheckRetry(const v1::TransferReceipt& committed, const v1::TransferRequest& request);
+
+// Who may do what. The admin role may do everything. Anyone may open an
+// account, and owns what it opens; only admin may open one with money in it,
+// since that creates money. Only an account's owner may debit it (be a
+// transfer's from_id) or read it (GetAccount, ListTransfers, Audit); any
+// account may be credited. Refusals are PERMISSION_DENIED.
+absl::Status AuthorizeOpen(const Caller& caller, const v1::OpenAccountRequest& request);
+// `action` names what was tried, for the message: "debit", "read".
+absl::Status AuthorizeOwner(const Caller& caller, const v1::Account& account,
+                            absl::string_view action);
 
 struct BalancesAfter {
   int64_t from_balance;

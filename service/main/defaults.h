@@ -18,6 +18,10 @@ inline constexpr absl::Duration kDefaultStoreLatency = absl::Milliseconds(1);
 inline constexpr char kPostgresDsnVariable[] = "LEDGER_POSTGRES_DSN";
 inline constexpr int kDefaultPostgresPoolSize = 8;  // per mode
 inline constexpr absl::Duration kDefaultPostgresConnectTimeout = absl::Seconds(30);
+// How often certificates and the tokens file are read again: a rotated
+// Secret reaches the pod's volume within a minute or two anyway.
+inline constexpr absl::Duration kDefaultTlsReloadInterval = absl::Seconds(60);
+inline constexpr absl::Duration kDefaultAuthReloadInterval = absl::Seconds(10);
 inline constexpr absl::Duration kDefaultShutdownTimeout = absl::Seconds(5);
 // Serving on after SIGTERM while health says NOT_SERVING; Kubernetes
 // deployments set it so endpoints drain first, a local run need not wait.

@@ -22,8 +22,10 @@
 #include "service/main/defaults.h"
 #include "service/main/log.h"
 #include "service/main/mode_stores.h"
+#include "service/main/server_security.h"
 #include "service/metrics/server_metrics.h"
 #include "service/serving/coroutine_server.h"
+#include "service/serving/health_server.h"
 #include "service/serving/thread_server.h"
 #include "service/stores/postgres/connection_options.h"
 #include "service/stores/postgres/database.h"
@@ -40,6 +42,13 @@ ABSL_FLAG(int, thread_port, ledger::kDefaultThreadPort,
 ABSL_FLAG(int, metrics_port, ledger::kDefaultMetricsPort,
           "HTTP port of the Prometheus metrics of both modes, at /metrics (IPv4 only: Debian's "
           "civetweb has no IPv6). 0 picks a free port.");
+ABSL_FLAG(std::string, metrics_host, "",
+          "Address /metrics listens on, in plaintext whatever the gRPC ports use, e.g. an "
+          "internal interface only Prometheus reaches. Default: --host.");
+ABSL_FLAG(int, health_port, -1,
+          "A plaintext gRPC port serving only grpc.health.v1, with the ledger ports' status, "
+          "for probes that cannot speak TLS (kubelet's gRPC probes). -1: none; 0 picks a free "
+          "port.");
 ABSL_FLAG(int, max_threads, ledger::kDefaultMaxThreads,
           "Thread mode: most threads gRPC may run, its polling thread included; a call that "
           "would need one more is refused with RESOURCE_EXHAUSTED.");
@@ -110,6 +119,10 @@ bool FlagsAreValid() {
   if (int port = absl::GetFlag(FLAGS_metrics_port); port < 0 || port > 65535) {
     complain(absl::StrCat("--metrics_port=", port, " is not a TCP port (0 to 65535)"));
   }
+  if (int port = absl::GetFlag(FLAGS_health_port); port < -1 || port > 65535) {
+    complain(absl::StrCat("--health_port=", port, " is not a TCP port (0 to 65535) or -1"));
+  }
+  CheckSecurityFlags(complain);
   if (int max_inflight = absl::GetFlag(FLAGS_max_inflight); max_inflight < 1) {
     complain(absl::StrCat("--max_inflight=", max_inflight, " must be at least 1"));
   }
@@ -178,6 +191,11 @@ int WaitForShutdownSignal(const sigset_t& signals, absl::Duration duration) {
 
 std::string Address(int port) { return absl::StrCat(absl::GetFlag(FLAGS_host), ":", port); }
 
+std::string MetricsHost() {
+  std::string host = absl::GetFlag(FLAGS_metrics_host);
+  return host.empty() ? absl::GetFlag(FLAGS_host) : host;
+}
+
 int Run() {
   const std::string mode = absl::GetFlag(FLAGS_mode);
   const int workers = absl::GetFlag(FLAGS_workers);
@@ -198,6 +216,15 @@ int Run() {
     Log("PostgreSQL schema is up to date");
   }
   const sigset_t shutdown_signals = BlockShutdownSignals();
+  // After the signals are blocked: the tokens file watch and gRPC's
+  // certificate watcher are threads, and must not take SIGTERM themselves.
+  absl::StatusOr<ServerSecurity> security =
+      SetUpSecurity([](const std::string& event) { Log("%s", event); });
+  if (!security.ok()) {
+    Log("cannot start: %s", security.status().message());
+    return EXIT_FAILURE;
+  }
+  for (const std::string& line : security->description) Log("%s", line);
 
   // Declared before the servers, so the servers are destroyed first.
   coro::ThreadPool worker_pool(workers);
@@ -210,17 +237,19 @@ int Run() {
   Ledger thread_ledger(stores->For(ServingMode::kThread), worker_pool);
   std::unique_ptr<CoroutineServer> coroutine_server;
   std::unique_ptr<ThreadServer> thread_server;
+  std::unique_ptr<HealthServer> health_server;
   auto stop_started_servers = [&] {
     if (coroutine_server) coroutine_server->Shutdown(absl::Now());
     if (thread_server) thread_server->Shutdown(absl::Now());
+    if (health_server) health_server->Shutdown(absl::Now());
   };
 
   if (mode == "coroutine" || mode == "both") {
     const int threads = absl::GetFlag(FLAGS_threads);
     coroutine_server = std::make_unique<CoroutineServer>(
-        Address(absl::GetFlag(FLAGS_port)), coroutine_ledger, threads,
-        absl::GetFlag(FLAGS_accepts_per_thread), absl::GetFlag(FLAGS_max_inflight),
-        metrics.AddCallSeries(ServingMode::kCoroutine));
+        Address(absl::GetFlag(FLAGS_port)), security->credentials, coroutine_ledger,
+        *security->authenticator, threads, absl::GetFlag(FLAGS_accepts_per_thread),
+        absl::GetFlag(FLAGS_max_inflight), metrics.AddCallSeries(ServingMode::kCoroutine));
     if (coroutine_server->port() == 0) {
       Log("cannot listen on %s (is the port in use or the address wrong?)",
           Address(absl::GetFlag(FLAGS_port)));
@@ -235,8 +264,9 @@ int Run() {
   if (mode == "thread" || mode == "both") {
     const int max_threads = absl::GetFlag(FLAGS_max_threads);
     thread_server = std::make_unique<ThreadServer>(
-        Address(absl::GetFlag(FLAGS_thread_port)), thread_ledger, max_threads,
-        absl::GetFlag(FLAGS_max_inflight), metrics.AddCallSeries(ServingMode::kThread));
+        Address(absl::GetFlag(FLAGS_thread_port)), security->credentials, thread_ledger,
+        *security->authenticator, max_threads, absl::GetFlag(FLAGS_max_inflight),
+        metrics.AddCallSeries(ServingMode::kThread));
     if (thread_server->port() == 0) {
       Log("cannot listen on %s (is the port in use or the address wrong?)",
           Address(absl::GetFlag(FLAGS_thread_port)));
@@ -249,18 +279,29 @@ int Run() {
     Log("thread mode listening on %s (max_threads=%d, workers=%d, %s)",
         Address(thread_server->port()), max_threads, workers, stores->Describe());
   }
+  if (const int port = absl::GetFlag(FLAGS_health_port); port >= 0) {
+    health_server = std::make_unique<HealthServer>(Address(port));
+    if (health_server->port() == 0) {
+      Log("cannot listen on %s (is the port in use? --health_port picks another)", Address(port));
+      health_server.reset();
+      stop_started_servers();
+      return EXIT_FAILURE;
+    }
+    Log("health listening on %s (plaintext, grpc.health.v1 only)", Address(health_server->port()));
+  }
   absl::StatusOr<int> metrics_port =
-      metrics.Serve(absl::GetFlag(FLAGS_host), absl::GetFlag(FLAGS_metrics_port));
+      metrics.Serve(MetricsHost(), absl::GetFlag(FLAGS_metrics_port));
   if (!metrics_port.ok()) {
     Log("%s (is the port in use? --metrics_port picks another)", metrics_port.status().message());
     stop_started_servers();
     return EXIT_FAILURE;
   }
-  Log("metrics listening on http://%s/metrics", Address(*metrics_port));
+  Log("metrics listening on http://%s:%d/metrics", MetricsHost(), *metrics_port);
 
   auto set_serving = [&](bool serving) {
     if (coroutine_server) coroutine_server->SetServing(serving);
     if (thread_server) thread_server->SetServing(serving);
+    if (health_server) health_server->SetServing(serving);
   };
   std::unique_ptr<DatabaseHealthWatch> database_watch;
   if (on_postgres) database_watch = std::make_unique<DatabaseHealthWatch>(dsn, set_serving);
@@ -284,6 +325,7 @@ int Run() {
   });
   if (coroutine_server) coroutine_server->Shutdown(deadline);
   stop_threads.join();
+  if (health_server) health_server->Shutdown(absl::Now());
   metrics.Stop();
   Log("stopped");
   return EXIT_SUCCESS;
@@ -299,7 +341,7 @@ int main(int argc, char** argv) {
   // --help lists this program's own flags, not those of the libraries.
   absl::FlagsUsageConfig usage;
   usage.contains_help_flags = [](absl::string_view file) {
-    return absl::StrContains(file, "service/main/main.cc");
+    return absl::StrContains(file, "service/main/");
   };
   usage.contains_helpshort_flags = usage.contains_help_flags;
   absl::SetFlagsUsageConfig(usage);

@@ -21,92 +21,100 @@ coro::Task<grpc::Status> Respond(coro::Task<absl::Status> pending) {
   co_return ToGrpcStatus(co_await std::move(pending));
 }
 
-// Wraps a handler of any kind of call: a call gets a place in flight for its
-// whole life, or is refused at once.
+// Wraps a handler of any kind of call: the caller is authenticated, then the
+// call gets a place in flight for its whole life; either may refuse it at
+// once. The Caller lives in this frame, which outlives the handler's.
 template <typename Handler>
-auto Limited(InflightLimit& limit, Handler handler) {
-  return [&limit, handler](coro::CallContext& call, auto&... args) -> coro::Task<grpc::Status> {
+auto Admitted(const security::Authenticator& authenticator, InflightLimit& limit, Handler handler) {
+  return [&authenticator, &limit, handler](coro::CallContext& call,
+                                           auto&... args) -> coro::Task<grpc::Status> {
+    const absl::StatusOr<Caller> caller = authenticator.Authenticate(call.grpc());
+    if (!caller.ok()) co_return ToGrpcStatus(caller.status());
     InflightLimit::Slot slot = limit.TryEnter();
     if (!slot) co_return limit.Refusal();
-    co_return co_await handler(call, args...);
+    co_return co_await handler(call, *caller, args...);
   };
 }
 
 }  // namespace
 
 void StartCoroutineHandlers(Service& service, coro::CompletionQueueThreads& queues, Ledger& ledger,
-                            InflightLimit& limit, int accepts_per_queue) {
+                            const security::Authenticator& authenticator, InflightLimit& limit,
+                            int accepts_per_queue) {
   coro::Serve<&Service::RequestOpenAccount>(
       service, queues,
-      Limited(limit,
-              [&ledger](coro::CallContext& call, const v1::OpenAccountRequest& request,
-                        v1::Account& response) {
-                return Respond(ledger.OpenAccount(request, call.cancellation()), response);
-              }),
+      Admitted(authenticator, limit,
+               [&ledger](coro::CallContext& call, const Caller& caller,
+                         const v1::OpenAccountRequest& request, v1::Account& response) {
+                 return Respond(ledger.OpenAccount(caller, request, call.cancellation()), response);
+               }),
       accepts_per_queue);
   coro::Serve<&Service::RequestGetAccount>(
       service, queues,
-      Limited(limit,
-              [&ledger](coro::CallContext& call, const v1::GetAccountRequest& request,
-                        v1::Account& response) {
-                return Respond(ledger.GetAccount(request, call.cancellation()), response);
-              }),
+      Admitted(authenticator, limit,
+               [&ledger](coro::CallContext& call, const Caller& caller,
+                         const v1::GetAccountRequest& request, v1::Account& response) {
+                 return Respond(ledger.GetAccount(caller, request, call.cancellation()), response);
+               }),
       accepts_per_queue);
   coro::Serve<&Service::RequestTransfer>(
       service, queues,
-      Limited(limit,
-              [&ledger](coro::CallContext& call, const v1::TransferRequest& request,
-                        v1::TransferReceipt& response) {
-                return Respond(ledger.Transfer(request, call.cancellation()), response);
-              }),
+      Admitted(authenticator, limit,
+               [&ledger](coro::CallContext& call, const Caller& caller,
+                         const v1::TransferRequest& request, v1::TransferReceipt& response) {
+                 return Respond(ledger.Transfer(caller, request, call.cancellation()), response);
+               }),
       accepts_per_queue);
   coro::Serve<&Service::RequestListTransfers>(
       service, queues,
-      Limited(
-          limit,
-          [&ledger](coro::CallContext& call, const v1::ListTransfersRequest& request,
+      Admitted(
+          authenticator, limit,
+          [&ledger](coro::CallContext& call, const Caller& caller,
+                    const v1::ListTransfersRequest& request,
                     coro::ServerWriter<v1::TransferReceipt>& stream) -> coro::Task<grpc::Status> {
             auto write = [&stream](const v1::TransferReceipt& receipt) {
               return stream.Write(receipt);
             };
-            co_return co_await Respond(ledger.ListTransfers(request, write, call.cancellation()));
+            co_return co_await Respond(
+                ledger.ListTransfers(caller, request, write, call.cancellation()));
           }),
       accepts_per_queue);
   coro::Serve<&Service::RequestImportTransfers>(
       service, queues,
-      Limited(limit,
-              [&ledger](coro::CallContext& call,
-                        coro::ServerReader<v1::TransferRequest, v1::ImportSummary>& stream,
-                        v1::ImportSummary& response) -> coro::Task<grpc::Status> {
-                auto read = [&stream](v1::TransferRequest& request) -> coro::Task<bool> {
-                  co_return co_await stream.Read(request);
-                };
-                co_return co_await Respond(ledger.ImportTransfers(read, call.cancellation()),
-                                           response);
-              }),
+      Admitted(authenticator, limit,
+               [&ledger](coro::CallContext& call, const Caller& caller,
+                         coro::ServerReader<v1::TransferRequest, v1::ImportSummary>& stream,
+                         v1::ImportSummary& response) -> coro::Task<grpc::Status> {
+                 auto read = [&stream](v1::TransferRequest& request) -> coro::Task<bool> {
+                   co_return co_await stream.Read(request);
+                 };
+                 co_return co_await Respond(
+                     ledger.ImportTransfers(caller, read, call.cancellation()), response);
+               }),
       accepts_per_queue);
   coro::Serve<&Service::RequestTransferStream>(
       service, queues,
-      Limited(limit,
-              [&ledger](coro::CallContext& call,
-                        coro::ServerReaderWriter<v1::TransferResult, v1::TransferRequest>& stream)
-                  -> coro::Task<grpc::Status> {
-                auto read = [&stream](v1::TransferRequest& request) -> coro::Task<bool> {
-                  co_return co_await stream.Read(request);
-                };
-                auto write = [&stream](const v1::TransferResult& result) {
-                  return stream.Write(result);
-                };
-                co_return co_await Respond(ledger.TransferStream(read, write, call.cancellation()));
-              }),
+      Admitted(authenticator, limit,
+               [&ledger](coro::CallContext& call, const Caller& caller,
+                         coro::ServerReaderWriter<v1::TransferResult, v1::TransferRequest>& stream)
+                   -> coro::Task<grpc::Status> {
+                 auto read = [&stream](v1::TransferRequest& request) -> coro::Task<bool> {
+                   co_return co_await stream.Read(request);
+                 };
+                 auto write = [&stream](const v1::TransferResult& result) {
+                   return stream.Write(result);
+                 };
+                 co_return co_await Respond(
+                     ledger.TransferStream(caller, read, write, call.cancellation()));
+               }),
       accepts_per_queue);
   coro::Serve<&Service::RequestAudit>(
       service, queues,
-      Limited(limit,
-              [&ledger](coro::CallContext& call, const v1::AuditRequest& request,
-                        v1::AuditReport& response) {
-                return Respond(ledger.Audit(request, call.cancellation()), response);
-              }),
+      Admitted(authenticator, limit,
+               [&ledger](coro::CallContext& call, const Caller& caller,
+                         const v1::AuditRequest& request, v1::AuditReport& response) {
+                 return Respond(ledger.Audit(caller, request, call.cancellation()), response);
+               }),
       accepts_per_queue);
 }
 

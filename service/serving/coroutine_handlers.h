@@ -5,14 +5,16 @@
 #include "coro/completion_queue_threads.h"
 #include "ledger/v1/ledger.grpc.pb.h"
 #include "service/ledger/ledger.h"
+#include "service/security/authenticator.h"
 #include "service/serving/inflight_limit.h"
 
 namespace ledger {
 
 // Starts the accept loops. Call after the server is built and started;
-// `service` must have been registered with its builder. Calls past `limit`
-// are refused.
+// `service` must have been registered with its builder. Calls that
+// `authenticator` refuses, and calls past `limit`, are refused.
 void StartCoroutineHandlers(v1::Ledger::AsyncService& service, coro::CompletionQueueThreads& queues,
-                            Ledger& ledger, InflightLimit& limit, int accepts_per_queue);
+                            Ledger& ledger, const security::Authenticator& authenticator,
+                            InflightLimit& limit, int accepts_per_queue);
 
 }  // namespace ledger

@@ -1,6 +1,5 @@
 #include "service/serving/coroutine_server.h"
 
-#include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
 
 #include "coro/server_shutdown.h"
@@ -9,13 +8,15 @@
 
 namespace ledger {
 
-CoroutineServer::CoroutineServer(const std::string& address, Ledger& ledger, int threads,
-                                 int accepts_per_thread, int max_inflight,
+CoroutineServer::CoroutineServer(const std::string& address,
+                                 const std::shared_ptr<grpc::ServerCredentials>& credentials,
+                                 Ledger& ledger, const security::Authenticator& authenticator,
+                                 int threads, int accepts_per_thread, int max_inflight,
                                  metrics::CallMetrics& metrics)
     : limit_(max_inflight) {
   grpc::ServerBuilder builder;
   AddStandardServices(builder, metrics);
-  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port_);
+  builder.AddListeningPort(address, credentials, &port_);
   builder.RegisterService(&service_);
   queues_ = std::make_unique<coro::CompletionQueueThreads>(builder, threads);
   server_ = builder.BuildAndStart();
@@ -23,7 +24,7 @@ CoroutineServer::CoroutineServer(const std::string& address, Ledger& ledger, int
     port_ = 0;
     return;
   }
-  StartCoroutineHandlers(service_, *queues_, ledger, limit_, accepts_per_thread);
+  StartCoroutineHandlers(service_, *queues_, ledger, authenticator, limit_, accepts_per_thread);
   queues_->Start();
 }
 

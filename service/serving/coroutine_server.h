@@ -2,6 +2,7 @@
 // is a coroutine (coroutine_handlers.h) on a few completion-queue threads.
 #pragma once
 
+#include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server.h>
 
 #include <memory>
@@ -12,15 +13,19 @@
 #include "ledger/v1/ledger.grpc.pb.h"
 #include "service/ledger/ledger.h"
 #include "service/metrics/call_metrics.h"
+#include "service/security/authenticator.h"
 #include "service/serving/inflight_limit.h"
 
 namespace ledger {
 
 class CoroutineServer {
  public:
-  // Listens on `address` and serves at once; port() is 0 if it cannot listen.
-  // Every call is counted in `metrics`.
-  CoroutineServer(const std::string& address, Ledger& ledger, int threads, int accepts_per_thread,
+  // Listens on `address` with `credentials` and serves at once; port() is 0
+  // if it cannot listen. Ledger calls are made by whom `authenticator` says;
+  // every call is counted in `metrics`.
+  CoroutineServer(const std::string& address,
+                  const std::shared_ptr<grpc::ServerCredentials>& credentials, Ledger& ledger,
+                  const security::Authenticator& authenticator, int threads, int accepts_per_thread,
                   int max_inflight, metrics::CallMetrics& metrics);
   int port() const { return port_; }
   int inflight() const { return limit_.inflight(); }

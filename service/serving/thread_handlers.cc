@@ -42,18 +42,20 @@ void CountThisThread(std::atomic<int>& threads) {
 }  // namespace
 
 template <typename Call>
-grpc::Status ThreadHandlers::Limited(Call call) {
+grpc::Status ThreadHandlers::Admitted(const grpc::ServerContext& context, Call call) {
   CountThisThread(threads_);
+  const absl::StatusOr<Caller> caller = authenticator_.Authenticate(context);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   InflightLimit::Slot slot = limit_.TryEnter();
   if (!slot) return limit_.Refusal();
-  return call();
+  return call(*caller);
 }
 
 grpc::Status ThreadHandlers::OpenAccount(grpc::ServerContext* context,
                                          const v1::OpenAccountRequest* request,
                                          v1::Account* response) {
-  return Limited([&] {
-    return Respond(coro::SyncWait(ledger_.OpenAccount(*request, CancellationOf(*context))),
+  return Admitted(*context, [&](const Caller& caller) {
+    return Respond(coro::SyncWait(ledger_.OpenAccount(caller, *request, CancellationOf(*context))),
                    *response);
   });
 }
@@ -61,8 +63,8 @@ grpc::Status ThreadHandlers::OpenAccount(grpc::ServerContext* context,
 grpc::Status ThreadHandlers::GetAccount(grpc::ServerContext* context,
                                         const v1::GetAccountRequest* request,
                                         v1::Account* response) {
-  return Limited([&] {
-    return Respond(coro::SyncWait(ledger_.GetAccount(*request, CancellationOf(*context))),
+  return Admitted(*context, [&](const Caller& caller) {
+    return Respond(coro::SyncWait(ledger_.GetAccount(caller, *request, CancellationOf(*context))),
                    *response);
   });
 }
@@ -70,31 +72,32 @@ grpc::Status ThreadHandlers::GetAccount(grpc::ServerContext* context,
 grpc::Status ThreadHandlers::Transfer(grpc::ServerContext* context,
                                       const v1::TransferRequest* request,
                                       v1::TransferReceipt* response) {
-  return Limited([&] {
-    return Respond(coro::SyncWait(ledger_.Transfer(*request, CancellationOf(*context))), *response);
+  return Admitted(*context, [&](const Caller& caller) {
+    return Respond(coro::SyncWait(ledger_.Transfer(caller, *request, CancellationOf(*context))),
+                   *response);
   });
 }
 
 grpc::Status ThreadHandlers::ListTransfers(grpc::ServerContext* context,
                                            const v1::ListTransfersRequest* request,
                                            grpc::ServerWriter<v1::TransferReceipt>* writer) {
-  return Limited([&] {
+  return Admitted(*context, [&](const Caller& caller) {
     auto write = [writer](const v1::TransferReceipt& receipt) -> coro::Task<bool> {
       co_return writer->Write(receipt);
     };
     return ToGrpcStatus(
-        coro::SyncWait(ledger_.ListTransfers(*request, write, CancellationOf(*context))));
+        coro::SyncWait(ledger_.ListTransfers(caller, *request, write, CancellationOf(*context))));
   });
 }
 
 grpc::Status ThreadHandlers::ImportTransfers(grpc::ServerContext* context,
                                              grpc::ServerReader<v1::TransferRequest>* reader,
                                              v1::ImportSummary* response) {
-  return Limited([&] {
+  return Admitted(*context, [&](const Caller& caller) {
     auto read = [reader](v1::TransferRequest& request) -> coro::Task<bool> {
       co_return reader->Read(&request);
     };
-    return Respond(coro::SyncWait(ledger_.ImportTransfers(read, CancellationOf(*context))),
+    return Respond(coro::SyncWait(ledger_.ImportTransfers(caller, read, CancellationOf(*context))),
                    *response);
   });
 }
@@ -102,7 +105,7 @@ grpc::Status ThreadHandlers::ImportTransfers(grpc::ServerContext* context,
 grpc::Status ThreadHandlers::TransferStream(
     grpc::ServerContext* context,
     grpc::ServerReaderWriter<v1::TransferResult, v1::TransferRequest>* stream) {
-  return Limited([&] {
+  return Admitted(*context, [&](const Caller& caller) {
     auto read = [stream](v1::TransferRequest& request) -> coro::Task<bool> {
       co_return stream->Read(&request);
     };
@@ -114,14 +117,15 @@ grpc::Status ThreadHandlers::TransferStream(
       co_return stream->Write(result);
     };
     return ToGrpcStatus(
-        coro::SyncWait(ledger_.TransferStream(read, write, CancellationOf(*context))));
+        coro::SyncWait(ledger_.TransferStream(caller, read, write, CancellationOf(*context))));
   });
 }
 
 grpc::Status ThreadHandlers::Audit(grpc::ServerContext* context, const v1::AuditRequest* request,
                                    v1::AuditReport* response) {
-  return Limited([&] {
-    return Respond(coro::SyncWait(ledger_.Audit(*request, CancellationOf(*context))), *response);
+  return Admitted(*context, [&](const Caller& caller) {
+    return Respond(coro::SyncWait(ledger_.Audit(caller, *request, CancellationOf(*context))),
+                   *response);
   });
 }
 

@@ -10,14 +10,16 @@
 
 #include "ledger/v1/ledger.grpc.pb.h"
 #include "service/ledger/ledger.h"
+#include "service/security/authenticator.h"
 #include "service/serving/inflight_limit.h"
 
 namespace ledger {
 
 class ThreadHandlers final : public v1::Ledger::Service {
  public:
-  // Calls past `limit` are refused.
-  ThreadHandlers(Ledger& ledger, InflightLimit& limit) : ledger_(ledger), limit_(limit) {}
+  // Calls that `authenticator` refuses, and calls past `limit`, are refused.
+  ThreadHandlers(Ledger& ledger, const security::Authenticator& authenticator, InflightLimit& limit)
+      : ledger_(ledger), authenticator_(authenticator), limit_(limit) {}
 
   // Threads that have served a call and are still alive: gRPC grows its pool
   // as calls arrive and lets surplus threads exit.
@@ -41,11 +43,13 @@ class ThreadHandlers final : public v1::Ledger::Service {
                      v1::AuditReport* response) override;
 
  private:
-  // Runs `call` on this thread with a place in flight, or refuses it.
+  // Authenticates the caller and runs `call(caller)` on this thread with a
+  // place in flight, or refuses it.
   template <typename Call>
-  grpc::Status Limited(Call call);
+  grpc::Status Admitted(const grpc::ServerContext& context, Call call);
 
   Ledger& ledger_;
+  const security::Authenticator& authenticator_;
   InflightLimit& limit_;
   std::atomic<int> threads_{0};
 };

@@ -1,7 +1,6 @@
 #include "service/serving/thread_server.h"
 
 #include <grpcpp/resource_quota.h>
-#include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
 
 #include "absl/time/clock.h"
@@ -10,12 +9,14 @@
 
 namespace ledger {
 
-ThreadServer::ThreadServer(const std::string& address, Ledger& ledger, int max_threads,
-                           int max_inflight, metrics::CallMetrics& metrics)
-    : limit_(max_inflight), handlers_(ledger, limit_) {
+ThreadServer::ThreadServer(const std::string& address,
+                           const std::shared_ptr<grpc::ServerCredentials>& credentials,
+                           Ledger& ledger, const security::Authenticator& authenticator,
+                           int max_threads, int max_inflight, metrics::CallMetrics& metrics)
+    : limit_(max_inflight), handlers_(ledger, authenticator, limit_) {
   grpc::ServerBuilder builder;
   AddStandardServices(builder, metrics);
-  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port_);
+  builder.AddListeningPort(address, credentials, &port_);
   builder.RegisterService(&handlers_);
   grpc::ResourceQuota quota("thread-mode");
   quota.SetMaxThreads(max_threads);

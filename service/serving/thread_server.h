@@ -2,6 +2,7 @@
 // API runs every call on an OS thread of its own (thread_handlers.h).
 #pragma once
 
+#include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server.h>
 
 #include <memory>
@@ -19,8 +20,11 @@ class ThreadServer {
  public:
   // At most `max_threads` threads serve calls; calls beyond them are refused
   // with RESOURCE_EXHAUSTED (gRPC's ResourceQuota), and so are calls beyond
-  // `max_inflight`.
-  ThreadServer(const std::string& address, Ledger& ledger, int max_threads, int max_inflight,
+  // `max_inflight`. Credentials, authenticator and metrics as for
+  // CoroutineServer.
+  ThreadServer(const std::string& address,
+               const std::shared_ptr<grpc::ServerCredentials>& credentials, Ledger& ledger,
+               const security::Authenticator& authenticator, int max_threads, int max_inflight,
                metrics::CallMetrics& metrics);
   int port() const { return port_; }
   int inflight() const { return limit_.inflight(); }

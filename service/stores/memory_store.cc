@@ -18,7 +18,8 @@ void SetTimestamp(absl::Time time, google::protobuf::Timestamp& timestamp) {
 }  // namespace
 
 coro::Task<absl::StatusOr<v1::Account>> MemoryStore::OpenAccount(
-    std::string id, int64_t initial_balance, const coro::Cancellation& cancellation) {
+    std::string id, std::string owner, int64_t initial_balance,
+    const coro::Cancellation& cancellation) {
   if (absl::Status stop = cancellation.Check(); !stop.ok()) co_return stop;
   std::lock_guard lock(mutex_);
   auto [slot, inserted] = accounts_.try_emplace(id);
@@ -28,6 +29,7 @@ coro::Task<absl::StatusOr<v1::Account>> MemoryStore::OpenAccount(
   AccountRecord& record = slot->second.record;
   record.initial_balance = initial_balance;
   record.account.set_id(std::move(id));
+  record.account.set_owner(std::move(owner));
   record.account.set_balance(initial_balance);
   record.account.set_version(1);
   co_return record.account;

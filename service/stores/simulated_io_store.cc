@@ -5,9 +5,10 @@
 namespace ledger {
 
 coro::Task<absl::StatusOr<v1::Account>> SimulatedIoStore::OpenAccount(
-    std::string id, int64_t initial_balance, const coro::Cancellation& cancellation) {
+    std::string id, std::string owner, int64_t initial_balance,
+    const coro::Cancellation& cancellation) {
   if (absl::Status stop = co_await wait_.Wait(latency_, cancellation); !stop.ok()) co_return stop;
-  co_return co_await store_.OpenAccount(std::move(id), initial_balance, cancellation);
+  co_return co_await store_.OpenAccount(std::move(id), std::move(owner), initial_balance, cancellation);
 }
 
 coro::Task<absl::StatusOr<AccountRecord>> SimulatedIoStore::GetAccount(

@@ -88,14 +88,15 @@ class LedgerStore {
   // What kind of store it is, in logs and metrics: "memory".
   virtual absl::string_view name() const = 0;
 
-  // Opens `id` with `initial_balance` (>= 0): the new account, at version 1
-  // with that balance. ALREADY_EXISTS if the id is taken, and the existing
-  // account is left as it was.
+  // Opens `id` for `owner` with `initial_balance` (>= 0): the new account, at
+  // version 1 with that balance and owner. ALREADY_EXISTS if the id is taken,
+  // and the existing account is left as it was. The owner never changes.
   virtual coro::Task<absl::StatusOr<v1::Account>> OpenAccount(
-      std::string id, int64_t initial_balance, const coro::Cancellation& cancellation) = 0;
+      std::string id, std::string owner, int64_t initial_balance,
+      const coro::Cancellation& cancellation) = 0;
 
-  // The account's committed state and its initial balance; NOT_FOUND for an
-  // unknown id. Balance and version come from the same committed state.
+  // The account's committed state (its owner included) and its initial
+  // balance; NOT_FOUND for an unknown id. Balance and version come from the same committed state.
   virtual coro::Task<absl::StatusOr<AccountRecord>> GetAccount(
       std::string id, const coro::Cancellation& cancellation) = 0;
 

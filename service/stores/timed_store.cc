@@ -28,9 +28,10 @@ TimedStore::TimedStore(LedgerStore& store, ServingMode mode, metrics::HistogramF
 }
 
 coro::Task<absl::StatusOr<v1::Account>> TimedStore::OpenAccount(
-    std::string id, int64_t initial_balance, const coro::Cancellation& cancellation) {
+    std::string id, std::string owner, int64_t initial_balance,
+    const coro::Cancellation& cancellation) {
   return Timed(*seconds_[kOpenAccount],
-               store_.OpenAccount(std::move(id), initial_balance, cancellation));
+               store_.OpenAccount(std::move(id), std::move(owner), initial_balance, cancellation));
 }
 
 coro::Task<absl::StatusOr<AccountRecord>> TimedStore::GetAccount(

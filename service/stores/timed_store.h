@@ -18,7 +18,8 @@ class TimedStore final : public LedgerStore {
 
   absl::string_view name() const override { return store_.name(); }
   coro::Task<absl::StatusOr<v1::Account>> OpenAccount(
-      std::string id, int64_t initial_balance, const coro::Cancellation& cancellation) override;
+      std::string id, std::string owner, int64_t initial_balance,
+      const coro::Cancellation& cancellation) override;
   coro::Task<absl::StatusOr<AccountRecord>> GetAccount(
       std::string id, const coro::Cancellation& cancellation) override;
   coro::Task<absl::StatusOr<v1::TransferReceipt>> CommitTransfer(

@@ -39,7 +39,8 @@ absl::Status StepFailed(const Reply& reply, const coro::Cancellation& cancellati
       if (absl::Status stop = cancellation.Check(); !stop.ok()) return stop;
       return absl::UnavailableError("PostgreSQL did not answer in time");
     case Reply::Outcome::kConnectionLost:
-      return absl::UnavailableError(absl::StrCat("lost the connection to PostgreSQL: ", reply.error));
+      return absl::UnavailableError(
+          absl::StrCat("lost the connection to PostgreSQL: ", reply.error));
     case Reply::Outcome::kStatementError:
       // Class 08: connection exceptions; 57P0x: the server is shutting down,
       // crashed, or not yet accepting connections.
@@ -117,8 +118,9 @@ Decision Decide(const Reply& locked, const v1::TransferRequest& transfer) {
 
 // The steps, built outside the coroutines: GCC 12 cannot compile a braced
 // list in a coroutine's body when its elements have destructors.
-std::vector<Query> OpenAccountStep(const std::string& id, int64_t initial_balance) {
-  return {Query{Statement::kOpenAccount, {id, absl::StrCat(initial_balance)}}};
+std::vector<Query> OpenAccountStep(const std::string& id, const std::string& owner,
+                                   int64_t initial_balance) {
+  return {Query{Statement::kOpenAccount, {id, absl::StrCat(initial_balance), owner}}};
 }
 std::vector<Query> GetAccountStep(const std::string& id) {
   return {Query{Statement::kGetAccount, {id}}};
@@ -139,8 +141,7 @@ std::vector<Query> CommitStep(const v1::TransferRequest& transfer, const Balance
                  absl::StrCat(after.to_balance)}},
           Query{Statement::kCommit, {}}};
 }
-std::vector<Query> ListStep(const std::string& account_id, uint64_t after_sequence,
-                            int max_count) {
+std::vector<Query> ListStep(const std::string& account_id, uint64_t after_sequence, int max_count) {
   // Sequences are bigint; none is above the largest.
   const uint64_t after = std::min<uint64_t>(after_sequence, std::numeric_limits<int64_t>::max());
   return {Query{Statement::kAccountExists, {account_id}},
@@ -169,12 +170,15 @@ coro::Task<absl::StatusOr<std::vector<Result>>> PostgresStore::RunStep(
 }
 
 coro::Task<absl::StatusOr<v1::Account>> PostgresStore::OpenAccount(
-    std::string id, int64_t initial_balance, const coro::Cancellation& cancellation) {
-  absl::StatusOr<std::vector<Result>> results = co_await RunStep(OpenAccountStep(id, initial_balance), cancellation);
+    std::string id, std::string owner, int64_t initial_balance,
+    const coro::Cancellation& cancellation) {
+  absl::StatusOr<std::vector<Result>> results =
+      co_await RunStep(OpenAccountStep(id, owner, initial_balance), cancellation);
   if (!results.ok()) co_return results.status();
   if (PQntuples((*results)[0].get()) == 0) co_return AccountTakenError(id);
   v1::Account account;
   account.set_id(std::move(id));
+  account.set_owner(std::move(owner));
   account.set_balance(initial_balance);
   account.set_version(1);
   co_return account;
@@ -182,8 +186,7 @@ coro::Task<absl::StatusOr<v1::Account>> PostgresStore::OpenAccount(
 
 coro::Task<absl::StatusOr<AccountRecord>> PostgresStore::GetAccount(
     std::string id, const coro::Cancellation& cancellation) {
-  absl::StatusOr<std::vector<Result>> results =
-      co_await RunStep(GetAccountStep(id), cancellation);
+  absl::StatusOr<std::vector<Result>> results = co_await RunStep(GetAccountStep(id), cancellation);
   if (!results.ok()) co_return results.status();
   const PGresult* row = (*results)[0].get();
   if (PQntuples(row) == 0) co_return UnknownAccountError(id);
@@ -192,6 +195,7 @@ coro::Task<absl::StatusOr<AccountRecord>> PostgresStore::GetAccount(
   record.account.set_balance(Int64At(row, 0, 0));
   record.account.set_version(Int64At(row, 0, 1));
   record.initial_balance = Int64At(row, 0, 2);
+  record.account.set_owner(PQgetvalue(row, 0, 3));
   co_return record;
 }
 

@@ -4,18 +4,19 @@ namespace ledger::postgres {
 
 const std::array<StatementText, kStatements>& Statements() {
   // The receipt's columns, in ReceiptColumn order.
-#define LEDGER_RECEIPT_COLUMNS                                                           \
-  "sequence, request_id, from_id, to_id, amount, from_balance, to_balance, "            \
+#define LEDGER_RECEIPT_COLUMNS                                               \
+  "sequence, request_id, from_id, to_id, amount, from_balance, to_balance, " \
   "(extract(epoch FROM committed_at) * 1000000)::bigint"
   static const std::array<StatementText, kStatements> statements = {{
       {"begin", "BEGIN", 0, 0},
       {"commit", "COMMIT", 0, 0},
       {"rollback", "ROLLBACK", 0, 0},
       {"open_account",
-       "INSERT INTO accounts (id, balance, version, initial_balance) VALUES ($1, $2, 1, $2) "
-       "ON CONFLICT (id) DO NOTHING RETURNING id",
-       2, 0},
-      {"get_account", "SELECT balance, version, initial_balance FROM accounts WHERE id = $1", 1, 0},
+       "INSERT INTO accounts (id, balance, version, initial_balance, owner) "
+       "VALUES ($1, $2, 1, $2, $3) ON CONFLICT (id) DO NOTHING RETURNING id",
+       3, 0},
+      {"get_account", "SELECT balance, version, initial_balance, owner FROM accounts WHERE id = $1",
+       1, 0},
       // Rows are locked in the order they are returned: always by id, so two
       // transfers between the same accounts never deadlock.
       {"lock_accounts",
@@ -48,8 +49,8 @@ const std::array<StatementText, kStatements>& Statements() {
   return statements;
 }
 
-const std::array<Migration, 1>& Migrations() {
-  static const std::array<Migration, 1> migrations = {{
+const std::array<Migration, 2>& Migrations() {
+  static const std::array<Migration, 2> migrations = {{
       {1,
        "CREATE TABLE accounts ("
        "  id text PRIMARY KEY,"
@@ -68,6 +69,9 @@ const std::array<Migration, 1>& Migrations() {
        "  committed_at timestamptz NOT NULL);"
        "CREATE INDEX transfers_by_payer ON transfers (from_id, sequence);"
        "CREATE INDEX transfers_by_payee ON transfers (to_id, sequence);"},
+      // Who opened each account; accounts opened before owners existed
+      // belong to nobody, so only an admin may move or read them.
+      {2, "ALTER TABLE accounts ADD COLUMN owner text NOT NULL DEFAULT ''"},
   }};
   return migrations;
 }

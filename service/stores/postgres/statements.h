@@ -11,8 +11,8 @@ enum class Statement {
   kBegin,
   kCommit,
   kRollback,
-  kOpenAccount,       // $1 id, $2 initial balance -> (id) or no row if taken
-  kGetAccount,        // $1 id -> (balance, version, initial_balance)
+  kOpenAccount,       // $1 id, $2 initial balance, $3 owner -> (id) or no row if taken
+  kGetAccount,        // $1 id -> (balance, version, initial_balance, owner)
   kLockAccounts,      // $1, $2 ids -> (id, balance, version) locked, in id order
   kFindTransfer,      // $1 request id -> a receipt row, or none
   kInsertTransfer,    // $1 request id, $2 from, $3 to, $4 amount, $5/$6 balances -> (sequence, committed_at µs)
@@ -47,7 +47,7 @@ struct Migration {
   int version;
   const char* sql;
 };
-const std::array<Migration, 1>& Migrations();
+const std::array<Migration, 2>& Migrations();
 
 // Serialises schema changes between processes that start at once.
 inline constexpr int64_t kSchemaLockKey = 0x6c6564676572;  // "ledger"

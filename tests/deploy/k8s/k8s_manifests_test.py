@@ -11,15 +11,24 @@ One script, one step per CTest test (tests/deploy/k8s/CMakeLists.txt):
                 @kubernetes-models/prometheus-operator); every component is
                 used by some overlay, so none escapes them;
   invariants    what a schema cannot say: the ServiceMonitor selects both
-                Services and their metrics port by name, probes and Services
-                point at declared ports, the security context, the shutdown
+                Services and their metrics port by name, probes on the
+                plaintext health port (--health_port) and Services on
+                declared ports, the security context, the shutdown
                 arithmetic, each overlay's store (OVERLAYS below) as a
                 container argument, replicas and autoscaling only on
                 PostgreSQL, the DSN from the required Secret, the development
                 database and the DSN that reaches it (postgres_checks.py),
-                the dashboard ConfigMap;
-  server_flags  every container argument is a flag `ledger-server --help`
-                lists (an unknown one makes it exit at start);
+                TLS and authentication where OVERLAYS says, from the required
+                Secrets, and the NetworkPolicy (security_checks.py), the
+                dashboard ConfigMap;
+  examples      the example overlays of deploy/k8s/README.md rendered on the
+                overlay they patch: they validate, pass the invariants and do
+                what they are for (examples.py); the cert-manager
+                Certificate example makes the Secret prod mounts, for both
+                Services' names;
+  server_flags  every container argument, of the overlays and of the
+                README's examples, is a flag `ledger-server --help` lists (an
+                unknown one makes it exit at start);
   rules         `promtool check rules` on the rule groups of the PrometheusRule
                 (the only copy of the rules).
 """
@@ -36,8 +45,10 @@ import tempfile
 
 import yaml
 
+from examples import EXPECTED_EFFECTS, readme_examples, write_overlay
 from manifest_values import flag_values, matches, parse_duration
 from postgres_checks import PostgresChecks
+from security_checks import SecurityChecks, serves_tls
 
 KUBECTL_MINOR = 27  # kubectl 1.27 or newer renders the overlays as the tests expect
 KUBECTL_HINT = (
@@ -52,14 +63,15 @@ NODE_HINT = ("Node.js and npm are needed for the schema checks: apt-get install 
              "(Node >= 18, as Debian 12 has), or pass --node/--npm.")
 
 MODES = {"coroutine": "--port", "thread": "--thread_port"}
-# The store each overlay runs (ledger-server's --store), and whether an HPA
-# scales it. Every overlay is listed, so a new one says what it is rather than
-# being vouched for by default; several pods (an HPA) need --store=postgres,
-# since on the memory store each pod would be a ledger of its own.
+# The store each overlay runs (ledger-server's --store), whether an HPA
+# scales it, and whether it serves TLS with authentication on. Every overlay
+# is listed, so a new one says what it is rather than being vouched for by
+# default; several pods (an HPA) need --store=postgres, since on the memory
+# store each pod would be a ledger of its own.
 OVERLAYS = {
-    "dev": {"store": "memory", "autoscaled": False},
-    "dev-postgres": {"store": "postgres", "autoscaled": False},
-    "prod": {"store": "postgres", "autoscaled": True},
+    "dev": {"store": "memory", "autoscaled": False, "tls_auth": False},
+    "dev-postgres": {"store": "postgres", "autoscaled": False, "tls_auth": False},
+    "prod": {"store": "postgres", "autoscaled": True, "tls_auth": True},
 }
 STORES = ("memory", "postgres")
 CLIENT_SIDE_APPLY_LIMIT = 262144  # bytes of annotations, last-applied-configuration included
@@ -203,14 +215,18 @@ def schemas(args):
 # --- invariants -----------------------------------------------------------
 
 class Checker:
-    def __init__(self, overlay, objects, source_root):
+    def __init__(self, overlay, objects, source_root, expected=None):
+        """expected: what OVERLAYS says of the overlay (given for the README's
+        examples, which say what they build on)."""
         self.overlay = overlay
+        self.expected = expected or OVERLAYS[overlay]
         self.objects = objects
         self.source_root = source_root
         self.errors = []
         self.default_store = cxx_string(source_root, "service/main/defaults.h", "kDefaultStore")
         self.dsn_env = cxx_string(source_root, "service/main/defaults.h", "kPostgresDsnVariable")
         self.postgres = PostgresChecks(self.check, objects, self.dsn_env)
+        self.security = SecurityChecks(self.check, objects)
 
     def check(self, ok, message):
         if not ok:
@@ -243,6 +259,9 @@ class Checker:
                    "one Service per mode: ledger-coroutine and ledger-thread")
         for deployment in deployments:
             self.deployment(deployment)
+            self.security.deployment(deployment, self.expected["tls_auth"])
+        self.security.same_secrets(deployments)
+        self.security.network_policy(deployments)
         for service in ledger_services:
             self.service(service, deployments)
         self.service_monitor(services)
@@ -281,15 +300,25 @@ class Checker:
                    f"{name}: container port named grpc is {grpc_port}, where the server listens")
         self.check(ports.get("metrics") == metrics_port,
                    f"{name}: container port named metrics is {metrics_port} (--metrics_port)")
+        # The kubelet's gRPC probes cannot speak TLS, so they ask the plaintext
+        # health port (--health_port), declared as the container port `health`.
+        health_port = ports.get("health")
+        if self.check(health_port is not None, f"{name}: a container port named health, for the probes"):
+            self.check(values.get("health_port") == str(health_port),
+                       f"{name}: --health_port={health_port}, the container port named health "
+                       f"(got {values.get('health_port')!r})")
+            self.check(health_port not in (grpc_port, metrics_port),
+                       f"{name}: the health port {health_port} is a port of its own")
         # Liveness on PostgreSQL is postgres_checks.py's: it must not follow the database.
         probes = ("startupProbe", "readinessProbe") + (
             () if self.store_of(d) == "postgres" else ("livenessProbe",))
         for probe in probes:
             spec = c.get(probe)
             if self.check(spec is not None and "grpc" in spec, f"{name}: native gRPC {probe}"):
-                self.check(spec["grpc"].get("port") == grpc_port
+                self.check(spec["grpc"].get("port") == health_port
                            and spec["grpc"]["port"] in ports.values(),
-                           f"{name}: {probe} on the declared gRPC port {grpc_port}")
+                           f"{name}: {probe} on the declared health port {health_port} "
+                           f"(got {spec['grpc'].get('port')})")
 
         for kind in ("requests", "limits"):
             for resource in ("cpu", "memory"):
@@ -345,9 +374,16 @@ class Checker:
                        f"Service {name}: targetPort {target!r} is a port the container declares")
         grpc = ports.get("grpc")
         if self.check(grpc is not None, f"Service {name}: a port named grpc"):
-            self.check(grpc.get("appProtocol") == "kubernetes.io/h2c",
-                       f"Service {name}: grpc port has appProtocol kubernetes.io/h2c")
+            # Cleartext HTTP/2 (h2c), or with TLS HTTP/2 over TLS (IANA's https).
+            protocol = "https" if serves_tls(targets[0]) else "kubernetes.io/h2c"
+            self.check(grpc.get("appProtocol") == protocol,
+                       f"Service {name}: grpc port has appProtocol {protocol} "
+                       f"(got {grpc.get('appProtocol')!r})")
         self.check("metrics" in ports, f"Service {name}: a port named metrics")
+        # Plaintext and for the kubelet only (base/networkpolicy.yaml).
+        self.check(not any(p.get("targetPort", p["port"]) in ("health", declared.get("health"))
+                           for p in ports.values()),
+                   f"Service {name}: does not expose the health port")
 
     def service_monitor(self, services):
         monitors = self.of_kind("ServiceMonitor")
@@ -409,7 +445,7 @@ class Checker:
     def stores(self, deployments):
         """Each overlay's store, as the container argument --store says (an env
         var alone changes nothing), and scaling only where the store allows it."""
-        expected = OVERLAYS[self.overlay]
+        expected = self.expected
         hpas = {h["spec"]["scaleTargetRef"]["name"]: h for h in self.of_kind("HorizontalPodAutoscaler")}
         pdbs = self.of_kind("PodDisruptionBudget")
         names = {d["metadata"]["name"] for d in deployments}
@@ -500,11 +536,85 @@ def invariants(args):
         fail("\n  " + "\n  ".join(errors))
 
 
+# --- examples ---------------------------------------------------------------
+
+CERTIFICATE = "deploy/k8s/examples/certificate.yaml"
+CERTIFICATE_OVERLAY = "prod"  # the overlay whose Secret and Services it is for
+
+
+def slug(name):
+    return re.sub(r"\W+", "-", name)
+
+
+def example_renders(args, kubectl, directory):
+    """(name, base overlay, rendered YAML) of each example overlay of the
+    README (examples.py), written under `directory`."""
+    readme = args.source_root / "deploy/k8s/README.md"
+    found = readme_examples(readme.read_text())
+    if sorted(name for name, _, _ in found) != sorted(EXPECTED_EFFECTS):
+        fail(f"the example overlays of {readme} are {sorted(n for n, _, _ in found)}, EXPECTED_EFFECTS "
+             f"in examples.py lists {sorted(EXPECTED_EFFECTS)}: each example says there what it is for")
+    for name, base, kustomization in found:
+        if base not in OVERLAYS:
+            fail(f"README example {name!r} builds on {base!r}, not one of the overlays {sorted(OVERLAYS)}")
+        target = directory / slug(name)
+        error = write_overlay(kustomization, args.source_root / "deploy/k8s/overlays" / base, target)
+        if error:
+            fail(f"README example {name!r}: {error}")
+        yield name, base, render(kubectl, target)
+
+
+def examples(args):
+    """The README's example overlays pass every check of the overlay they
+    build on, validate, and do what they are for; the cert-manager
+    Certificate makes the Secret prod mounts, for both Services' names."""
+    kubectl = find_kubectl(args.kubectl)
+    node = find_tool(args.node, "node", NODE_HINT)
+    node_modules = args.work_dir / "npm/node_modules"
+    if not node_modules.is_dir():
+        fail(f"{node_modules} is missing: the k8s_npm_ci test installs it")
+    overlay_dir = args.source_root / "deploy/k8s/overlays"
+    bases = {}
+    errors = []
+    with tempfile.TemporaryDirectory(dir=args.work_dir) as directory:
+        directory = pathlib.Path(directory)
+        files = []
+        for name, base, text in example_renders(args, kubectl, directory):
+            files.append(directory / f"{slug(name)}.yaml")
+            files[-1].write_text(text)
+            objects = [o for o in yaml.safe_load_all(text) if o]
+            if base not in bases:
+                bases[base] = [o for o in yaml.safe_load_all(render(kubectl, overlay_dir / base)) if o]
+            label = f"{base} + README's {name}"
+            found = Checker(label, objects, args.source_root, OVERLAYS[base]).run()
+            found += [f"[{label}] {e}" for e in EXPECTED_EFFECTS[name](objects, bases[base])]
+            print(f"{label}: {len(objects)} objects, {len(found)} problems")
+            errors += found
+        result = subprocess.run([node, str(args.test_dir / "validate.mjs"),
+                                 "--node_modules", str(node_modules), *map(str, files)], timeout=120)
+        if result.returncode != 0:
+            errors.append("some objects of the README's example overlays do not validate (above)")
+
+    documents = [d for d in yaml.safe_load_all((args.source_root / CERTIFICATE).read_text()) if d]
+    objects = [o for o in yaml.safe_load_all(render(kubectl, overlay_dir / CERTIFICATE_OVERLAY)) if o]
+    checker = Checker(f"{CERTIFICATE_OVERLAY}: {CERTIFICATE}", objects, args.source_root,
+                      OVERLAYS[CERTIFICATE_OVERLAY])
+    if checker.check(len(documents) == 1, "one object in the file"):
+        checker.security.certificate(
+            documents[0], checker.of_kind("Deployment"),
+            [s for s in checker.of_kind("Service")
+             if s["metadata"].get("labels", {}).get("app.kubernetes.io/name") == "ledger"])
+    errors += checker.errors
+    if errors:
+        fail("\n  " + "\n  ".join(errors))
+
+
 # --- server_flags -----------------------------------------------------------
 
 def server_flags(args):
-    """Every argument of every ledger container is a flag of this build's
-    ledger-server: an unknown one makes it exit at start."""
+    """Every argument of every ledger container, in the overlays and in the
+    README's example overlays, is a flag of this build's ledger-server: an
+    unknown one makes it exit at start."""
     kubectl = find_kubectl(args.kubectl)
     if not args.server or not os.access(args.server, os.X_OK):
         fail(f"{args.server} is not built")
@@ -513,12 +623,16 @@ def server_flags(args):
     if "mode" not in known or "drain_grace" not in known:
         fail(f"could not read the flags from `{args.server} --help`:\n{result.stdout}{result.stderr}")
     errors = []
-    for overlay in overlays(args.source_root):
-        for d in (o for o in yaml.safe_load_all(render(kubectl, overlay)) if o and o["kind"] == "Deployment"):
+    with tempfile.TemporaryDirectory(dir=args.work_dir) as directory:
+        renders = [(overlay.name, render(kubectl, overlay)) for overlay in overlays(args.source_root)]
+        renders += [(f"{base} + README's {name}", text)
+                    for name, base, text in example_renders(args, kubectl, pathlib.Path(directory))]
+    for label, text in renders:
+        for d in (o for o in yaml.safe_load_all(text) if o and o["kind"] == "Deployment"):
             for arg in d["spec"]["template"]["spec"]["containers"][0].get("args", []):
                 flag = re.fullmatch(r"--([A-Za-z0-9_]+)(=.*)?", arg)
                 if flag is None or flag.group(1) not in known:
-                    errors.append(f"[{overlay.name}] {d['metadata']['name']}: argument {arg!r} is not a "
+                    errors.append(f"[{label}] {d['metadata']['name']}: argument {arg!r} is not a "
                                   f"flag of {args.server} (it would exit at start)")
     if errors:
         fail("\n  " + "\n  ".join(sorted(set(errors))))
@@ -546,7 +660,8 @@ def rules(args):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("step", choices=["npm_ci", "schemas", "invariants", "server_flags", "rules"])
+    parser.add_argument("step", choices=["npm_ci", "schemas", "invariants", "examples", "server_flags",
+                                         "rules"])
     parser.add_argument("--source_root", type=pathlib.Path, required=True)
     parser.add_argument("--work_dir", type=pathlib.Path, required=True, help="in the build tree")
     parser.add_argument("--server", help="ledger-server, for its --help (server_flags)")
@@ -558,8 +673,8 @@ def main():
     args.source_root = args.source_root.resolve()
     args.test_dir = pathlib.Path(__file__).resolve().parent
     args.work_dir.mkdir(parents=True, exist_ok=True)
-    {"npm_ci": npm_ci, "schemas": schemas, "invariants": invariants, "server_flags": server_flags,
-     "rules": rules}[args.step](args)
+    {"npm_ci": npm_ci, "schemas": schemas, "invariants": invariants, "examples": examples,
+     "server_flags": server_flags, "rules": rules}[args.step](args)
     print(f"k8s {args.step}: ok")
 
 

@@ -33,7 +33,8 @@ TEST(LedgerAudit, HashesOnTheWorkerPool) {
   v1::OpenAccountRequest open;
   open.set_id("audited");
   open.set_initial_balance(100);
-  ASSERT_TRUE(coro::SyncWait(ledger.OpenAccount(open, coro::Cancellation())).ok());
+  ASSERT_TRUE(
+      coro::SyncWait(ledger.OpenAccount(Caller::Anyone(), open, coro::Cancellation())).ok());
 
   std::promise<void> held;
   std::promise<void> release;
@@ -46,7 +47,7 @@ TEST(LedgerAudit, HashesOnTheWorkerPool) {
   request.set_account_id("audited");
   absl::StatusOr<v1::AuditReport> report;
   std::thread auditor([&] {
-    report = coro::SyncWait(ledger.Audit(request, coro::Cancellation()));
+    report = coro::SyncWait(ledger.Audit(Caller::Anyone(), request, coro::Cancellation()));
     audited = true;
   });
   absl::SleepFor(absl::Milliseconds(200));

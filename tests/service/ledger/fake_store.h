@@ -56,11 +56,13 @@ class FakeStore final : public LedgerStore {
   }
 
   coro::Task<absl::StatusOr<v1::Account>> OpenAccount(
-      std::string id, int64_t initial_balance, const coro::Cancellation& cancellation) override {
+      std::string id, std::string owner, int64_t initial_balance,
+      const coro::Cancellation& cancellation) override {
     if (absl::Status stop = cancellation.Check(); !stop.ok()) co_return stop;
     std::lock_guard lock(mutex_);
     if (accounts_.contains(id)) co_return absl::AlreadyExistsError(id);
     SetAccount(id, initial_balance, initial_balance, 1);
+    accounts_[id].account.set_owner(std::move(owner));
     co_return accounts_[id].account;
   }
 

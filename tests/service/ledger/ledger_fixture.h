@@ -84,13 +84,14 @@ class LedgerTest : public ::testing::Test {
     request.set_account_id(account_id);
     request.set_limit(limit);
     auto write = [&sink](const v1::TransferReceipt& receipt) { return sink.Write(receipt); };
-    return coro::SyncWait(ledger_.ListTransfers(request, write, coro::Cancellation()));
+    return coro::SyncWait(
+        ledger_.ListTransfers(Caller::Anyone(), request, write, coro::Cancellation()));
   }
 
   absl::StatusOr<v1::AuditReport> Audit(const std::string& account_id) {
     v1::AuditRequest request;
     request.set_account_id(account_id);
-    return coro::SyncWait(ledger_.Audit(request, coro::Cancellation()));
+    return coro::SyncWait(ledger_.Audit(Caller::Anyone(), request, coro::Cancellation()));
   }
 
   FakeStore store_;

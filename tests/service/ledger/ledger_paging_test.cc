@@ -90,7 +90,9 @@ TEST_F(LedgerTest, ListTransfersStopsAtTheLimit) {
     request.set_account_id("a");
     request.set_limit(c.limit);
     auto write = [&sink](const v1::TransferReceipt& receipt) { return sink.Write(receipt); };
-    ASSERT_TRUE(coro::SyncWait(ledger.ListTransfers(request, write, coro::Cancellation())).ok());
+    ASSERT_TRUE(
+        coro::SyncWait(ledger.ListTransfers(Caller::Anyone(), request, write, coro::Cancellation()))
+            .ok());
     EXPECT_EQ(Sequences(sink.written()), FirstSequences(c.written));
     EXPECT_EQ(store.list_calls(), c.calls);
   }

@@ -41,7 +41,9 @@ class LedgerStreamTest : public LedgerTest, public ::testing::WithParamInterface
     auto read = [&source](v1::TransferRequest& request) { return source.Read(request); };
     Sink<v1::TransferResult> sink;
     auto write = [&sink](const v1::TransferResult& result) { return sink.Write(result); };
-    EXPECT_TRUE(coro::SyncWait(ledger_.TransferStream(read, write, coro::Cancellation())).ok());
+    EXPECT_TRUE(
+        coro::SyncWait(ledger_.TransferStream(Caller::Anyone(), read, write, coro::Cancellation()))
+            .ok());
     // A store that never suspends: one at a time, results in request order.
     const std::vector<v1::TransferResult> results = sink.written();
     ASSERT_EQ(results.size(), requests.size());
@@ -88,7 +90,7 @@ TEST_P(RuleViolation, IsCountedAsRejectedByImportTransfers) {
   RequestSource source(Requests());
   auto read = [&source](v1::TransferRequest& request) { return source.Read(request); };
   absl::StatusOr<v1::ImportSummary> summary =
-      coro::SyncWait(ledger_.ImportTransfers(read, coro::Cancellation()));
+      coro::SyncWait(ledger_.ImportTransfers(Caller::Anyone(), read, coro::Cancellation()));
   ASSERT_TRUE(summary.ok()) << summary.status();
   EXPECT_EQ(summary->applied(), 4u);
   EXPECT_EQ(summary->rejected(), 1u);
@@ -100,7 +102,7 @@ TEST_P(CallFailure, EndsImportTransfers) {
   RequestSource source(Requests());
   auto read = [&source](v1::TransferRequest& request) { return source.Read(request); };
   absl::StatusOr<v1::ImportSummary> summary =
-      coro::SyncWait(ledger_.ImportTransfers(read, coro::Cancellation()));
+      coro::SyncWait(ledger_.ImportTransfers(Caller::Anyone(), read, coro::Cancellation()));
   EXPECT_EQ(summary.status().code(), GetParam());
   EXPECT_EQ(summary.status().message(), "the store says no");
   EXPECT_EQ(source.read(), 3u);
@@ -120,7 +122,7 @@ TEST_F(LedgerTest, ImportTransfersRejectsWhatTheLedgerRefusesWithoutCommitting) 
                         Request("", "a", "b", 1), Request("ok2", "a", "b", 2)});
   auto read = [&source](v1::TransferRequest& request) { return source.Read(request); };
   absl::StatusOr<v1::ImportSummary> summary =
-      coro::SyncWait(ledger_.ImportTransfers(read, coro::Cancellation()));
+      coro::SyncWait(ledger_.ImportTransfers(Caller::Anyone(), read, coro::Cancellation()));
   ASSERT_TRUE(summary.ok()) << summary.status();
   EXPECT_EQ(summary->applied(), 2u);
   EXPECT_EQ(summary->rejected(), 4u);
@@ -139,7 +141,7 @@ TEST_F(LedgerTest, ACancelledCallEndsImportTransfersCancelled) {
     RequestSource source(requests);
     auto read = [&source](v1::TransferRequest& request) { return source.Read(request); };
     absl::StatusOr<v1::ImportSummary> summary = coro::SyncWait(ledger_.ImportTransfers(
-        read, coro::Cancellation(stop.get_token(), absl::InfiniteFuture())));
+        Caller::Anyone(), read, coro::Cancellation(stop.get_token(), absl::InfiniteFuture())));
     EXPECT_EQ(summary.status().code(), absl::StatusCode::kCancelled);
     EXPECT_LE(source.read(), 1u);
   }
@@ -154,7 +156,8 @@ TEST_F(LedgerTest, ACallPastItsDeadlineEndsTransferStreamWithDeadlineExceeded) {
   Sink<v1::TransferResult> sink;
   auto write = [&sink](const v1::TransferResult& result) { return sink.Write(result); };
   const absl::Status status = coro::SyncWait(ledger_.TransferStream(
-      read, write, coro::Cancellation(std::stop_token(), absl::Now() - absl::Seconds(1))));
+      Caller::Anyone(), read, write,
+      coro::Cancellation(std::stop_token(), absl::Now() - absl::Seconds(1))));
   EXPECT_EQ(status.code(), absl::StatusCode::kDeadlineExceeded);
   for (const v1::TransferResult& result : sink.written()) {
     EXPECT_EQ(result.code(), static_cast<int32_t>(absl::StatusCode::kDeadlineExceeded));

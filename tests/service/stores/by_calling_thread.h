@@ -17,8 +17,9 @@ class ByCallingThread final : public LedgerStore {
 
   absl::string_view name() const override { return on_queue_.name(); }
   coro::Task<absl::StatusOr<v1::Account>> OpenAccount(
-      std::string id, int64_t initial_balance, const coro::Cancellation& cancellation) override {
-    co_return co_await Pick().OpenAccount(std::move(id), initial_balance, cancellation);
+      std::string id, std::string owner, int64_t initial_balance,
+      const coro::Cancellation& cancellation) override {
+    co_return co_await Pick().OpenAccount(std::move(id), std::move(owner), initial_balance, cancellation);
   }
   coro::Task<absl::StatusOr<AccountRecord>> GetAccount(
       std::string id, const coro::Cancellation& cancellation) override {

@@ -150,7 +150,9 @@ namespace {
 coro::Task<void> OpenInto(LedgerStore& store, std::string id, int64_t initial_balance,
                           const coro::Cancellation& cancellation,
                           std::optional<absl::StatusOr<v1::Account>>& result) {
-  result.emplace(co_await store.OpenAccount(std::move(id), initial_balance, cancellation));
+  std::string owner = absl::StrCat("owner-", initial_balance);
+  result.emplace(
+      co_await store.OpenAccount(std::move(id), std::move(owner), initial_balance, cancellation));
 }
 
 }  // namespace
@@ -181,6 +183,7 @@ TEST_P(StoreConformance, ConcurrentOpensOfOneIdOpenItExactlyOnce) {
   ASSERT_TRUE(record.ok());
   EXPECT_EQ(record->account.balance(), winning_balance);
   EXPECT_EQ(record->initial_balance, winning_balance);
+  EXPECT_EQ(record->account.owner(), absl::StrCat("owner-", winning_balance));
   EXPECT_EQ(record->account.version(), 1u);
 }
 

@@ -114,8 +114,9 @@ std::string StoreConformance::Id(const std::string& name) const {
   return absl::StrCat(name, "-", run_tag_);
 }
 
-absl::StatusOr<v1::Account> StoreConformance::Open(const std::string& id, int64_t initial_balance) {
-  return Await(store().OpenAccount(id, initial_balance, never_cancelled_));
+absl::StatusOr<v1::Account> StoreConformance::Open(const std::string& id, int64_t initial_balance,
+                                                   const std::string& owner) {
+  return Await(store().OpenAccount(id, owner, initial_balance, never_cancelled_));
 }
 
 absl::StatusOr<AccountRecord> StoreConformance::Get(const std::string& id) {

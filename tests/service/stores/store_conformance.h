@@ -105,7 +105,8 @@ class StoreConformance : public ::testing::TestWithParam<StoreFactory> {
     harness_->RunAll(std::move(tasks));
     return std::move(*result);
   }
-  absl::StatusOr<v1::Account> Open(const std::string& id, int64_t initial_balance);
+  absl::StatusOr<v1::Account> Open(const std::string& id, int64_t initial_balance,
+                                   const std::string& owner = "");
   absl::StatusOr<AccountRecord> Get(const std::string& id);
   absl::StatusOr<v1::TransferReceipt> Commit(const std::string& request_id,
                                              const std::string& from_id, const std::string& to_id,

@@ -21,14 +21,15 @@ constexpr int64_t kMaxBalance = std::numeric_limits<int64_t>::max();
 
 // --- Accounts ---------------------------------------------------------------
 
-TEST_P(StoreConformance, AnOpenedAccountStartsAtVersionOneWithItsInitialBalance) {
+TEST_P(StoreConformance, AnOpenedAccountStartsAtVersionOneWithItsInitialBalanceAndOwner) {
   const std::string rich = Id("rich");
   const std::string empty = Id("empty");
-  absl::StatusOr<v1::Account> opened = Open(rich, 250);
+  absl::StatusOr<v1::Account> opened = Open(rich, 250, "spiffe://ledger/alice");
   ASSERT_TRUE(opened.ok()) << opened.status();
   EXPECT_EQ(opened->id(), rich);
   EXPECT_EQ(opened->balance(), 250);
   EXPECT_EQ(opened->version(), 1u);
+  EXPECT_EQ(opened->owner(), "spiffe://ledger/alice");
   ASSERT_TRUE(Open(empty, 0).ok());
 
   absl::StatusOr<AccountRecord> record = Get(rich);
@@ -39,6 +40,7 @@ TEST_P(StoreConformance, AnOpenedAccountStartsAtVersionOneWithItsInitialBalance)
   ASSERT_TRUE(record.ok()) << record.status();
   EXPECT_EQ(record->account.balance(), 0);
   EXPECT_EQ(record->account.version(), 1u);
+  EXPECT_EQ(record->account.owner(), "");
   EXPECT_EQ(record->initial_balance, 0);
 
   absl::StatusOr<std::vector<v1::TransferReceipt>> journal = List(rich, 0, 10);
@@ -48,18 +50,19 @@ TEST_P(StoreConformance, AnOpenedAccountStartsAtVersionOneWithItsInitialBalance)
 
 TEST_P(StoreConformance, OpeningATakenIdIsAlreadyExistsAndLeavesTheAccountAsItWas) {
   const std::string id = Id("taken");
-  ASSERT_TRUE(Open(id, 100).ok());
+  ASSERT_TRUE(Open(id, 100, "first").ok());
   const std::string other = Id("other");
   ASSERT_TRUE(Open(other, 50).ok());
   ASSERT_TRUE(Commit(Id("move"), id, other, 30).ok());
 
-  EXPECT_EQ(Open(id, 999).status().code(), absl::StatusCode::kAlreadyExists);
-  EXPECT_EQ(Open(id, 70).status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(Open(id, 999, "second").status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(Open(id, 70, "first").status().code(), absl::StatusCode::kAlreadyExists);
 
   absl::StatusOr<AccountRecord> record = Get(id);
   ASSERT_TRUE(record.ok()) << record.status();
   EXPECT_EQ(record->account.balance(), 70);
   EXPECT_EQ(record->account.version(), 2u);
+  EXPECT_EQ(record->account.owner(), "first");
   EXPECT_EQ(record->initial_balance, 100);
   EXPECT_EQ(Journal(id).size(), 1u);
 }
@@ -77,8 +80,8 @@ TEST_P(StoreConformance, ATransferMovesTheAmountAtomicallyAndReturnsItsReceipt) 
   const std::string payer = Id("payer");
   const std::string payee = Id("payee");
   const std::string bystander = Id("bystander");
-  ASSERT_TRUE(Open(payer, 100).ok());
-  ASSERT_TRUE(Open(payee, 5).ok());
+  ASSERT_TRUE(Open(payer, 100, "payer's owner").ok());
+  ASSERT_TRUE(Open(payee, 5, "payee's owner").ok());
   ASSERT_TRUE(Open(bystander, 40).ok());
 
   const absl::Time before = absl::Now() - absl::Seconds(1);
@@ -101,9 +104,11 @@ TEST_P(StoreConformance, ATransferMovesTheAmountAtomicallyAndReturnsItsReceipt) 
   EXPECT_EQ(from->account.balance(), 70);
   EXPECT_EQ(from->account.version(), 2u);
   EXPECT_EQ(from->initial_balance, 100);
+  EXPECT_EQ(from->account.owner(), "payer's owner");
   EXPECT_EQ(to->account.balance(), 35);
   EXPECT_EQ(to->account.version(), 2u);
   EXPECT_EQ(to->initial_balance, 5);
+  EXPECT_EQ(to->account.owner(), "payee's owner");
   EXPECT_EQ(other->account.balance(), 40);
   EXPECT_EQ(other->account.version(), 1u);
 
@@ -277,7 +282,7 @@ TEST_P(StoreConformance, ACancelledOrLateCallGivesUpAndChangesNothing) {
   for (const auto& [cancellation, code] : {std::pair{&cancelled, absl::StatusCode::kCancelled},
                                            std::pair{&late, absl::StatusCode::kDeadlineExceeded}}) {
     SCOPED_TRACE(absl::StatusCodeToString(code));
-    EXPECT_EQ(Await(store().OpenAccount(Id("fresh"), 5, *cancellation)).status().code(), code);
+    EXPECT_EQ(Await(store().OpenAccount(Id("fresh"), "", 5, *cancellation)).status().code(), code);
     EXPECT_EQ(Await(store().GetAccount(payer, *cancellation)).status().code(), code);
     EXPECT_EQ(Await(store().CommitTransfer(Request(Id("pay"), payer, payee, 10), *cancellation))
                   .status()

@@ -1,0 +1,29 @@
+// HealthServer: a plaintext port that serves grpc.health.v1 alone, with the
+// same SERVING or NOT_SERVING as the ledger ports. It is for probes that
+// cannot speak TLS, such as kubelet's native gRPC probes, when the ledger
+// ports require it; it tells a caller nothing but that status.
+#pragma once
+
+#include <grpcpp/server.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/time/time.h"
+
+namespace ledger {
+
+class HealthServer {
+ public:
+  // Listens on `address` and serves at once; port() is 0 if it cannot listen.
+  explicit HealthServer(const std::string& address);
+  int port() const { return port_; }
+  void SetServing(bool serving);
+  void Shutdown(absl::Time deadline);
+
+ private:
+  int port_ = 0;
+  std::unique_ptr<grpc::Server> server_;
+};
+
+}  // namespace ledger
