@@ -122,7 +122,7 @@ class TlsWithTokensTest(SecurityTestCase):
                     target=target).splitlines())
                 self.assertEqual((receipt["fromBalance"], receipt["toBalance"]), ("750", "250"))
                 self.assertEqual(self.ok(*self.tls("get", payee), token=ADMIN_TOKEN, target=target),
-                                 f"{payee}: balance 250, version 2\n")
+                                 f"{payee}: balance 250, version 2, owner admin\n")
                 self.assertEqual(self.ok(*self.tls("health"), target=target), "SERVING\n")
 
     def test_a_token_on_the_command_line_works_too_and_is_not_echoed(self):
@@ -136,9 +136,13 @@ class TlsWithTokensTest(SecurityTestCase):
 
     def test_the_owner_reads_and_pays_others_are_denied_with_exit_7(self):
         mine, theirs = new_id("alice-own"), new_id("bob-own")
-        self.ok(*self.tls("open", mine), token=ALICE_TOKEN)
+        # Whoever opens an account owns it, and the output says who.
+        self.assertEqual(self.ok(*self.tls("open", mine), token=ALICE_TOKEN),
+                         f"opened {mine}: balance 0, version 1, owner alice\n")
         self.ok(*self.tls("open", theirs), token=BOB_TOKEN)
-        self.ok(*self.tls("get", mine), token=ALICE_TOKEN)
+        [account] = map(json.loads, self.ok(*self.tls("--json", "get", mine),
+                                            token=ALICE_TOKEN).splitlines())
+        self.assertEqual(account["owner"], "alice")
         for args in (("get", theirs), ("list", theirs), ("audit", theirs),
                      ("transfer", theirs, mine, "1")):
             with self.subTest(args=args):
@@ -203,7 +207,7 @@ class MutualTlsTest(SecurityTestCase):
         self.ok(*self.mtls(PEER, "open", peer_account))
         self.ok(*self.mtls(OPERATOR, "transfer", funded, peer_account, "20"))
         self.assertEqual(self.ok(*self.mtls(PEER, "get", peer_account)),
-                         f"{peer_account}: balance 20, version 2\n")
+                         f"{peer_account}: balance 20, version 2, owner {PEER}\n")
         # The certificate's principal owns what it opened, and no more.
         self.assertTrue(self.fails(PERMISSION_DENIED, *self.mtls(PEER, "get", funded))
                         .startswith("ledger: PERMISSION_DENIED: "))

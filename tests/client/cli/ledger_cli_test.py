@@ -108,9 +108,11 @@ class LedgerCliFlow:
         self.assertEqual(self.ok("open", alice, "10000"),
                          f"opened {alice}: balance 10000, version 1\n")
         self.assertEqual(self.json_lines("open", bob),
-                         [{"id": bob, "balance": "0", "version": "1"}])
+                         [{"id": bob, "balance": "0", "version": "1", "owner": ""}])
         self.assertEqual(self.ok("get", alice), f"{alice}: balance 10000, version 1\n")
-        self.assertEqual(self.json_lines("get", bob), [{"id": bob, "balance": "0", "version": "1"}])
+        # Opened with authentication off: no owner, and the text says none.
+        self.assertEqual(self.json_lines("get", bob),
+                         [{"id": bob, "balance": "0", "version": "1", "owner": ""}])
 
     def test_transfer_prints_its_generated_request_id_and_a_retry_moves_money_once(self):
         ids = self.open_accounts(alice=10_000, bob=0)
