@@ -58,8 +58,10 @@ std::string CommandsHelp() {
 
 std::string Synopsis() {
   return "A command-line client of the ledger service (ledger.v1.Ledger over gRPC).\n"
-         "Usage: ledger [--target=HOST:PORT] [--deadline=DURATION] [--json] [--tls_ca_file=PEM "
-         "[--tls_cert_file=PEM --tls_key_file=PEM]] COMMAND [ARGUMENTS]\n"
+         "Usage: ledger [--target=HOST:PORT] [--deadline=DURATION] [--json] COMMAND "
+         "[ARGUMENTS]\n"
+         "       [--tls_ca_file=PEM [--tls_cert_file=PEM --tls_key_file=PEM]], a bearer token "
+         "in $LEDGER_TOKEN\n"
          "Amounts and balances are integers in minor units (cents).\n";
 }
 

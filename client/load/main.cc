@@ -51,7 +51,9 @@ constexpr char kUsage[] =
     "(--concurrency) or open loop (--rate), with\nlatency percentiles, throughput, status "
     "codes, and a check that money was conserved.\n--compare measures the coroutine and the "
     "thread port side by side.\n"
-    "Usage: ledger-load [--flag=value ...]; --help lists every flag with its default.\n";
+    "Usage: ledger-load [--flag=value ...]; --help lists every flag with its default.\n"
+    "Against a server with TLS and tokens: --tls_ca_file=PEM and a token with the admin role in "
+    "$LEDGER_TOKEN\n(the run opens accounts with money in them), for every target alike.\n";
 
 bool WriteFile(const std::string& path, const std::string& contents) {
   std::ofstream file(path, std::ios::binary | std::ios::trunc);
