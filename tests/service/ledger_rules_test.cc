@@ -75,6 +75,39 @@ TEST(LedgerRules, CheckRetry) {
             absl::StatusCode::kAlreadyExists);
   EXPECT_EQ(CheckRetry(committed, Request("r", "a", "c", 5)).code(),
             absl::StatusCode::kAlreadyExists);
+  // The refusal names nothing of the committed transfer, which may be
+  // another owner's.
+  EXPECT_EQ(CheckRetry(committed, Request("r", "x", "y", 9)).message(),
+            "request_id r was already used for a different transfer");
+}
+
+TEST(LedgerRules, OnlyAdminMayOpenAnAccountWithMoneyInIt) {
+  const Caller alice{.principal = "alice", .admin = false};
+  const Caller admin{.principal = "ops", .admin = true};
+  v1::OpenAccountRequest request;
+  request.set_id("a");
+  EXPECT_TRUE(AuthorizeOpen(alice, request).ok());
+  request.set_initial_balance(1);
+  EXPECT_EQ(AuthorizeOpen(alice, request).code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(AuthorizeOpen(admin, request).ok());
+  EXPECT_TRUE(AuthorizeOpen(Caller::Anyone(), request).ok());
+}
+
+TEST(LedgerRules, OnlyTheOwnerOrAdminMayUseAnAccount) {
+  v1::Account account;
+  account.set_id("a");
+  account.set_owner("alice");
+  EXPECT_TRUE(AuthorizeOwner(Caller{.principal = "alice"}, account, "debit").ok());
+  const absl::Status denied = AuthorizeOwner(Caller{.principal = "bob"}, account, "debit");
+  EXPECT_EQ(denied.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(denied.message(), "only the account's owner or the admin role may debit account a");
+  EXPECT_TRUE(AuthorizeOwner(Caller{.principal = "ops", .admin = true}, account, "read").ok());
+  // An account opened without authentication belongs to nobody: not even a
+  // caller whose principal is empty owns it, only admin (and Anyone) may use it.
+  account.set_owner("");
+  EXPECT_EQ(AuthorizeOwner(Caller{.principal = ""}, account, "read").code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(AuthorizeOwner(Caller::Anyone(), account, "read").ok());
 }
 
 }  // namespace
