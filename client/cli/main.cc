@@ -1,7 +1,6 @@
 // ledger: the command-line client of the ledger service. Parses the command
 // line, connects, and hands over to the subcommand (commands.h).
-#include <grpcpp/create_channel.h>
-#include <grpcpp/security/credentials.h>
+#include <grpcpp/channel.h>
 
 #include <cstdint>
 #include <iostream>
@@ -15,8 +14,11 @@
 #include "client/cli/commands.h"
 #include "client/cli/output.h"
 #include "client/cli/transfer_input.h"
+#include "client/common/channel_security.h"
 #include "client/common/command_line.h"
+#include "client/common/connection_flags.h"
 #include "client/common/exit_codes.h"
+#include "client/common/grpc_log.h"
 #include "contract/ports.h"
 
 ABSL_FLAG(std::string, target, absl::StrCat("localhost:", ledger::kDefaultPort),
@@ -40,8 +42,9 @@ ABSL_FLAG(std::string, format, "",
 namespace ledger::cli {
 namespace {
 
-// Flags are looked up only in this file: --help lists ours, not the libraries'.
-constexpr absl::string_view kFlagsFile = "client/cli/main.cc";
+// Flags are looked up only in this file and in the connection flags both
+// clients share: --help lists ours, not the libraries'.
+constexpr absl::string_view kFlagsFiles[] = {"client/cli/main.cc", kConnectionFlagsFile};
 
 std::string CommandsHelp() {
   std::string help = "Commands:\n";
@@ -57,6 +60,8 @@ std::string Synopsis() {
   return "A command-line client of the ledger service (ledger.v1.Ledger over gRPC).\n"
          "Usage: ledger [--target=HOST:PORT] [--deadline=DURATION] [--json] COMMAND "
          "[ARGUMENTS]\n"
+         "       [--tls_ca_file=PEM [--tls_cert_file=PEM --tls_key_file=PEM]], a bearer token "
+         "in $LEDGER_TOKEN\n"
          "Amounts and balances are integers in minor units (cents).\n";
 }
 
@@ -72,6 +77,14 @@ std::string Usage() {
   else the first character ('{' means JSON lines). The whole input is checked
   before anything is sent: a malformed line is reported as FILE:LINE, exit 2.
 
+Security: --tls_ca_file turns TLS on, trusting that CA for the server's
+certificate; --tls_cert_file and --tls_key_file add a client certificate
+(mutual TLS). A bearer token goes with every call: --token, or better the
+environment variable LEDGER_TOKEN (a command line is visible to others). The
+token is never printed. An account's owner is whoever opened it; only its
+owner or an admin may read it or pay from it, and only an admin may open an
+account with money in it.
+
 Output: a line per result on stdout (--json: a JSON object per line); a failed
 call prints "ledger: CODE: message" on stderr and exits with its class below.
 
@@ -83,6 +96,8 @@ Examples:
   ledger import transfers.csv
   ledger stream --format=jsonl - < transfers.jsonl
   ledger --deadline=2s health
+  LEDGER_TOKEN=$(cat ~/.ledger-token) ledger --tls_ca_file=ca.pem \
+      --target=ledger.example:50051 get alice
 
 )",
                       ExitCodesHelp());
@@ -116,12 +131,13 @@ absl::Status CheckFlags(const CommandLine& command_line, const Command& command)
 }
 
 ExitCode Run(int argc, char** argv) {
-  absl::StatusOr<CommandLine> command_line = ParseCommandLine(argc, argv, kFlagsFile);
+  QuietGrpcLog();
+  absl::StatusOr<CommandLine> command_line = ParseCommandLine(argc, argv, kFlagsFiles);
   if (!command_line.ok()) return ReportUsageError(command_line.status().message());
   if (command_line->help) {
     std::cout << Usage() << "\n"
               << "Flags (--name=value or --name value, before or after the command):\n"
-              << FlagsHelp(kFlagsFile);
+              << FlagsHelp(kFlagsFiles);
     return ExitCode::kSuccess;
   }
   if (command_line->positional.empty()) {
@@ -142,9 +158,10 @@ ExitCode Run(int argc, char** argv) {
   if (absl::Status valid = CheckFlags(*command_line, *command); !valid.ok()) {
     return ReportUsageError(valid.message());
   }
+  absl::StatusOr<ChannelSecurity> security = ChannelSecurityFromFlags(*command_line);
+  if (!security.ok()) return ReportUsageError(security.status().message());
 
-  std::shared_ptr<grpc::Channel> channel =
-      grpc::CreateChannel(absl::GetFlag(FLAGS_target), grpc::InsecureChannelCredentials());
+  std::shared_ptr<grpc::Channel> channel = OpenChannel(absl::GetFlag(FLAGS_target), *security);
   std::unique_ptr<v1::Ledger::Stub> ledger = v1::Ledger::NewStub(channel);
   std::unique_ptr<grpc::health::v1::Health::Stub> health =
       grpc::health::v1::Health::NewStub(channel);

@@ -31,8 +31,10 @@ void Printer::Print(const google::protobuf::Message& message, absl::string_view 
 }
 
 std::string DescribeAccount(const v1::Account& account) {
+  // An account opened with authentication off has no owner: nothing to say.
   return absl::StrCat(account.id(), ": balance ", account.balance(), ", version ",
-                      account.version());
+                      account.version(),
+                      account.owner().empty() ? "" : absl::StrCat(", owner ", account.owner()));
 }
 
 std::string DescribeReceipt(const v1::TransferReceipt& receipt) {

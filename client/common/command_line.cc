@@ -14,9 +14,15 @@
 namespace ledger {
 namespace {
 
-absl::CommandLineFlag* FindOwnFlag(absl::string_view name, absl::string_view flags_files) {
+bool IsOwn(const absl::CommandLineFlag& flag, FlagsFiles flags_files) {
+  return std::any_of(flags_files.begin(), flags_files.end(), [&](absl::string_view file) {
+    return absl::StrContains(flag.Filename(), file);
+  });
+}
+
+absl::CommandLineFlag* FindOwnFlag(absl::string_view name, FlagsFiles flags_files) {
   absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
-  if (flag == nullptr || !absl::StrContains(flag->Filename(), flags_files)) return nullptr;
+  if (flag == nullptr || !IsOwn(*flag, flags_files)) return nullptr;
   return flag;
 }
 
@@ -39,7 +45,7 @@ std::string Wrap(absl::string_view text, absl::string_view indent, size_t width)
 }  // namespace
 
 absl::StatusOr<CommandLine> ParseCommandLine(int argc, const char* const* argv,
-                                             absl::string_view flags_files) {
+                                             FlagsFiles flags_files) {
   CommandLine command_line;
   for (int i = 1; i < argc; ++i) {
     absl::string_view argument = argv[i];
@@ -91,10 +97,10 @@ absl::StatusOr<CommandLine> ParseCommandLine(int argc, const char* const* argv,
   return command_line;
 }
 
-std::string FlagsHelp(absl::string_view flags_files) {
+std::string FlagsHelp(FlagsFiles flags_files) {
   std::vector<absl::CommandLineFlag*> flags;
   for (const auto& [name, flag] : absl::GetAllFlags()) {
-    if (absl::StrContains(flag->Filename(), flags_files)) flags.push_back(flag);
+    if (IsOwn(*flag, flags_files)) flags.push_back(flag);
   }
   std::sort(flags.begin(), flags.end(),
             [](const auto* a, const auto* b) { return a->Name() < b->Name(); });

@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 
 namespace ledger {
 
@@ -20,16 +21,21 @@ struct CommandLine {
   bool Given(absl::string_view flag) const { return flags_given.count(std::string(flag)) > 0; }
 };
 
-// Sets the flags defined in a file whose path contains `flags_files` (the
-// program's own; library flags stay out of reach) from argv, in absl's syntax:
-// --name=value, --name value, --bool, --nobool, and "--" ending the flags.
-// "-" alone (standard input) and "-5" are positional arguments. An unknown flag or a
-// value that does not parse is an InvalidArgument saying which.
+// The files whose flags a program offers, each a part of a path: its own
+// ("client/cli/main.cc", or a folder "client/load/") and the shared ones it
+// uses (client/common/connection_flags.h). Library flags stay out of reach.
+using FlagsFiles = absl::Span<const absl::string_view>;
+
+// Sets the flags defined in a file whose path contains one of `flags_files`
+// from argv, in absl's syntax: --name=value, --name value, --bool, --nobool,
+// and "--" ending the flags. "-" alone (standard input) and "-5" are
+// positional arguments. An unknown flag or a value that does not parse is an
+// InvalidArgument saying which.
 absl::StatusOr<CommandLine> ParseCommandLine(int argc, const char* const* argv,
-                                             absl::string_view flags_files);
+                                             FlagsFiles flags_files);
 
 // Every flag of `flags_files`, sorted by name, with its default and its help
 // text wrapped, for --help.
-std::string FlagsHelp(absl::string_view flags_files);
+std::string FlagsHelp(FlagsFiles flags_files);
 
 }  // namespace ledger

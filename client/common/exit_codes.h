@@ -1,6 +1,8 @@
 // The exit codes of both clients, defined once: the classes a script can act
 // on, the gRPC codes that fall in each (`ledger`), and the table --help prints
 // from them. ledger-load uses the first three: done, failed, bad flags.
+// UNAUTHENTICATED and PERMISSION_DENIED have a class each, since they call for
+// different fixes: another credential, or another caller.
 #pragma once
 
 #include <grpcpp/support/status_code_enum.h>
@@ -16,16 +18,20 @@ namespace ledger {
 
 enum class ExitCode : int {
   kSuccess = 0,
-  kFailure = 1,       // anything not below: a script should not retry blindly
-  kUsage = 2,         // fix the command line or the input, then run again
-  kNotFound = 3,      // an account does not exist
-  kPrecondition = 4,  // the ledger's state refuses it (funds, duplicate id)
-  kUnavailable = 5,   // try again later; a transfer may be retried with its request_id
+  kFailure = 1,           // anything not below: a script should not retry blindly
+  kUsage = 2,             // fix the command line or the input, then run again
+  kNotFound = 3,          // an account does not exist
+  kPrecondition = 4,      // the ledger's state refuses it (funds, duplicate id)
+  kUnavailable = 5,       // try again later; a transfer may be retried with its request_id
+  kUnauthenticated = 6,   // no credential, or one the server does not know: fix --token or
+                          // the client certificate
+  kPermissionDenied = 7,  // the caller is known but may not do this (not the owner, not admin)
 };
 
 inline constexpr ExitCode kAllExitCodes[] = {
-    ExitCode::kSuccess,  ExitCode::kFailure,      ExitCode::kUsage,
-    ExitCode::kNotFound, ExitCode::kPrecondition, ExitCode::kUnavailable,
+    ExitCode::kSuccess,         ExitCode::kFailure,          ExitCode::kUsage,
+    ExitCode::kNotFound,        ExitCode::kPrecondition,     ExitCode::kUnavailable,
+    ExitCode::kUnauthenticated, ExitCode::kPermissionDenied,
 };
 
 inline constexpr int ToInt(ExitCode code) { return static_cast<int>(code); }
@@ -46,6 +52,10 @@ constexpr ExitCode ExitCodeFor(grpc::StatusCode code) {
     case grpc::StatusCode::DEADLINE_EXCEEDED:
     case grpc::StatusCode::RESOURCE_EXHAUSTED:
       return ExitCode::kUnavailable;
+    case grpc::StatusCode::UNAUTHENTICATED:
+      return ExitCode::kUnauthenticated;
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return ExitCode::kPermissionDenied;
     default:
       return ExitCode::kFailure;
   }
@@ -79,6 +89,10 @@ inline const char* Describe(ExitCode code) {
       return "precondition failed:";
     case ExitCode::kUnavailable:
       return "unavailable, retry later:";
+    case ExitCode::kUnauthenticated:
+      return "unauthenticated, no token or certificate the server knows:";
+    case ExitCode::kPermissionDenied:
+      return "permission denied, neither the account's owner nor an admin:";
   }
   return "";
 }

@@ -15,17 +15,21 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "client/common/channel_security.h"
 #include "ledger/v1/ledger.grpc.pb.h"
 
 namespace ledger::load {
 
 class Channels {
  public:
-  Channels(std::string target, int count);
+  // Every channel with the same `security` (TLS, certificate, token).
+  Channels(std::string target, int count, const ChannelSecurity& security);
 
   // Connects every channel, so that the first measured calls do not pay for
-  // the TCP and HTTP/2 handshakes; UNAVAILABLE naming the target if one does
-  // not connect within `timeout`. Blocks: call it before the load starts.
+  // the TCP, TLS and HTTP/2 handshakes; UNAVAILABLE naming the target, and
+  // gRPC's reason (a refused connection, a certificate the CA did not sign),
+  // if one does not connect within `timeout`. Blocks: call it before the load
+  // starts.
   absl::Status Connect(absl::Duration timeout);
 
   // The stub of the next channel in turn. Not thread-safe: one client thread.
@@ -36,10 +40,13 @@ class Channels {
   }
 
   const std::string& target() const { return target_; }
+  const std::string& security() const { return security_; }  // as ChannelSecurity::Describe
   int size() const { return static_cast<int>(stubs_.size()); }
 
  private:
   std::string target_;
+  std::string security_;
+  bool tls_;
   std::vector<std::shared_ptr<grpc::Channel>> channels_;
   std::vector<std::unique_ptr<v1::Ledger::Stub>> stubs_;
   size_t next_ = 0;

@@ -68,6 +68,9 @@ void WriteCompareSettingsJson(JsonWriter& json, const Options& options) {
   json.Key(kModeNames[1]).String(options.compare.thread_target);
   json.EndObject();
   json.Key("connections").Int(options.connections);
+  // TLS costs handshakes and encryption: a result says whether it paid them
+  // (never the token, only whether there was one).
+  json.Key("security").String(options.security.Describe());
   json.Key("client_threads").Int(1);
   json.Key("duration_seconds").Double(absl::ToDoubleSeconds(options.plan.duration));
   json.Key("warmup_seconds").Double(absl::ToDoubleSeconds(options.plan.warmup));
@@ -124,8 +127,8 @@ std::string CompareMarkdown(const Options& options, const CompareResult& result,
                   "The same closed-loop workload against each serving mode, alternating "
                   "between them, at each number of calls in flight.\n\n");
   absl::StrAppend(&text, "- targets: coroutine ", options.target, ", thread ",
-                  options.compare.thread_target, "; ", options.connections,
-                  " connection(s) each\n");
+                  options.compare.thread_target, "; ", options.connections, " connection(s) each, ",
+                  options.security.Describe(), "\n");
   absl::StrAppend(&text, "- per mode and level: ", absl::FormatDuration(options.plan.duration),
                   " measured in ", options.compare.rounds, " round(s), each after ",
                   absl::FormatDuration(options.plan.warmup), " of warmup\n");

@@ -32,8 +32,25 @@ absl::Status Failure(const grpc::Status& status, absl::string_view doing, const 
                      " already exists: pass --existing to use the accounts of --account_prefix "
                      "as they are, or another --account_prefix"));
   }
-  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
-                      absl::StrCat(doing, " account ", id, ": ", status.error_message()));
+  const auto code = static_cast<absl::StatusCode>(status.error_code());
+  std::string message = absl::StrCat(doing, " account ", id, ": ", status.error_message());
+  // With authentication on, say what the run needs rather than leave the
+  // reader to work it out from the server's rules.
+  if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED) {
+    absl::StrAppend(&message,
+                    " (UNAUTHENTICATED: the server wants a credential it knows: a "
+                    "token, --token or LEDGER_TOKEN, or a client certificate, "
+                    "--tls_cert_file)");
+  }
+  if (status.error_code() == grpc::StatusCode::PERMISSION_DENIED) {
+    absl::StrAppend(&message, doing == "opening"
+                                  ? " (PERMISSION_DENIED: opening funded accounts needs a token "
+                                    "with the admin role, or --existing to use accounts "
+                                    "opened and funded beforehand)"
+                                  : " (PERMISSION_DENIED: only the accounts' owner or an admin "
+                                    "may read them and pay from them)");
+  }
+  return absl::Status(code, message);
 }
 
 // Calls `method` once per account of `ids` (`request` with the account's id),

@@ -21,7 +21,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "client/common/command_line.h"
+#include "client/common/connection_flags.h"
 #include "client/common/exit_codes.h"
+#include "client/common/grpc_log.h"
 #include "client/load/channels.h"
 #include "client/load/compare.h"
 #include "client/load/compare_report.h"
@@ -39,8 +41,9 @@ namespace ledger::load {
 namespace {
 
 // The flags are those of the files in this folder (options.cc and its
-// groups): --help lists ours, not the libraries'.
-constexpr absl::string_view kFlagsFiles = "client/load/";
+// groups) and the connection flags both clients share: --help lists ours, not
+// the libraries'.
+constexpr absl::string_view kFlagsFiles[] = {"client/load/", kConnectionFlagsFile};
 
 constexpr char kUsage[] =
     "Load generator for ledger-server: a mix of GetAccount, Transfer, ListTransfers and "
@@ -48,7 +51,9 @@ constexpr char kUsage[] =
     "(--concurrency) or open loop (--rate), with\nlatency percentiles, throughput, status "
     "codes, and a check that money was conserved.\n--compare measures the coroutine and the "
     "thread port side by side.\n"
-    "Usage: ledger-load [--flag=value ...]; --help lists every flag with its default.\n";
+    "Usage: ledger-load [--flag=value ...]; --help lists every flag with its default.\n"
+    "Against a server with TLS and tokens: --tls_ca_file=PEM and a token with the admin role in "
+    "$LEDGER_TOKEN\n(the run opens accounts with money in them), for every target alike.\n";
 
 bool WriteFile(const std::string& path, const std::string& contents) {
   std::ofstream file(path, std::ios::binary | std::ios::trunc);
@@ -90,8 +95,10 @@ std::optional<int64_t> PrepareAccounts(const Options& options, Channels& channel
   }
   absl::StatusOr<int64_t> sum = SumBalances(channels, client, ids);
   if (!sum.ok()) {
+    const bool missing = sum.status().code() == absl::StatusCode::kNotFound;
     Log("%s%s", sum.status().message(),
-        options.accounts.existing ? " (--existing uses accounts that exist already)" : "");
+        options.accounts.existing && missing ? " (--existing uses accounts that exist already)"
+                                             : "");
     return std::nullopt;
   }
   return *sum;
@@ -126,14 +133,15 @@ bool Connect(std::initializer_list<Channels*> all, absl::Duration timeout) {
 }
 
 ExitCode RunOnce(const Options& options, coro::CompletionQueueThreads& client) {
-  Channels channels(options.target, options.connections);
+  Channels channels(options.target, options.connections, options.security);
   if (!Connect({&channels}, options.connect_timeout)) return ExitCode::kFailure;
   const std::optional<int64_t> before = PrepareAccounts(options, channels, client);
   if (!before || !MetricsReachable(options)) return ExitCode::kFailure;
 
   MetricsProbe probe(options.output.metrics);
-  Log("running: %s, against %s over %d connection(s), mix %s, seed %d", DescribePlan(options.plan),
-      channels.target(), channels.size(), FormatMix(options.workload.mix), options.workload.seed);
+  Log("running: %s, against %s over %d connection(s) (%s), mix %s, seed %d",
+      DescribePlan(options.plan), channels.target(), channels.size(), channels.security(),
+      FormatMix(options.workload.mix), options.workload.seed);
   Workload workload(options.workload);
   ProgressLine progress;
   RunResult result = RunLoad(options.plan, workload, channels, client, progress.For("load"));
@@ -174,8 +182,8 @@ bool WriteCompareFiles(const Options& options, const CompareResult& result) {
 }
 
 ExitCode RunCompareMode(const Options& options, coro::CompletionQueueThreads& client) {
-  Channels coroutine_channels(options.target, options.connections);
-  Channels thread_channels(options.compare.thread_target, options.connections);
+  Channels coroutine_channels(options.target, options.connections, options.security);
+  Channels thread_channels(options.compare.thread_target, options.connections, options.security);
   if (!Connect({&coroutine_channels, &thread_channels}, options.connect_timeout) ||
       !MetricsReachable(options)) {
     return ExitCode::kFailure;
@@ -217,6 +225,7 @@ ExitCode RunCompareMode(const Options& options, coro::CompletionQueueThreads& cl
 }
 
 ExitCode Run(int argc, char** argv) {
+  QuietGrpcLog();
   absl::StatusOr<CommandLine> command_line = ParseCommandLine(argc, argv, kFlagsFiles);
   if (!command_line.ok()) {
     Log("invalid flag: %s", command_line.status().message());

@@ -3,6 +3,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "client/common/connection_flags.h"
 #include "client/load/log.h"
 #include "contract/ports.h"
 
@@ -30,6 +31,12 @@ std::optional<Options> OptionsFromFlags(const CommandLine& command_line) {
   options.connect_timeout = absl::GetFlag(FLAGS_connect_timeout);
   if (options.connect_timeout <= absl::ZeroDuration()) {
     errors.push_back("--connect_timeout must be positive");
+  }
+  if (absl::StatusOr<ChannelSecurity> security = ChannelSecurityFromFlags(command_line);
+      security.ok()) {
+    options.security = std::move(*security);
+  } else {
+    errors.push_back(std::string(security.status().message()));
   }
   options.plan = ReadPlanFlags(command_line, errors);
   options.workload = ReadWorkloadFlags(errors);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "client/common/channel_security.h"
 #include "client/common/command_line.h"
 #include "client/load/load_driver.h"
 #include "client/load/workload.h"
@@ -47,6 +48,9 @@ struct Options {
   std::string target;
   int connections = 1;
   absl::Duration connect_timeout;
+  // TLS, client certificate and token, for every connection (both targets of
+  // --compare): client/common/connection_flags.h.
+  ChannelSecurity security;
   LoadPlan plan;             // closed or open loop, and how long (plan_options.cc)
   WorkloadOptions workload;  // the mix, sizes and seed (workload_options.cc)
   AccountOptions accounts;

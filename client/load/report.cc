@@ -113,6 +113,9 @@ void WriteSettingsJson(JsonWriter& json, const Options& options) {
   json.BeginObject();
   json.Key("target").String(options.target);
   json.Key("connections").Int(options.connections);
+  // TLS costs handshakes and encryption: a result says whether it paid them
+  // (never the token, only whether there was one).
+  json.Key("security").String(options.security.Describe());
   json.Key("client_threads").Int(1);
   json.Key("loop").String(plan.loop == Loop::kClosed ? "closed" : "open");
   if (plan.loop == Loop::kClosed) {

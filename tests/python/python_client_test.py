@@ -3,6 +3,8 @@
 generated from proto/ledger/v1/ledger.proto, against the real ledger-server:
 each mode on the embedded store (one server serving both), and each mode on
 PostgreSQL (a server per mode, both on the one database, as pods share it).
+Then over TLS with bearer tokens, as the README shows it, against a server
+with a certificate and tokens made for the run (test_certificates.py).
 
 The database outlives the test and other tests use it at the same time, so
 every account and request id the tests make up carries this run's random tag.
@@ -21,6 +23,7 @@ import unittest
 import uuid
 
 from ledger_server import LedgerServer, generate_stubs
+from test_certificates import make_pki, new_token, write_tokens_file
 
 # Unique across runs and processes sharing the database.
 RUN_TAG = uuid.uuid4().hex[:8]
@@ -139,6 +142,54 @@ class LedgerContract:
         self.assertEqual((report.entries, report.balance, report.consistent), (0, 7, True))
 
 
+class TlsWithTokenTest(unittest.TestCase):
+    """grpc.ssl_channel_credentials and grpc.access_token_call_credentials, as
+    in the README, against a server with TLS and a tokens file, each mode."""
+    server = None  # the LedgerServer with TLS, set by main()
+    ca_file = None
+    tokens = {}  # name -> token: "admin" (role admin), "alice" (no role)
+
+    def stub(self, mode, token):
+        import grpc
+        from ledger.v1 import ledger_pb2_grpc
+        with open(self.ca_file, "rb") as ca:
+            credentials = grpc.composite_channel_credentials(
+                grpc.ssl_channel_credentials(root_certificates=ca.read()),
+                grpc.access_token_call_credentials(token))
+        channel = grpc.secure_channel(self.server.address(mode), credentials)
+        self.addCleanup(channel.close)
+        return ledger_pb2_grpc.LedgerStub(channel)
+
+    def test_the_readme_flow_over_tls_with_a_token(self):
+        from ledger.v1 import ledger_pb2 as pb
+        for mode in self.server.modes:
+            with self.subTest(mode=mode):
+                ledger = self.stub(mode, self.tokens["admin"])
+                alice, bob = f"alice-{RUN_TAG}-{mode}", f"bob-{RUN_TAG}-{mode}"
+                ledger.OpenAccount(pb.OpenAccountRequest(id=alice, initial_balance=10_000),
+                                   timeout=10)
+                ledger.OpenAccount(pb.OpenAccountRequest(id=bob), timeout=10)
+                receipt = ledger.Transfer(pb.TransferRequest(
+                    request_id=str(uuid.uuid4()), from_id=alice, to_id=bob, amount=2_500),
+                    timeout=10)
+                self.assertEqual((receipt.from_balance, receipt.to_balance), (7_500, 2_500))
+                got = ledger.GetAccount(pb.GetAccountRequest(id=bob), timeout=10)
+                self.assertEqual((got.balance, got.version), (2_500, 2))
+
+    def test_an_unknown_token_and_a_stranger_are_refused(self):
+        import grpc
+        from ledger.v1 import ledger_pb2 as pb
+        account = f"admins-{RUN_TAG}"
+        self.stub("coroutine", self.tokens["admin"]).OpenAccount(
+            pb.OpenAccountRequest(id=account, initial_balance=1), timeout=10)
+        for token, code in ((new_token(), grpc.StatusCode.UNAUTHENTICATED),
+                            (self.tokens["alice"], grpc.StatusCode.PERMISSION_DENIED)):
+            with self.assertRaises(grpc.RpcError) as raised:
+                self.stub("coroutine", token).GetAccount(pb.GetAccountRequest(id=account),
+                                                         timeout=10)
+            self.assertEqual(raised.exception.code(), code)
+
+
 class CoroutineModeTest(LedgerContract, unittest.TestCase):
     store, mode = "memory", "coroutine"
 
@@ -166,11 +217,21 @@ def main():
     if not args.postgres_dsn:
         parser.error("no database for the PostgreSQL tests: pass --postgres_dsn, or set "
                      "LEDGER_TEST_POSTGRES_DSN (ctest does, through its fixture `postgres`)")
-    with tempfile.TemporaryDirectory() as stubs:
+    with tempfile.TemporaryDirectory() as stubs, tempfile.TemporaryDirectory() as secrets:
         generate_stubs(args.proto_root, stubs)
         started = []
         stopped_cleanly = True
         try:
+            pki = make_pki(os.path.join(secrets, "pki"))
+            tokens = {"admin": new_token(), "alice": new_token()}
+            tokens_file = write_tokens_file(os.path.join(secrets, "tokens"), {
+                tokens["admin"]: ("admin", ["admin"]), tokens["alice"]: ("alice", [])})
+            with_tls = LedgerServer(args.server, [
+                f"--tls_cert_file={pki.server_cert}", f"--tls_key_file={pki.server_key}",
+                f"--auth_tokens_file={tokens_file}"])
+            started.append(with_tls)
+            TlsWithTokenTest.server, TlsWithTokenTest.ca_file = with_tls, pki.ca
+            TlsWithTokenTest.tokens = tokens
             on_memory = LedgerServer(args.server)
             started.append(on_memory)
             for mode in on_memory.modes:

@@ -28,7 +28,8 @@ UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-
 TIMESTAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
 RECEIPT_FIELDS = {"sequence", "requestId", "fromId", "toId", "amount", "fromBalance",
                   "toBalance", "committedAt"}
-# Exit codes, as client/common/exit_codes.h defines them.
+# Exit codes, as client/common/exit_codes.h defines them (6 and 7, for
+# authentication, in ledger_cli_security_test.py).
 OK, FAILURE, USAGE, NOT_FOUND, PRECONDITION, UNAVAILABLE = range(6)
 
 
@@ -107,9 +108,11 @@ class LedgerCliFlow:
         self.assertEqual(self.ok("open", alice, "10000"),
                          f"opened {alice}: balance 10000, version 1\n")
         self.assertEqual(self.json_lines("open", bob),
-                         [{"id": bob, "balance": "0", "version": "1"}])
+                         [{"id": bob, "balance": "0", "version": "1", "owner": ""}])
         self.assertEqual(self.ok("get", alice), f"{alice}: balance 10000, version 1\n")
-        self.assertEqual(self.json_lines("get", bob), [{"id": bob, "balance": "0", "version": "1"}])
+        # Opened with authentication off: no owner, and the text says none.
+        self.assertEqual(self.json_lines("get", bob),
+                         [{"id": bob, "balance": "0", "version": "1", "owner": ""}])
 
     def test_transfer_prints_its_generated_request_id_and_a_retry_moves_money_once(self):
         ids = self.open_accounts(alice=10_000, bob=0)
@@ -320,7 +323,8 @@ class UsageTest(CliTestCase):
             self.assertIn(f"\n  {command}\n", run.stdout)
         for flag in ("--target (default: localhost:50051)", "--deadline (default: 10s)",
                      "--json (default: false)", "--limit (default: 0)", "--request_id",
-                     "--format"):
+                     "--format", "--tls_ca_file", "--tls_cert_file", "--tls_key_file",
+                     "--tls_server_name", "--token"):
             self.assertIn(f"\n  {flag}\n", run.stdout)
         self.assertIn(
             "Exit codes:\n"
@@ -330,12 +334,16 @@ class UsageTest(CliTestCase):
             "INVALID_ARGUMENT\n"
             "  3  not found: NOT_FOUND\n"
             "  4  precondition failed: ALREADY_EXISTS, FAILED_PRECONDITION\n"
-            "  5  unavailable, retry later: DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, UNAVAILABLE\n",
+            "  5  unavailable, retry later: DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, UNAVAILABLE\n"
+            "  6  unauthenticated, no token or certificate the server knows: UNAUTHENTICATED\n"
+            "  7  permission denied, neither the account's owner nor an admin: "
+            "PERMISSION_DENIED\n",
             run.stdout)
         self.assertIn("Examples:\n  ledger open alice 10000\n", run.stdout)
-        # Only the client's own flags, none of the libraries'.
+        # Only the client's own flags and the connection flags it shares with
+        # ledger-load, none of the libraries'.
         flags = run.stdout[run.stdout.index("\nFlags ("):]
-        self.assertEqual(len(re.findall(r"^  --", flags, re.M)), 6, flags)
+        self.assertEqual(len(re.findall(r"^  --", flags, re.M)), 11, flags)
 
     def test_no_or_unknown_command_prints_usage_and_exits_2(self):
         for args in ((), ("fly",)):

@@ -23,7 +23,7 @@ constexpr absl::string_view kThisFile = "command_line_test.cc";
 absl::StatusOr<CommandLine> Parse(std::initializer_list<const char*> arguments) {
   std::vector<const char*> argv = {"ledger"};
   argv.insert(argv.end(), arguments);
-  return ParseCommandLine(static_cast<int>(argv.size()), argv.data(), kThisFile);
+  return ParseCommandLine(static_cast<int>(argv.size()), argv.data(), {kThisFile});
 }
 
 std::string ErrorOf(std::initializer_list<const char*> arguments) {
@@ -89,12 +89,22 @@ TEST_F(CommandLineTest, MistakesAreErrorsNotExits) {
 
 TEST_F(CommandLineTest, OnlyTheProgramsOwnFlagsAreReachable) {
   std::vector<const char*> argv = {"ledger", "--test_switch"};
-  absl::StatusOr<CommandLine> parsed = ParseCommandLine(2, argv.data(), "some/other/main.cc");
+  absl::StatusOr<CommandLine> parsed = ParseCommandLine(2, argv.data(), {"some/other/main.cc"});
   EXPECT_EQ(parsed.status().message(), "unknown flag --test_switch");
 }
 
+TEST_F(CommandLineTest, FlagsOfEveryNamedFileAreReachable) {
+  // A program names its own file and the shared ones (connection_flags.h).
+  std::vector<const char*> argv = {"ledger", "--test_switch"};
+  absl::StatusOr<CommandLine> parsed =
+      ParseCommandLine(2, argv.data(), {"some/other/main.cc", kThisFile});
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_TRUE(absl::GetFlag(FLAGS_test_switch));
+  EXPECT_EQ(FlagsHelp({"some/other/main.cc", kThisFile}), FlagsHelp({kThisFile}));
+}
+
 TEST_F(CommandLineTest, HelpListsEachFlagWithItsDefault) {
-  EXPECT_EQ(FlagsHelp(kThisFile),
+  EXPECT_EQ(FlagsHelp({kThisFile}),
             "  --test_name\n"
             "      A string flag of this test.\n"
             "  --test_switch (default: false)\n"

@@ -18,17 +18,21 @@ TEST(ExitCodes, EachGrpcCodeFallsInItsClass) {
   EXPECT_EQ(ExitCodeFor(StatusCode::UNAVAILABLE), ExitCode::kUnavailable);
   EXPECT_EQ(ExitCodeFor(StatusCode::DEADLINE_EXCEEDED), ExitCode::kUnavailable);
   EXPECT_EQ(ExitCodeFor(StatusCode::RESOURCE_EXHAUSTED), ExitCode::kUnavailable);
+  EXPECT_EQ(ExitCodeFor(StatusCode::UNAUTHENTICATED), ExitCode::kUnauthenticated);
+  EXPECT_EQ(ExitCodeFor(StatusCode::PERMISSION_DENIED), ExitCode::kPermissionDenied);
   for (StatusCode other :
-       {StatusCode::CANCELLED, StatusCode::UNKNOWN, StatusCode::INTERNAL,
-        StatusCode::PERMISSION_DENIED, StatusCode::UNAUTHENTICATED, StatusCode::UNIMPLEMENTED,
+       {StatusCode::CANCELLED, StatusCode::UNKNOWN, StatusCode::INTERNAL, StatusCode::UNIMPLEMENTED,
         StatusCode::ABORTED, StatusCode::OUT_OF_RANGE, StatusCode::DATA_LOSS}) {
     EXPECT_EQ(ExitCodeFor(other), ExitCode::kFailure) << other;
   }
   EXPECT_EQ(ToInt(ExitCode::kUnavailable), 5);
+  EXPECT_EQ(ToInt(ExitCode::kUnauthenticated), 6);
+  EXPECT_EQ(ToInt(ExitCode::kPermissionDenied), 7);
 }
 
 TEST(ExitCodes, ResultCodesOutsideGrpcsRangeAreFailures) {
   EXPECT_EQ(ExitCodeFor(9), ExitCode::kPrecondition);
+  EXPECT_EQ(ExitCodeFor(7), ExitCode::kPermissionDenied);  // a denied request of a stream
   EXPECT_EQ(ExitCodeFor(-1), ExitCode::kFailure);
   EXPECT_EQ(ExitCodeFor(17), ExitCode::kFailure);
 }
@@ -48,7 +52,11 @@ TEST(ExitCodes, HelpListsEveryClass) {
             "INVALID_ARGUMENT\n"
             "  3  not found: NOT_FOUND\n"
             "  4  precondition failed: ALREADY_EXISTS, FAILED_PRECONDITION\n"
-            "  5  unavailable, retry later: DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, UNAVAILABLE\n");
+            "  5  unavailable, retry later: DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, UNAVAILABLE\n"
+            "  6  unauthenticated, no token or certificate the server knows: "
+            "UNAUTHENTICATED\n"
+            "  7  permission denied, neither the account's owner nor an admin: "
+            "PERMISSION_DENIED\n");
 }
 
 }  // namespace

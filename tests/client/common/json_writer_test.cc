@@ -30,7 +30,8 @@ TEST(JsonWriter, MessagesInTheProto3Mapping) {
   account.set_balance(250);
   JsonWriter json;
   json.BeginArray().Message(account).Int(1).EndArray();
-  EXPECT_EQ(json.Take(), "[{\"id\":\"alice\",\"balance\":\"250\",\"version\":\"0\"},1]\n");
+  EXPECT_EQ(json.Take(),
+            "[{\"id\":\"alice\",\"balance\":\"250\",\"version\":\"0\",\"owner\":\"\"},1]\n");
 }
 
 }  // namespace

@@ -28,9 +28,9 @@ class LoadProcess:
     """ledger-load as a child process. Its log goes on to ours, so a failing test
     shows what it said; `wait_for` waits for a log line matching a pattern."""
 
-    def __init__(self, flags):
+    def __init__(self, flags, env=None):
         self.process = subprocess.Popen([ARGS.load, *flags], stdout=subprocess.PIPE,
-                                        stderr=subprocess.PIPE, text=True)
+                                        stderr=subprocess.PIPE, text=True, env=env)
         self.log = []
         self.changed = threading.Condition()
         self.stdout = ""
@@ -79,8 +79,8 @@ class LoadProcess:
         return code, self.stdout, "".join(line for line in self.log if line)
 
 
-def run_load(flags, timeout=60):
-    return LoadProcess(flags).finish(timeout)
+def run_load(flags, timeout=60, env=None):
+    return LoadProcess(flags, env).finish(timeout)
 
 
 def calls_at_least(result, nanos):
@@ -362,10 +362,74 @@ class LedgerLoadTest(unittest.TestCase):
         self.assertIn("not found", log)
         channel.close()
 
+    # Over TLS with an admin token (from LEDGER_TOKEN, as a user should pass
+    # it): the run opens funded accounts, conserves money, and never shows the
+    # token; --compare uses the same credentials for both ports. A token
+    # without the admin role cannot open funded accounts, and the run says so.
+    def test_tls_with_an_admin_token_conserves_money(self):
+        pki = make_pki(self.path("pki"))
+        admin_token, user_token = new_token(), new_token()
+        tokens = write_tokens_file(self.path("tokens"), {admin_token: ("load-admin", ["admin"]),
+                                                         user_token: ("load-user", [])})
+        server = self.start_server(f"--tls_cert_file={pki.server_cert}",
+                                   f"--tls_key_file={pki.server_key}",
+                                   f"--auth_tokens_file={tokens}")
+        tls = [f"--tls_ca_file={pki.ca}"]
+        as_admin = dict(os.environ, LEDGER_TOKEN=admin_token)
+        result_path = self.path("tls.json")
+        code, summary, log = run_load(
+            [self.target(server), *tls, "--accounts=20", "--duration=2s", "--warmup=0.2s",
+             "--concurrency=16", "--connections=2", "--json=" + result_path], env=as_admin)
+        self.assertEqual(code, 0, log)
+        self.assertIn("(TLS, bearer token)", log)
+        with open(result_path) as f:
+            written = f.read()
+        result = json.loads(written)
+        self.assertEqual(result["settings"]["security"], "TLS, bearer token")
+        self.assertGreater(result["calls"], 0)
+        self.assertEqual(result["errors"], 0)
+        self.assertTrue(result["ledger_check"]["conserved"])
+        self.assertIn("money conserved", summary)
+
+        out_dir = self.path("compare")
+        code, table, compare_log = run_load([
+            "--compare", self.target(server, "coroutine"), *tls,
+            f"--thread_target=127.0.0.1:{server.ports['thread']}", "--levels=4",
+            "--duration=0.5s", "--warmup=0.1s", "--rounds=1", "--accounts=10",
+            "--connections=1", "--out_dir=" + out_dir], env=as_admin)
+        self.assertEqual(code, 0, compare_log)
+        with open(os.path.join(out_dir, "compare.json")) as f:
+            compared = json.load(f)
+        self.assertEqual(compared["settings"]["security"], "TLS, bearer token")
+        self.assertEqual({row["mode"]: row["errors"] for row in compared["rows"]},
+                         {"coroutine": 0, "thread": 0})
+        self.assertTrue(compared["ledger_check"]["conserved"])
+
+        code, _, denied_log = run_load([self.target(server), *tls, "--accounts=2"],
+                                       env=dict(os.environ, LEDGER_TOKEN=user_token))
+        self.assertEqual(code, 1, denied_log)
+        self.assertIn("opening funded accounts needs a token with the admin role, or --existing",
+                      denied_log)
+        code, _, unknown_log = run_load([self.target(server), *tls, "--accounts=2", "--token="])
+        self.assertEqual(code, 1, unknown_log)
+        self.assertIn("UNAUTHENTICATED", unknown_log)
+        # The wrong CA: the run says why it could not connect, not only that it did not.
+        other = make_pki(self.path("other-pki"))
+        code, _, wrong_ca_log = run_load([self.target(server), f"--tls_ca_file={other.ca}",
+                                          "--connect_timeout=2s"], env=as_admin)
+        self.assertEqual(code, 1, wrong_ca_log)
+        self.assertIn("certificate verify failed", wrong_ca_log)
+        for text in (log, summary, written, compare_log, table, denied_log, unknown_log,
+                     wrong_ca_log, *(open(path).read() for path in glob.glob(out_dir + "/*"))):
+            self.assertNotIn(admin_token, text)
+            self.assertNotIn(user_token, text)
+
     # Flags: --help explains each one; bad ones end with exit code 2 and say why.
     def test_flags_are_explained_and_bad_ones_refused(self):
         defined = set()
-        for source in glob.glob(os.path.join(ARGS.source_dir, "client/load/*.cc")):
+        # Its own flags, and the connection flags it shares with `ledger`.
+        for source in glob.glob(os.path.join(ARGS.source_dir, "client/load/*.cc")) + [
+                os.path.join(ARGS.source_dir, "client/common/connection_flags.cc")]:
             with open(source) as f:
                 defined |= set(re.findall(r"ABSL_FLAG\([^,]+,\s*(\w+),", f.read()))
         self.assertGreater(len(defined), 20)
@@ -388,6 +452,9 @@ class LedgerLoadTest(unittest.TestCase):
             "--levels=16": "--levels applies only with --compare",
             "--metrics=host:99999": "is not host or host:port",
             "stray": "unexpected argument 'stray'",
+            "--tls_ca_file=/no/such/ca.pem": "--tls_ca_file: cannot read /no/such/ca.pem",
+            "--tls_cert_file=c.pem": "--tls_cert_file needs --tls_key_file",
+            "--tls_server_name=ledger.test": "--tls_server_name applies only over TLS",
         }
         for flags, message in bad.items():
             result = subprocess.run([ARGS.load, *flags.split()], capture_output=True, text=True)
@@ -418,4 +485,5 @@ if __name__ == "__main__":
     ARGS, rest = parser.parse_known_args()
     sys.path.insert(0, os.path.join(ARGS.source_dir, "tests", "python"))
     from ledger_server import LedgerServer, generate_stubs  # noqa: E402
+    from test_certificates import make_pki, new_token, write_tokens_file  # noqa: E402
     unittest.main(argv=[sys.argv[0], *rest], verbosity=2)
