@@ -78,7 +78,10 @@ absl::StatusOr<CommandLine> ParseCommandLine(int argc, const char* const* argv,
       if (negated && (!flag->IsOfType<bool>() || has_value)) flag = nullptr;
     }
     if (flag == nullptr) {
-      return absl::InvalidArgumentError(absl::StrCat("unknown flag ", argument));
+      // Named as typed, without its value: a mistyped --token=... must not
+      // print the token.
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown flag ", argument.substr(0, argument.find('='))));
     }
     if (flag->IsOfType<bool>()) {
       if (!has_value) value = negated ? "false" : "true";
