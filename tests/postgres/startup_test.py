@@ -5,7 +5,9 @@
     timeout, and exit status 1; the DSN's password is never printed;
   - unreachable at first, then started (the order Kubernetes may start them
     in): the server waits, comes up and serves both modes;
-  - no DSN at all, or an unknown store: exit status 2, saying what is missing.
+  - no DSN at all, or an unknown store: exit status 2, saying what is missing;
+  - several servers at once on an empty database make the schema once, and
+    a database of an older schema is upgraded in place.
 
 Run by CTest (test postgres_startup); by hand:
   /usr/bin/python3 tests/postgres/startup_test.py --server build/service/ledger-server \\
@@ -178,6 +180,35 @@ class StartupTest(unittest.TestCase):
         finally:
             for server in servers:
                 self.assertTrue(server.stop(), "ledger-server did not exit 0 on SIGTERM")
+            cluster.remove()
+
+    def test_a_database_from_before_owners_is_upgraded_in_place(self):
+        # A database made by a server without account owners (schema
+        # version 1), with an account in it: the next server adds the owner
+        # column, and the old account belongs to nobody ("").
+        import grpc
+        from ledger.v1 import ledger_pb2 as pb, ledger_pb2_grpc
+        cluster = ThrowawayCluster(self.local_cluster, prefix="ledger-upgrade-")
+        try:
+            cluster.start()
+            flags = ["--store=postgres", f"--postgres_dsn={cluster.dsn}"]
+            self.assertTrue(LedgerServer(self.server_binary, flags, startup_timeout=90).stop())
+            cluster.query("BEGIN; ALTER TABLE accounts DROP COLUMN owner; "
+                          "DELETE FROM ledger_schema_version WHERE version > 1; "
+                          "INSERT INTO accounts (id, balance, version, initial_balance) "
+                          "VALUES ('before-owners', 100, 1, 100); COMMIT")
+            server = LedgerServer(self.server_binary, flags, startup_timeout=90)
+            try:
+                with grpc.insecure_channel(server.address("coroutine")) as channel:
+                    account = ledger_pb2_grpc.LedgerStub(channel).GetAccount(
+                        pb.GetAccountRequest(id="before-owners"), timeout=30)
+            finally:
+                self.assertTrue(server.stop())
+            self.assertEqual((account.balance, account.version, account.owner), (100, 1, ""))
+            versions = cluster.query("SELECT version FROM ledger_schema_version ORDER BY 1")
+            self.assertEqual(versions[0], ("1",))
+            self.assertGreaterEqual(len(versions), 2)
+        finally:
             cluster.remove()
 
     def check_serves(self, server):
