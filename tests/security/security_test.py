@@ -37,7 +37,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from ledger_server import generate_stubs  # noqa: E402
 from security_world import (  # noqa: E402
     MTLS_ALICE, MTLS_DNS, MTLS_ROOT, PRINCIPAL, RUN_TAG, World, check_no_token_leaked, code_of,
-    handled, new_id, secure_channel, start_server, tls_flags, wait_until)
+    handled, metrics_text, metrics_url, new_id, secure_channel, start_server, tls_flags, wait_until)
 from test_certificates import make_pki, new_token, write_tokens_file  # noqa: E402
 
 
@@ -463,6 +463,13 @@ class StartupTest(unittest.TestCase):
             with self.subTest(flags=flags):
                 self.assertIn(expected, self.start_fails(flags))
 
+    def test_metrics_listen_where_metrics_host_says(self):
+        server = World.servers["open"]  # --host=127.0.0.1 --metrics_host=127.0.0.2
+        self.assertEqual(metrics_url(server), f"http://127.0.0.2:{server.metrics_port}/metrics")
+        self.assertIn("grpc_server_handled_total", metrics_text(server))
+        with self.assertRaises(OSError):  # refused: nothing listens there
+            metrics_text(server, f"http://127.0.0.1:{server.metrics_port}/metrics")
+
     def test_the_start_up_log_says_what_is_protected(self):
         tls_log = "".join(World.servers["tls"].log_lines)
         self.assertIn("TLS on the gRPC ports", tls_log)
@@ -516,7 +523,7 @@ def main():
                 tokens_flag, "--tls_reload_interval=1s"])
             start_server("reloading", [f"--auth_tokens_file={World.reloading_tokens}",
                                        "--auth_reload_interval=200ms"])
-            start_server("open", [])
+            start_server("open", ["--metrics_host=127.0.0.2"])
             result = unittest.main(argv=[sys.argv[0]], exit=False).result
             leaks = check_no_token_leaked()
             if leaks:

@@ -81,9 +81,14 @@ def wait_until(condition, timeout=20, what="the condition"):
     raise AssertionError(f"{what} did not hold within {timeout} s")
 
 
-def metrics_text(server):
-    with urllib.request.urlopen(f"http://127.0.0.1:{server.metrics_port}/metrics",
-                                timeout=10) as response:
+def metrics_url(server):
+    """Where the server said /metrics listens (--metrics_host may move it)."""
+    return next(match.group(1) for line in server.log_lines
+                if (match := re.search(r"metrics listening on (http://\S+/metrics)", line)))
+
+
+def metrics_text(server, url=None):
+    with urllib.request.urlopen(url or metrics_url(server), timeout=10) as response:
         return response.read().decode()
 
 
