@@ -40,12 +40,12 @@ Authenticator::Authenticator(CredentialTable table, bool client_certificates)
 
 void Authenticator::Replace(CredentialTable table) {
   auto replacement = std::make_shared<const CredentialTable>(std::move(table));
-  absl::MutexLock lock(&mutex_);
+  std::lock_guard lock(mutex_);
   table_.swap(replacement);
 }
 
 std::shared_ptr<const CredentialTable> Authenticator::table() const {
-  absl::ReaderMutexLock lock(&mutex_);
+  std::lock_guard lock(mutex_);
   return table_;
 }
 

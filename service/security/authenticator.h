@@ -12,10 +12,9 @@
 #include <grpcpp/server_context.h>
 
 #include <memory>
+#include <mutex>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "service/ledger/caller.h"
 #include "service/security/tokens_file.h"
 
@@ -44,8 +43,10 @@ class Authenticator {
 
   bool enabled_ = false;
   bool client_certificates_ = false;
-  mutable absl::Mutex mutex_;
-  std::shared_ptr<const CredentialTable> table_ ABSL_GUARDED_BY(mutex_);
+  // A std::mutex, not absl::Mutex: ThreadSanitizer sees the former's
+  // pthread calls, while Debian's uninstrumented Abseil hides the latter's.
+  mutable std::mutex mutex_;
+  std::shared_ptr<const CredentialTable> table_;  // guarded by mutex_
 };
 
 }  // namespace ledger::security
