@@ -9,10 +9,11 @@
 #include <openssl/x509.h>
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
+#include <optional>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "service/security/file_contents.h"
 
 namespace ledger::security {
 namespace {
@@ -31,11 +32,10 @@ using Certificate = std::unique_ptr<X509, X509Free>;
 using PrivateKey = std::unique_ptr<EVP_PKEY, KeyFree>;
 
 absl::StatusOr<std::string> ReadFile(const std::string& flag, const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  std::ostringstream contents;
-  contents << file.rdbuf();
-  if (!file) return absl::InvalidArgumentError(absl::StrCat(flag, "=", path, ": cannot read it"));
-  return contents.str();
+  std::optional<std::string> contents = FileContents(path);
+  if (!contents)
+    return absl::InvalidArgumentError(absl::StrCat(flag, "=", path, ": cannot read it"));
+  return *std::move(contents);
 }
 
 Bio MemoryBio(const std::string& pem) {

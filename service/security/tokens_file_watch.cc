@@ -1,22 +1,13 @@
 #include "service/security/tokens_file_watch.h"
 
-#include <fstream>
 #include <optional>
-#include <sstream>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "service/security/file_contents.h"
 
 namespace ledger::security {
 namespace {
-
-std::optional<std::string> ReadAll(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  std::ostringstream contents;
-  contents << file.rdbuf();
-  if (!file) return std::nullopt;
-  return contents.str();
-}
 
 absl::StatusOr<CredentialTable> Parse(const std::string& path, const std::string& text) {
   absl::StatusOr<CredentialTable> table = ParseTokensFile(text);
@@ -31,7 +22,7 @@ absl::StatusOr<CredentialTable> Parse(const std::string& path, const std::string
 absl::StatusOr<std::unique_ptr<TokensFileWatch>> TokensFileWatch::Start(
     std::string path, absl::Duration interval, Authenticator& authenticator,
     std::function<void(const std::string&)> log) {
-  std::optional<std::string> text = ReadAll(path);
+  std::optional<std::string> text = FileContents(path);
   if (!text) return absl::InvalidArgumentError(absl::StrCat("cannot read ", path));
   absl::StatusOr<CredentialTable> table = Parse(path, *text);
   if (!table.ok()) return table.status();
@@ -64,7 +55,7 @@ void TokensFileWatch::Watch(std::stop_token stop) {
         return;
       }
     }
-    std::optional<std::string> now = ReadAll(path_);
+    std::optional<std::string> now = FileContents(path_);
     if (now == contents_) continue;
     contents_ = now;
     if (!now) {

@@ -17,7 +17,6 @@ Without Node.js or npm, each step reports itself skipped (exit 77), with the
 reason, rather than passed.
 """
 import argparse
-import filecmp
 import json
 import os
 import pathlib
@@ -28,6 +27,7 @@ import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
 from ledger_server import LedgerServer  # noqa: E402
+from npm_lockfile import install_locked_packages  # noqa: E402
 from test_certificates import make_pki, new_token, write_tokens_file  # noqa: E402
 
 # CTest's SKIP_RETURN_CODE for both steps.
@@ -60,23 +60,7 @@ def find_tool(explicit, name):
 
 
 def npm_ci(args):
-    npm = find_tool(args.npm, "npm")
-    work = args.work_dir / "npm"
-    work.mkdir(parents=True, exist_ok=True)
-    lock = args.test_dir / "package-lock.json"
-    stamp = work / "installed-package-lock.json"
-    if (work / "node_modules").is_dir() and stamp.exists() and filecmp.cmp(lock, stamp, shallow=False):
-        print(f"node_modules in {work} already match {lock}")
-        return
-    for name in ("package.json", "package-lock.json"):
-        shutil.copyfile(args.test_dir / name, work / name)
-    # --ignore-scripts: every package here is plain JavaScript, so nothing
-    # from the registry needs to run at install time.
-    result = subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts",
-                             "--prefix", str(work)], cwd=work, timeout=600)
-    if result.returncode != 0:
-        fail("npm ci failed (the npm registry must be reachable on the first run)")
-    shutil.copyfile(lock, stamp)
+    install_locked_packages(find_tool(args.npm, "npm"), args.test_dir, args.work_dir / "npm")
 
 
 def node_major(node):

@@ -33,7 +33,6 @@ One script, one step per CTest test (tests/deploy/k8s/CMakeLists.txt):
                 (the only copy of the rules).
 """
 import argparse
-import filecmp
 import json
 import os
 import pathlib
@@ -49,6 +48,10 @@ from examples import EXPECTED_EFFECTS, readme_examples, write_overlay
 from manifest_values import flag_values, matches, parse_duration
 from postgres_checks import PostgresChecks
 from security_checks import SecurityChecks, serves_tls
+
+# tests/python holds what the Python tests share.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python"))
+from npm_lockfile import install_locked_packages  # noqa: E402
 
 KUBECTL_MINOR = 27  # kubectl 1.27 or newer renders the overlays as the tests expect
 KUBECTL_HINT = (
@@ -167,21 +170,8 @@ def render(kubectl, overlay):
 # --- npm_ci ---------------------------------------------------------------
 
 def npm_ci(args):
-    npm = find_tool(args.npm, "npm", NODE_HINT)
-    work = args.work_dir / "npm"
-    work.mkdir(parents=True, exist_ok=True)
-    lock = args.test_dir / "package-lock.json"
-    stamp = work / "installed-package-lock.json"
-    if (work / "node_modules").is_dir() and stamp.exists() and filecmp.cmp(lock, stamp, shallow=False):
-        print(f"node_modules in {work} already match {lock}")
-        return
-    for name in ("package.json", "package-lock.json"):
-        shutil.copyfile(args.test_dir / name, work / name)
-    result = subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--prefix", str(work)],
-                            cwd=work, timeout=600)
-    if result.returncode != 0:
-        fail("npm ci failed (the npm registry must be reachable on the first run)")
-    shutil.copyfile(lock, stamp)
+    install_locked_packages(find_tool(args.npm, "npm", NODE_HINT), args.test_dir,
+                            args.work_dir / "npm")
 
 
 # --- schemas --------------------------------------------------------------
