@@ -46,11 +46,11 @@ namespace {
 constexpr absl::string_view kFlagsFiles[] = {"client/load/", kConnectionFlagsFile};
 
 constexpr char kUsage[] =
-    "Load generator for ledger-server: a mix of GetAccount, Transfer, ListTransfers and "
-    "TransferStream calls\nfrom coroutines on one client thread, in closed loop "
-    "(--concurrency) or open loop (--rate), with\nlatency percentiles, throughput, status "
-    "codes, and a check that money was conserved.\n--compare measures the coroutine and the "
-    "thread port side by side.\n"
+    "Load generator for ledger-server: a mix of its calls (GetAccount, Transfer, ListTransfers "
+    "and\nTransferStream by default; OpenAccount, ImportTransfers and Audit too with --mix) "
+    "from coroutines on\none client thread, in closed loop (--concurrency) or open loop "
+    "(--rate), with latency percentiles,\nthroughput, status codes, and a check that money "
+    "was conserved.\n--compare measures the coroutine and the thread port side by side.\n"
     "Usage: ledger-load [--flag=value ...]; --help lists every flag with its default.\n"
     "Against a server with TLS and tokens: --tls_ca_file=PEM and a token with the admin role in "
     "$LEDGER_TOKEN\n(the run opens accounts with money in them), for every target alike.\n";
