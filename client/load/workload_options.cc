@@ -15,7 +15,8 @@ ABSL_FLAG(std::string, mix, "get:40,transfer:40,list:10,stream:10",
           "(ListTransfers of --list_limit receipts), stream (one TransferStream of "
           "--stream_transfers transfers), open (OpenAccount of a new, empty account), import "
           "(one ImportTransfers of --import_transfers transfers), audit (Audit of an account). "
-          "Left out means 0.");
+          "Left out means 0. With --soak the default is " +
+              std::string(ledger::load::kSoakMix) + ".");
 ABSL_FLAG(int, list_limit, 20, "ListTransfers: most receipts read per call.");
 ABSL_FLAG(int, stream_transfers, 3, "TransferStream: transfers sent per stream.");
 ABSL_FLAG(int, import_transfers, 10, "ImportTransfers: transfers sent per stream.");
@@ -51,13 +52,14 @@ std::string UniqueRunTag() {
 
 }  // namespace
 
-WorkloadOptions ReadWorkloadFlags(FlagErrors& errors) {
+WorkloadOptions ReadWorkloadFlags(const CommandLine& command_line, bool soak, FlagErrors& errors) {
   WorkloadOptions workload;
-  if (absl::StatusOr<Mix> mix = ParseMix(absl::GetFlag(FLAGS_mix)); mix.ok()) {
+  const std::string mix_text =
+      soak && !command_line.Given("mix") ? std::string(kSoakMix) : absl::GetFlag(FLAGS_mix);
+  if (absl::StatusOr<Mix> mix = ParseMix(mix_text); mix.ok()) {
     workload.mix = *mix;
   } else {
-    errors.push_back(
-        absl::StrCat("--mix=", absl::GetFlag(FLAGS_mix), ": ", mix.status().message()));
+    errors.push_back(absl::StrCat("--mix=", mix_text, ": ", mix.status().message()));
   }
   workload.list_limit = absl::GetFlag(FLAGS_list_limit);
   if (workload.list_limit < 0 || workload.list_limit > 100'000) {
