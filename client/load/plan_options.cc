@@ -24,7 +24,8 @@ ABSL_FLAG(int64_t, requests, 0,
           "Measure this many calls (started after the warmup) instead of a --duration.");
 ABSL_FLAG(absl::Duration, warmup, absl::Seconds(1),
           "Load before measuring, excluded from the results (connections, caches and threads "
-          "warm up). With --compare: before every slice.");
+          "warm up). With --compare: before every slice. Not with --soak, whose first third is "
+          "its warm-up.");
 ABSL_FLAG(absl::Duration, call_timeout, absl::Seconds(30),
           "Deadline of each call; one that passes counts as DeadlineExceeded.");
 
