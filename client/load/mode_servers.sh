@@ -2,8 +2,8 @@
 # Starts one ledger-server per mode (so each one's threads and memory are its
 # own), on free loopback ports, and runs ledger-load against both with the
 # given flags: --target, --thread_target, --metrics and --thread_metrics are
-# filled in. Exits with ledger-load's exit code; if it is not 0, the servers'
-# last log lines follow on stderr. `make compare` and `make soak` run this.
+# filled in. Exits with ledger-load's exit code; if the run failed (1), the
+# servers' last log lines follow on stderr. `make compare` and `make soak` run this.
 #
 #   client/load/mode_servers.sh BUILD_DIR [ledger-load flags ...]
 #
@@ -44,7 +44,7 @@ status=0
   --target="127.0.0.1:$coroutine_port" --thread_target="127.0.0.1:$thread_port" \
   --metrics="127.0.0.1:$coroutine_metrics" --thread_metrics="127.0.0.1:$thread_metrics" \
   "$@" || status=$?
-if [ "$status" -ne 0 ]; then
+if [ "$status" -eq 1 ]; then
   for mode in coroutine thread; do
     echo "$0: the last lines of ledger-server --mode=$mode:" >&2
     tail -n 20 "$work/$mode.log" >&2

@@ -133,8 +133,8 @@ std::set<std::string> Endpoints(const Modes& modes) {
   return endpoints;
 }
 
-// Opens each mode's accounts and checks that they hold what they were opened
-// with; logs why not.
+// Opens each mode's accounts, and notes what they must hold together from
+// then on; logs why not. The sample before the load is the first check.
 bool PrepareAccounts(const Options& options, Modes& modes, coro::CompletionQueueThreads& client) {
   for (const auto& mode : modes) {
     const std::vector<std::string>& ids = mode->account_ids;

@@ -76,10 +76,15 @@ void JudgeMemory(const std::vector<SoakSample>& samples, size_t middle, size_t l
   const double growth =
       Median(samples, last, end, unexplained) - Median(samples, middle, last, unexplained);
   const double allowed = rule.memory_tolerance * Median(samples, middle, last, resident);
+  // What each new record cost, all growth counted: compare with what the
+  // store needs, to see how much room the allowance left.
+  const std::string per_record =
+      new_records > 0 ? absl::StrFormat(" (%.0f B a record)", grown / new_records) : "";
   const std::string finding = absl::StrFormat(
-      "memory: the last third's median %s on the middle third's, %s beyond %.0f new records "
-      "at %.0f B (allowed %s)",
-      Mebibytes(grown), Mebibytes(growth), new_records, rule.bytes_per_record, Mebibytes(allowed));
+      "memory: the last third's median %s on the middle third's with %.0f new records%s, %s "
+      "beyond %.0f B a record (allowed %s)",
+      Mebibytes(grown), new_records, per_record, Mebibytes(growth), rule.bytes_per_record,
+      Mebibytes(allowed));
   verdict.findings.push_back(finding);
   if (growth > allowed) verdict.failures.push_back(absl::StrCat("memory keeps growing: ", finding));
 }

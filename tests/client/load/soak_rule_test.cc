@@ -75,8 +75,8 @@ TEST(SoakRule, MemoryThatKeepsGrowingFails) {
   EXPECT_TRUE(JudgeSoak(within, kTotal, Rule()).passed());
   EXPECT_THAT(JudgeSoak(beyond, kTotal, Rule()).failures,
               ElementsAre("memory keeps growing: memory: the last third's median +13.5 MiB on "
-                          "the middle third's, +13.5 MiB beyond 0 new records at 1000 B (allowed "
-                          "+12.2 MiB)"));
+                          "the middle third's with 0 new records, +13.5 MiB beyond 1000 B a "
+                          "record (allowed +12.2 MiB)"));
 }
 
 // The same growth, with records in the store that explain it: 4.5 MiB a
@@ -90,7 +90,8 @@ TEST(SoakRule, MemoryTheStoreExplainsPasses) {
   const SoakVerdict verdict = JudgeSoak(samples, kTotal, Rule());
   EXPECT_TRUE(verdict.passed()) << verdict.failures.front();
   EXPECT_THAT(verdict.findings[2],
-              HasSubstr("+13.5 MiB on the middle third's, -0.0 MiB beyond 14156 new records"));
+              HasSubstr("+13.5 MiB on the middle third's with 14156 new records (1000 B a record), "
+                        "-0.0 MiB beyond 1000 B a record"));
 }
 
 // Medians: one sample far off in either third decides nothing.
