@@ -68,8 +68,8 @@ endif
 # --soak for DURATION (90s, 10m, 2h ...), SOAK_RATE calls/s per mode of all
 # seven RPCs; a line per mode every SOAK_REPORT_EVERY (calls/s, p99, resident
 # memory, threads, coroutine frames, the total of the mode's accounts), then
-# the verdict. Exits 1 if a total changed, or memory or frames kept growing
-# (the rule: client/load/README.md). The store keeps every transfer, about
+# the verdict. Exits 1 if a total changed, an audit or a quiet moment failed,
+# or memory or frames kept growing (the rule: client/load/README.md). The store keeps every transfer, about
 # 0.6 KB each, so an hour at 500 calls/s holds over 1 GB per mode.
 # E.g. make soak DURATION=1h SOAK_RATE=200 SOAK_ARGS=--soak_memory_tolerance=0.05
 DURATION ?= 10m
