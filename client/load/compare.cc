@@ -45,8 +45,8 @@ void RunSlice(const Options& options, int round, Channels& channels,
                   "-");
   Workload workload(std::move(workload_options));
   // Thread mode's own server, if it runs in one, has its own metrics.
-  const bool own_server = mode == "thread" && !options.compare.thread_metrics.empty();
-  MetricsProbe probe(own_server ? options.compare.thread_metrics : options.output.metrics);
+  const bool own_server = mode == "thread" && !options.thread_metrics.empty();
+  MetricsProbe probe(own_server ? options.thread_metrics : options.output.metrics);
   const std::string label = absl::StrCat(concurrency, " in flight, ", mode, " mode, round ",
                                          round + 1, "/", options.compare.rounds);
   RunResult run = RunLoad(plan, workload, channels, client, progress.For(label));

@@ -1,7 +1,7 @@
 #!/bin/sh
-# Coroutines vs threads on this machine: starts one ledger-server per mode
-# (so each one's threads and memory are its own), runs ledger-load --compare
-# against both, and writes the table and plot to OUT_DIR.
+# Coroutines vs threads on this machine: one ledger-server per mode
+# (mode_servers.sh), ledger-load --compare against both, and the table and
+# plot written to OUT_DIR.
 #
 #   client/load/compare_modes.sh BUILD_DIR OUT_DIR [ledger-load flags ...]
 #
@@ -10,36 +10,8 @@
 set -eu
 build=$1 out=$2
 shift 2
-work=$(mktemp -d)
-trap 'kill $(cat "$work"/*.pid 2>/dev/null) 2>/dev/null || true; rm -rf "$work"' EXIT
-
-# Starts a server for mode $1 on free loopback ports; waits for its startup
-# lines and prints "GRPC_PORT METRICS_PORT".
-start() {
-  # shellcheck disable=SC2086 # the extra flags are meant to split into words
-  "$build/service/ledger-server" --mode="$1" --host=127.0.0.1 --port=0 --thread_port=0 \
-    --metrics_port=0 ${LEDGER_SERVER_FLAGS:-} >/dev/null 2>"$work/$1.log" &
-  echo $! >"$work/$1.pid"
-  for _ in $(seq 100); do
-    grpc=$(sed -n "s/.*$1 mode listening on [^ ]*:\([0-9]*\).*/\1/p" "$work/$1.log")
-    metrics=$(sed -n 's|.*metrics listening on http://[^ ]*:\([0-9]*\)/metrics.*|\1|p' "$work/$1.log")
-    if [ -n "$grpc" ] && [ -n "$metrics" ]; then echo "$grpc $metrics"; return; fi
-    sleep 0.1
-  done
-  cat "$work/$1.log" >&2
-  echo "$0: ledger-server --mode=$1 did not start" >&2
-  exit 1
-}
-
-read -r coroutine_port coroutine_metrics <<EOF_PORTS
-$(start coroutine)
-EOF_PORTS
-read -r thread_port thread_metrics <<EOF_PORTS
-$(start thread)
-EOF_PORTS
 # On PostgreSQL both servers use one database: the accounts are opened once.
 shared=""
 case " ${LEDGER_SERVER_FLAGS:-} " in *" --store=postgres "*) shared=--shared_store ;; esac
-"$build/client/load/ledger-load" --compare --out_dir="$out" $shared \
-  --target="127.0.0.1:$coroutine_port" --thread_target="127.0.0.1:$thread_port" \
-  --metrics="127.0.0.1:$coroutine_metrics" --thread_metrics="127.0.0.1:$thread_metrics" "$@"
+# shellcheck disable=SC2086 # $shared is one flag or none
+exec "$(dirname "$0")/mode_servers.sh" "$build" --compare --out_dir="$out" $shared "$@"

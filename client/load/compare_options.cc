@@ -11,8 +11,6 @@ ABSL_FLAG(bool, compare, false,
           "Compare the serving modes: the same closed-loop workload against --target "
           "(coroutine) and --thread_target (thread), taking turns, at each of --levels; "
           "writes a table, JSON and an SVG plot to --out_dir.");
-ABSL_FLAG(std::string, thread_target, absl::StrCat("localhost:", ledger::kDefaultThreadPort),
-          "With --compare: host:port of the thread-per-request mode's port.");
 ABSL_FLAG(std::string, levels, "16,256,2048,8192",
           "With --compare: the calls in flight to measure at, comma-separated.");
 ABSL_FLAG(int, rounds, 2,
@@ -21,11 +19,6 @@ ABSL_FLAG(int, rounds, 2,
 ABSL_FLAG(std::string, out_dir, "ledger-load-compare",
           "With --compare: directory for compare.json, compare.md and compare.svg (made if "
           "missing).");
-ABSL_FLAG(std::string, thread_metrics, "",
-          "With --compare, when thread mode runs in a server process of its own: host[:port] "
-          "of that process's /metrics (and --metrics that of the coroutine one), so each "
-          "mode's resident memory is its own. Empty: --metrics serves both modes.");
-
 ABSL_FLAG(bool, shared_store, false,
           "With --compare and --thread_metrics: the two server processes share one store (e.g. "
           "one PostgreSQL database), so the accounts are opened, and the money checked, once.");
@@ -49,24 +42,15 @@ std::vector<int> ReadLevels(FlagErrors& errors) {
 
 }  // namespace
 
-CompareOptions ReadCompareFlags(const CommandLine& command_line, const OutputOptions& output,
-                                FlagErrors& errors) {
+CompareOptions ReadCompareFlags(const CommandLine& command_line, FlagErrors& errors) {
   CompareOptions compare;
   compare.enabled = absl::GetFlag(FLAGS_compare);
-  compare.thread_target = absl::GetFlag(FLAGS_thread_target);
-  if (compare.thread_target.empty()) errors.push_back("--thread_target must not be empty");
-  compare.thread_metrics =
-      MetricsAddressFlag("thread_metrics", absl::GetFlag(FLAGS_thread_metrics), errors);
   compare.shared_store = absl::GetFlag(FLAGS_shared_store);
-  if (compare.shared_store && compare.thread_metrics.empty()) {
+  if (compare.shared_store && !command_line.Given("thread_metrics")) {
     errors.push_back("--shared_store applies only with --thread_metrics (servers of their own)");
   }
-  if (!compare.thread_metrics.empty() && output.metrics.empty()) {
-    errors.push_back("--thread_metrics needs --metrics (the coroutine mode's endpoint)");
-  }
   if (!compare.enabled) {
-    for (const char* compare_only :
-         {"thread_target", "levels", "rounds", "out_dir", "shared_store"}) {
+    for (const char* compare_only : {"levels", "rounds", "out_dir", "shared_store"}) {
       if (command_line.Given(compare_only)) {
         errors.push_back(absl::StrCat("--", compare_only, " applies only with --compare"));
       }

@@ -65,7 +65,7 @@ void WriteCompareSettingsJson(JsonWriter& json, const Options& options) {
   json.BeginObject();
   json.Key("targets").BeginObject();
   json.Key(kModeNames[0]).String(options.target);
-  json.Key(kModeNames[1]).String(options.compare.thread_target);
+  json.Key(kModeNames[1]).String(options.thread_target);
   json.EndObject();
   json.Key("connections").Int(options.connections);
   // TLS costs handshakes and encryption: a result says whether it paid them
@@ -79,7 +79,7 @@ void WriteCompareSettingsJson(JsonWriter& json, const Options& options) {
   json.Key("accounts").Int(static_cast<int64_t>(options.workload.account_ids.size()));
   json.Key("seed").Int(static_cast<int64_t>(options.workload.seed));
   json.Key("metrics").String(options.output.metrics);
-  json.Key("thread_metrics").String(options.compare.thread_metrics);
+  json.Key("thread_metrics").String(options.thread_metrics);
   json.EndObject();
 }
 
@@ -121,13 +121,13 @@ std::string CompareTable(const Options& options, const CompareResult& result) {
 std::string CompareMarkdown(const Options& options, const CompareResult& result,
                             const std::string& svg_file) {
   const std::string& metrics = options.output.metrics;
-  const std::string& thread_metrics = options.compare.thread_metrics;
+  const std::string& thread_metrics = options.thread_metrics;
   std::string text = "# ledger-load --compare\n\n";
   absl::StrAppend(&text,
                   "The same closed-loop workload against each serving mode, alternating "
                   "between them, at each number of calls in flight.\n\n");
   absl::StrAppend(&text, "- targets: coroutine ", options.target, ", thread ",
-                  options.compare.thread_target, "; ", options.connections, " connection(s) each, ",
+                  options.thread_target, "; ", options.connections, " connection(s) each, ",
                   options.security.Describe(), "\n");
   absl::StrAppend(&text, "- per mode and level: ", absl::FormatDuration(options.plan.duration),
                   " measured in ", options.compare.rounds, " round(s), each after ",

@@ -54,13 +54,13 @@ absl::Status Failure(const grpc::Status& status, absl::string_view doing, const 
 }
 
 // Calls `method` once per account of `ids` (`request` with the account's id),
-// kInFlight at a time on the client thread, and returns the balance each
+// kInFlight at a time on the client thread, and returns the account each
 // answer holds; or the first failure, naming the account.
 template <typename Request>
-absl::StatusOr<std::vector<int64_t>> CallPerAccount(
+absl::StatusOr<std::vector<v1::Account>> CallPerAccount(
     Channels& channels, coro::CompletionQueueThreads& client, const std::vector<std::string>& ids,
     AccountMethod<Request> method, const Request& request, absl::string_view doing) {
-  std::vector<int64_t> balances(ids.size());
+  std::vector<v1::Account> accounts(ids.size());
   auto all = [&]() -> coro::Task<absl::Status> {
     co_await coro::ResumeOn(client.queue(0));
     absl::Status first_failure;
@@ -68,14 +68,11 @@ absl::StatusOr<std::vector<int64_t>> CallPerAccount(
     auto one = [&](size_t index) -> coro::Task<void> {
       Request own = request;
       own.set_id(ids[index]);
-      v1::Account account;
       grpc::ClientContext context;
       context.set_deadline(absl::ToChronoTime(absl::Now() + kCallTimeout));
       const grpc::Status status =
-          co_await coro::CallUnary(method, channels.Next(), context, own, account);
-      if (status.ok()) {
-        balances[index] = account.balance();
-      } else if (first_failure.ok()) {
+          co_await coro::CallUnary(method, channels.Next(), context, own, accounts[index]);
+      if (!status.ok() && first_failure.ok()) {
         first_failure = Failure(status, doing, ids[index]);
       }
     };
@@ -84,7 +81,7 @@ absl::StatusOr<std::vector<int64_t>> CallPerAccount(
     co_return first_failure;
   };
   if (absl::Status status = coro::SyncWait(all()); !status.ok()) return status;
-  return balances;
+  return accounts;
 }
 
 }  // namespace
@@ -98,19 +95,29 @@ absl::Status OpenAccounts(Channels& channels, coro::CompletionQueueThreads& clie
       .status();
 }
 
-absl::StatusOr<int64_t> SumBalances(Channels& channels, coro::CompletionQueueThreads& client,
-                                    const std::vector<std::string>& ids) {
-  absl::StatusOr<std::vector<int64_t>> balances =
+absl::StatusOr<AccountsTotal> ReadTotal(Channels& channels, coro::CompletionQueueThreads& client,
+                                        const std::vector<std::string>& ids) {
+  absl::StatusOr<std::vector<v1::Account>> accounts =
       CallPerAccount(channels, client, ids, &v1::Ledger::Stub::PrepareAsyncGetAccount,
                      v1::GetAccountRequest(), "reading");
-  if (!balances.ok()) return balances.status();
-  int64_t sum = 0;
-  for (int64_t balance : *balances) {
-    if (__builtin_add_overflow(sum, balance, &sum)) {
+  if (!accounts.ok()) return accounts.status();
+  AccountsTotal total;
+  uint64_t versions_raised = 0;
+  for (const v1::Account& account : *accounts) {
+    if (__builtin_add_overflow(total.balance, account.balance(), &total.balance)) {
       return absl::OutOfRangeError("the balances add up to more than an int64 holds");
     }
+    versions_raised += account.version() - 1;
   }
-  return sum;
+  total.transfers = static_cast<int64_t>(versions_raised / 2);
+  return total;
+}
+
+absl::StatusOr<int64_t> SumBalances(Channels& channels, coro::CompletionQueueThreads& client,
+                                    const std::vector<std::string>& ids) {
+  absl::StatusOr<AccountsTotal> total = ReadTotal(channels, client, ids);
+  if (!total.ok()) return total.status();
+  return total->balance;
 }
 
 }  // namespace ledger::load

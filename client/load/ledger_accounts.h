@@ -39,8 +39,19 @@ struct LedgerCheck {
 absl::Status OpenAccounts(Channels& channels, coro::CompletionQueueThreads& client,
                           const std::vector<std::string>& ids, int64_t initial_balance);
 
-// The sum of the balances of `ids`, read one GetAccount each; the first
-// failure (NOT_FOUND for an account that does not exist) with its id.
+// What a run's accounts hold together, read one GetAccount each. Every
+// committed transfer raises the version of both its accounts by one, so when
+// the accounts only ever pay each other, half the versions they gained are
+// the transfers committed among them, counted by the ledger itself.
+struct AccountsTotal {
+  int64_t balance = 0;
+  int64_t transfers = 0;
+};
+// The first failure (NOT_FOUND for an account that does not exist) with its id.
+absl::StatusOr<AccountsTotal> ReadTotal(Channels& channels, coro::CompletionQueueThreads& client,
+                                        const std::vector<std::string>& ids);
+
+// The sum of the balances of `ids`, as ReadTotal.
 absl::StatusOr<int64_t> SumBalances(Channels& channels, coro::CompletionQueueThreads& client,
                                     const std::vector<std::string>& ids);
 

@@ -103,7 +103,7 @@ coro::Task<void> LoadRun::Worker() {
 
 coro::Task<void> LoadRun::OpenLoop() {
   coro::TaskGroup calls(plan_.max_outstanding);
-  ArrivalSchedule schedule(plan_.arrivals, plan_.rate, workload_.seed());
+  ArrivalSchedule schedule(plan_.arrivals, plan_.rate, workload_.seed(), plan_.arrivals_stream);
   // Due times are offsets from the start in double seconds, so that
   // rounding does not drift the rate over a long run.
   auto next_due = [&] {

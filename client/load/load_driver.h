@@ -44,6 +44,10 @@ struct LoadPlan {
   absl::Duration duration = absl::Seconds(10);
   int64_t requests = 0;
   absl::Duration call_timeout = absl::Seconds(30);
+  // Which of the seed's Poisson schedules the open loop follows: 0 is the
+  // seed's own; a soak's periods each take the next, so that no two periods
+  // see the same arrivals.
+  uint64_t arrivals_stream = 0;
 };
 
 // The open loop's schedule: when each call is due, in seconds from the
@@ -52,8 +56,8 @@ struct LoadPlan {
 // the open and the closed loop draw the same operations.
 class ArrivalSchedule {
  public:
-  ArrivalSchedule(Arrivals arrivals, double rate, uint64_t seed)
-      : arrivals_(arrivals), rate_(rate), random_(seed) {}
+  ArrivalSchedule(Arrivals arrivals, double rate, uint64_t seed, uint64_t stream = 0)
+      : arrivals_(arrivals), rate_(rate), random_(seed ^ (stream * 0x9e3779b97f4a7c15)) {}
 
   // The due time of the next call; the first is due at 0.
   double Next();

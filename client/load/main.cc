@@ -2,11 +2,12 @@
 // client thread, in closed or open loop, reports latency percentiles and
 // throughput, and checks afterwards that its transfers conserved money.
 // --compare runs the same workload against the coroutine and the thread
-// port at several concurrency levels and writes a table and a plot.
+// port at several concurrency levels and writes a table and a plot. --soak
+// loads both ports at once for a long while and judges what it sampled.
 //
-// Exit codes: 0 done and money conserved; 1 the run failed (no server, an
-// account missing, a file not written) or money was not conserved; 2 bad
-// flags.
+// Exit codes: 0 done and money conserved (and the soak passed); 1 the run
+// failed (no server, an account missing, a file not written), money was not
+// conserved, or the soak failed; 2 bad flags.
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -34,6 +35,7 @@
 #include "client/load/options.h"
 #include "client/load/progress.h"
 #include "client/load/report.h"
+#include "client/load/soak.h"
 #include "client/load/workload.h"
 #include "coro/completion_queue_threads.h"
 
@@ -46,11 +48,13 @@ namespace {
 constexpr absl::string_view kFlagsFiles[] = {"client/load/", kConnectionFlagsFile};
 
 constexpr char kUsage[] =
-    "Load generator for ledger-server: a mix of GetAccount, Transfer, ListTransfers and "
-    "TransferStream calls\nfrom coroutines on one client thread, in closed loop "
-    "(--concurrency) or open loop (--rate), with\nlatency percentiles, throughput, status "
-    "codes, and a check that money was conserved.\n--compare measures the coroutine and the "
-    "thread port side by side.\n"
+    "Load generator for ledger-server: a mix of its calls (GetAccount, Transfer, ListTransfers "
+    "and\nTransferStream by default; OpenAccount, ImportTransfers and Audit too with --mix) "
+    "from coroutines on\none client thread, in closed loop (--concurrency) or open loop "
+    "(--rate), with latency percentiles,\nthroughput, status codes, and a check that money "
+    "was conserved.\n--compare measures the coroutine and the thread port side by side.\n"
+    "--soak loads both at once for --duration, a line per mode every --report_every, and "
+    "fails if a total\nchanges or memory or coroutine frames keep growing.\n"
     "Usage: ledger-load [--flag=value ...]; --help lists every flag with its default.\n"
     "Against a server with TLS and tokens: --tls_ca_file=PEM and a token with the admin role in "
     "$LEDGER_TOKEN\n(the run opens accounts with money in them), for every target alike.\n";
@@ -183,7 +187,7 @@ bool WriteCompareFiles(const Options& options, const CompareResult& result) {
 
 ExitCode RunCompareMode(const Options& options, coro::CompletionQueueThreads& client) {
   Channels coroutine_channels(options.target, options.connections, options.security);
-  Channels thread_channels(options.compare.thread_target, options.connections, options.security);
+  Channels thread_channels(options.thread_target, options.connections, options.security);
   if (!Connect({&coroutine_channels, &thread_channels}, options.connect_timeout) ||
       !MetricsReachable(options)) {
     return ExitCode::kFailure;
@@ -197,8 +201,7 @@ ExitCode RunCompareMode(const Options& options, coro::CompletionQueueThreads& cl
   // Both modes serve the same store, so one set of accounts serves both;
   // unless thread mode runs in a server of its own (--thread_metrics), with a
   // store of its own (not --shared_store), which then needs the accounts too.
-  const bool own_thread_store =
-      !options.compare.thread_metrics.empty() && !options.compare.shared_store;
+  const bool own_thread_store = !options.thread_metrics.empty() && !options.compare.shared_store;
   const std::optional<int64_t> before = PrepareAccounts(options, coroutine_channels, client);
   if (!before) return ExitCode::kFailure;
   std::optional<int64_t> thread_before;
@@ -245,6 +248,7 @@ ExitCode Run(int argc, char** argv) {
   // The one client thread every call of the run waits on.
   coro::CompletionQueueThreads client(1);
   client.Start();
+  if (options->soak.enabled) return RunSoak(*options, client);
   return options->compare.enabled ? RunCompareMode(*options, client) : RunOnce(*options, client);
 }
 

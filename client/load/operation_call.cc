@@ -68,6 +68,43 @@ coro::Task<grpc::StatusCode> Call(Stub& stub, grpc::ClientContext& context,
   co_return status.ok() ? first_refusal : status.error_code();
 }
 
+coro::Task<grpc::StatusCode> Call(Stub& stub, grpc::ClientContext& context,
+                                  const OpenAccount& open) {
+  v1::Account account;
+  const grpc::Status status = co_await coro::CallUnary(&Stub::PrepareAsyncOpenAccount, stub,
+                                                       context, open.request, account);
+  co_return status.error_code();
+}
+
+// The summary counts what the rules refused but not why; FAILED_PRECONDITION
+// (the payer's funds) is the reason the load can meet.
+coro::Task<grpc::StatusCode> Call(Stub& stub, grpc::ClientContext& context,
+                                  const ImportTransfers& import) {
+  v1::ImportSummary summary;
+  auto stream =
+      coro::ClientStreamingCall(&Stub::PrepareAsyncImportTransfers, stub, context, summary);
+  if (co_await stream.Start()) {
+    bool writing = true;
+    for (const v1::TransferRequest& request : import.requests) {
+      if (!(writing = co_await stream.Write(request))) break;
+    }
+    if (writing) co_await stream.WritesDone();
+  }
+  const grpc::Status status = co_await stream.Finish();
+  if (!status.ok()) co_return status.error_code();
+  co_return summary.rejected() > 0 ? grpc::StatusCode::FAILED_PRECONDITION : grpc::StatusCode::OK;
+}
+
+// An account whose journal does not add up to its balance is the one outcome
+// that says money went astray: DATA_LOSS, which nothing else returns.
+coro::Task<grpc::StatusCode> Call(Stub& stub, grpc::ClientContext& context, const Audit& audit) {
+  v1::AuditReport report;
+  const grpc::Status status =
+      co_await coro::CallUnary(&Stub::PrepareAsyncAudit, stub, context, audit.request, report);
+  if (!status.ok()) co_return status.error_code();
+  co_return report.consistent() ? grpc::StatusCode::OK : grpc::StatusCode::DATA_LOSS;
+}
+
 }  // namespace
 
 coro::Task<grpc::StatusCode> CallOperation(Stub& stub, const Operation& operation,

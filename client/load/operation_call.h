@@ -14,7 +14,10 @@ namespace ledger::load {
 
 // The call's status code. A TransferStream that ends OK but carries a failed
 // result reports that result's code, so a refused transfer counts the same
-// whether it went alone or in a stream. `operation` must outlive the await.
+// whether it went alone or in a stream; an ImportTransfers whose summary
+// counts a rejected transfer reports FAILED_PRECONDITION; an Audit whose
+// report is not consistent reports DATA_LOSS. `operation` must outlive the
+// await.
 coro::Task<grpc::StatusCode> CallOperation(v1::Ledger::Stub& stub, const Operation& operation,
                                            absl::Duration timeout);
 

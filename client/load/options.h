@@ -14,6 +14,7 @@
 #include "client/common/channel_security.h"
 #include "client/common/command_line.h"
 #include "client/load/load_driver.h"
+#include "client/load/soak_rule.h"
 #include "client/load/workload.h"
 
 namespace ledger::load {
@@ -29,12 +30,23 @@ struct AccountOptions {
 // --compare: both modes at each level (compare_options.cc).
 struct CompareOptions {
   bool enabled = false;
-  std::string thread_target;
   std::vector<int> levels;  // closed-loop concurrency
   int rounds = 1;
   std::string out_dir;
-  std::string thread_metrics;  // host:port of thread mode's own server; empty: metrics
-  bool shared_store = false;   // the two servers share one store (a database)
+  bool shared_store = false;  // the two servers share one store (a database)
+};
+
+// The mix of --soak unless --mix is given: transfers mostly (alone, streamed
+// and imported), reads, and some of every other RPC, so that all seven run
+// for the whole soak.
+inline constexpr char kSoakMix[] = "get:20,transfer:50,list:8,stream:8,open:4,import:4,audit:6";
+
+// --soak: both modes at once for --duration, a line per mode every
+// --report_every, and a verdict (soak_options.cc).
+struct SoakOptions {
+  bool enabled = false;
+  absl::Duration report_every = absl::Minutes(1);
+  SoakRule rule;
 };
 
 // What the run writes besides its summary (output_options.cc).
@@ -44,8 +56,13 @@ struct OutputOptions {
 };
 
 struct Options {
-  // The server (options.cc); with --compare, the coroutine mode's port.
+  // The server (options.cc); with --compare and --soak, the coroutine mode's
+  // port, and thread mode's is `thread_target`.
   std::string target;
+  std::string thread_target;
+  // host:port of thread mode's own server's /metrics when it runs in a
+  // process of its own; empty: output.metrics serves both modes.
+  std::string thread_metrics;
   int connections = 1;
   absl::Duration connect_timeout;
   // TLS, client certificate and token, for every connection (both targets of
@@ -55,6 +72,7 @@ struct Options {
   WorkloadOptions workload;  // the mix, sizes and seed (workload_options.cc)
   AccountOptions accounts;
   CompareOptions compare;
+  SoakOptions soak;
   OutputOptions output;
 };
 
@@ -68,11 +86,16 @@ std::optional<Options> OptionsFromFlags(const CommandLine& command_line);
 
 // One reader per group, in the file that defines the group's flags.
 LoadPlan ReadPlanFlags(const CommandLine& command_line, FlagErrors& errors);
-WorkloadOptions ReadWorkloadFlags(FlagErrors& errors);
+WorkloadOptions ReadWorkloadFlags(const CommandLine& command_line, bool soak, FlagErrors& errors);
 AccountOptions ReadAccountFlags(WorkloadOptions& workload, FlagErrors& errors);
 OutputOptions ReadOutputFlags(FlagErrors& errors);
-CompareOptions ReadCompareFlags(const CommandLine& command_line, const OutputOptions& output,
-                                FlagErrors& errors);
+CompareOptions ReadCompareFlags(const CommandLine& command_line, FlagErrors& errors);
+// Whether --soak is given, read first: it changes what other flags mean.
+bool SoakFlag();
+// `account_prefix`, `accounts` and `metrics` as read already, for the checks
+// of what the soak needs.
+SoakOptions ReadSoakFlags(const CommandLine& command_line, const std::string& account_prefix,
+                          int accounts, const std::string& metrics, FlagErrors& errors);
 
 // "host:port" of a --metrics address, the server's default metrics port added
 // to a host alone; `flag` names it in the error.

@@ -6,10 +6,11 @@
 
 ABSL_FLAG(int, concurrency, 64,
           "Closed loop: calls in flight, each made as soon as the previous one returns. All "
-          "wait as coroutines on one client thread.");
+          "wait as coroutines on one client thread. With --soak: per mode.");
 ABSL_FLAG(double, rate, 0,
           "Open loop: calls per second on a fixed schedule, whatever the server does; latency "
-          "counts from each call's due time, so stalls are not hidden. 0 means closed loop.");
+          "counts from each call's due time, so stalls are not hidden. 0 means closed loop. "
+          "With --soak: per mode, each period's schedule starting when its period does.");
 ABSL_FLAG(std::string, arrivals, "poisson",
           "Open loop: how calls are spaced, poisson (random gaps, as independent users "
           "arrive) or constant (exactly 1/rate apart).");
@@ -17,12 +18,14 @@ ABSL_FLAG(int, max_outstanding, 100'000,
           "Open loop: most calls in flight; a call due beyond waits for a slot, and the wait "
           "counts in its latency.");
 ABSL_FLAG(absl::Duration, duration, absl::Seconds(10),
-          "How long to measure, after the warmup. With --compare: per mode and level.");
+          "How long to measure, after the warmup. With --compare: per mode and level. With "
+          "--soak: the whole soak's load, both modes at once (e.g. 10m, 90s).");
 ABSL_FLAG(int64_t, requests, 0,
           "Measure this many calls (started after the warmup) instead of a --duration.");
 ABSL_FLAG(absl::Duration, warmup, absl::Seconds(1),
           "Load before measuring, excluded from the results (connections, caches and threads "
-          "warm up). With --compare: before every slice.");
+          "warm up). With --compare: before every slice. Not with --soak, whose first third is "
+          "its warm-up.");
 ABSL_FLAG(absl::Duration, call_timeout, absl::Seconds(30),
           "Deadline of each call; one that passes counts as DeadlineExceeded.");
 

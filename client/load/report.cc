@@ -142,13 +142,16 @@ void WriteSettingsJson(JsonWriter& json, const Options& options) {
 
 }  // namespace
 
+std::string DescribeLoop(const LoadPlan& plan) {
+  return plan.loop == Loop::kClosed
+             ? absl::StrCat("closed loop, ", plan.concurrency, " calls in flight")
+             : absl::StrCat("open loop, ", absl::StrFormat("%g", plan.rate), " calls/s (",
+                            plan.arrivals == Arrivals::kPoisson ? "Poisson" : "constant",
+                            " arrivals, latency from each call's due time)");
+}
+
 std::string DescribePlan(const LoadPlan& plan) {
-  std::string what =
-      plan.loop == Loop::kClosed
-          ? absl::StrCat("closed loop, ", plan.concurrency, " calls in flight")
-          : absl::StrCat("open loop, ", absl::StrFormat("%g", plan.rate), " calls/s (",
-                         plan.arrivals == Arrivals::kPoisson ? "Poisson" : "constant",
-                         " arrivals, latency from each call's due time)");
+  const std::string what = DescribeLoop(plan);
   const std::string amount = plan.requests > 0 ? absl::StrCat(plan.requests, " calls")
                                                : absl::FormatDuration(plan.duration);
   if (plan.warmup <= absl::ZeroDuration()) return absl::StrCat(what, ", ", amount, " measured");

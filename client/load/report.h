@@ -17,6 +17,8 @@ namespace ledger::load {
 
 // "closed loop, 64 calls in flight, 10s measured after 1s of warmup".
 std::string DescribePlan(const LoadPlan& plan);
+// Its first part: "closed loop, 64 calls in flight".
+std::string DescribeLoop(const LoadPlan& plan);
 // "mix get:40,transfer:40,list:10,stream:10; 1000 accounts; seed 1".
 std::string DescribeWorkload(const WorkloadOptions& workload);
 // "812 us", "1.23 ms", "2.51 s": three significant digits, the unit that

@@ -33,8 +33,8 @@ absl::StatusOr<Mix> ParseMix(absl::string_view text) {
     const size_t kind =
         std::find(kOperationNames.begin(), kOperationNames.end(), name) - kOperationNames.begin();
     if (kind == kOperationKinds) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("unknown operation '", name, "' (use get, transfer, list, stream)"));
+      return absl::InvalidArgumentError(absl::StrCat("unknown operation '", name, "' (use ",
+                                                     absl::StrJoin(kOperationNames, ", "), ")"));
     }
     if (seen[kind]) return absl::InvalidArgumentError(absl::StrCat("'", name, "' given twice"));
     seen[kind] = true;
@@ -56,7 +56,7 @@ absl::StatusOr<Mix> ParseMix(absl::string_view text) {
 std::string FormatMix(const Mix& mix) {
   std::vector<std::string> parts;
   for (size_t k = 0; k < kOperationKinds; ++k) {
-    parts.push_back(absl::StrCat(kOperationNames[k], ":", mix.weights[k]));
+    if (mix.weights[k] > 0) parts.push_back(absl::StrCat(kOperationNames[k], ":", mix.weights[k]));
   }
   return absl::StrJoin(parts, ",");
 }
@@ -100,6 +100,16 @@ void Workload::Draw(ListTransfers& list) {
 void Workload::Draw(TransferStream& stream) {
   for (int i = 0; i < options_.stream_transfers; ++i) stream.requests.push_back(RandomTransfer());
 }
+
+void Workload::Draw(OpenAccount& open) {
+  open.request.set_id(absl::StrCat(options_.open_prefix, next_opened_++));
+}
+
+void Workload::Draw(ImportTransfers& import) {
+  for (int i = 0; i < options_.import_transfers; ++i) import.requests.push_back(RandomTransfer());
+}
+
+void Workload::Draw(Audit& audit) { audit.request.set_account_id(RandomAccount()); }
 
 Operation Workload::Next() {
   Operation operation = EmptyOperation(kind_(random_), std::make_index_sequence<kOperationKinds>());

@@ -13,9 +13,13 @@
 ABSL_FLAG(std::string, mix, "get:40,transfer:40,list:10,stream:10",
           "Relative weights of the operations: get (GetAccount), transfer (Transfer), list "
           "(ListTransfers of --list_limit receipts), stream (one TransferStream of "
-          "--stream_transfers transfers). Left out means 0.");
+          "--stream_transfers transfers), open (OpenAccount of a new, empty account), import "
+          "(one ImportTransfers of --import_transfers transfers), audit (Audit of an account). "
+          "Left out means 0. With --soak the default is " +
+              std::string(ledger::load::kSoakMix) + ".");
 ABSL_FLAG(int, list_limit, 20, "ListTransfers: most receipts read per call.");
 ABSL_FLAG(int, stream_transfers, 3, "TransferStream: transfers sent per stream.");
+ABSL_FLAG(int, import_transfers, 10, "ImportTransfers: transfers sent per stream.");
 ABSL_FLAG(int64_t, max_amount, 100,
           "Transfers move 1 .. max_amount cents, small against the balances so few are "
           "refused.");
@@ -48,13 +52,14 @@ std::string UniqueRunTag() {
 
 }  // namespace
 
-WorkloadOptions ReadWorkloadFlags(FlagErrors& errors) {
+WorkloadOptions ReadWorkloadFlags(const CommandLine& command_line, bool soak, FlagErrors& errors) {
   WorkloadOptions workload;
-  if (absl::StatusOr<Mix> mix = ParseMix(absl::GetFlag(FLAGS_mix)); mix.ok()) {
+  const std::string mix_text =
+      soak && !command_line.Given("mix") ? std::string(kSoakMix) : absl::GetFlag(FLAGS_mix);
+  if (absl::StatusOr<Mix> mix = ParseMix(mix_text); mix.ok()) {
     workload.mix = *mix;
   } else {
-    errors.push_back(
-        absl::StrCat("--mix=", absl::GetFlag(FLAGS_mix), ": ", mix.status().message()));
+    errors.push_back(absl::StrCat("--mix=", mix_text, ": ", mix.status().message()));
   }
   workload.list_limit = absl::GetFlag(FLAGS_list_limit);
   if (workload.list_limit < 0 || workload.list_limit > 100'000) {
@@ -65,6 +70,11 @@ WorkloadOptions ReadWorkloadFlags(FlagErrors& errors) {
   if (workload.stream_transfers < 1 || workload.stream_transfers > 1000) {
     errors.push_back(
         absl::StrCat("--stream_transfers=", workload.stream_transfers, " must be 1 to 1000"));
+  }
+  workload.import_transfers = absl::GetFlag(FLAGS_import_transfers);
+  if (workload.import_transfers < 1 || workload.import_transfers > 10'000) {
+    errors.push_back(
+        absl::StrCat("--import_transfers=", workload.import_transfers, " must be 1 to 10000"));
   }
   workload.max_amount = absl::GetFlag(FLAGS_max_amount);
   if (workload.max_amount < 1) errors.push_back("--max_amount must be at least 1");
@@ -101,6 +111,7 @@ AccountOptions ReadAccountFlags(WorkloadOptions& workload, FlagErrors& errors) {
   const std::string run_tag = UniqueRunTag();
   if (accounts.prefix.empty()) accounts.prefix = absl::StrCat(run_tag, "a");
   workload.request_id_prefix = absl::StrCat(run_tag, "r");
+  workload.open_prefix = absl::StrCat(run_tag, "n");
   if (count >= 2) workload.account_ids = AccountIds(accounts.prefix, count);
   return accounts;
 }

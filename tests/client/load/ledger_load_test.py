@@ -362,6 +362,101 @@ class LedgerLoadTest(unittest.TestCase):
         self.assertIn("not found", log)
         channel.close()
 
+    # --soak as `make soak` runs it (mode_servers.sh: a server per mode), for
+    # 12 s with a sample every 2 s: a line per mode per sample, each total
+    # exact, the frames the same at every quiet moment, and the verdict. Its
+    # memory is let grow (--soak_memory_tolerance=1): twelve seconds of a
+    # fresh server say nothing of leaks, and the rule itself is tested on
+    # made-up series (soak_rule_test.cc).
+    def test_soak_samples_both_modes_every_period_and_passes(self):
+        build = os.path.dirname(os.path.dirname(os.path.dirname(ARGS.load)))
+        self.assertEqual(os.path.join(build, "service", "ledger-server"), ARGS.server)
+        run = subprocess.run(
+            [os.path.join(ARGS.source_dir, "client/load/mode_servers.sh"), build, "--soak",
+             "--rate=100", "--duration=12s", "--report_every=2s", "--accounts=50",
+             "--connections=2", "--soak_memory_tolerance=1"],
+            capture_output=True, text=True, timeout=120)
+        sys.stderr.write(run.stderr)
+        self.assertEqual(run.returncode, 0, run.stdout)
+        total = 50 * 1_000_000
+        self.assertRegex(run.stdout, r"(?m)^soak: open loop, 100 calls/s .* per mode, both modes "
+                                     r"at once, mix get:20,transfer:50,list:8,stream:8,open:4,"
+                                     r"import:4,audit:6, 50 accounts per mode; a sample every 2s "
+                                     r"of load for 12s$")
+        samples = {mode: [] for mode in MODES}
+        for at, mode, rest in re.findall(r"(?m)^\s*(\d+m\d\ds)  (coroutine|thread)\s+(.*)$",
+                                         run.stdout):
+            samples[mode].append((at, rest))
+        for mode in MODES:
+            where = f"{mode}: {run.stdout}"
+            self.assertEqual([at for at, _ in samples[mode]],
+                             ["0m00s", "0m02s", "0m04s", "0m06s", "0m08s", "0m10s", "0m12s"], where)
+            self.assertTrue(samples[mode][0][1].startswith("before load"), where)
+            frames, transfers = set(), []
+            for at, rest in samples[mode]:
+                columns = re.fullmatch(
+                    r"(?:before load|(?P<rate>[\d.]+) calls/s  p99 +\S+ \w+  errors (?P<errors>\d+))"
+                    r"  rss (?P<rss>[\d.]+) MiB  threads (?P<threads>\d+)(?: \(max \d+\))?  "
+                    r"frames (?P<frames>\d+)  transfers (?P<transfers>\d+)  total (?P<total>\d+)",
+                    rest)
+                self.assertIsNotNone(columns, f"{at} {mode}: {rest}")
+                self.assertEqual(int(columns["total"]), total, f"{at} {where}")
+                self.assertGreater(float(columns["rss"]), 1, f"{at} {where}")
+                if at != "0m00s":
+                    self.assertGreater(float(columns["rate"]), 0, f"{at} {where}")
+                    self.assertEqual(columns["errors"], "0", f"{at} {where}")
+                frames.add(int(columns["frames"]))
+                transfers.append(int(columns["transfers"]))
+            # Sampled with no call in flight, the frames are the accepts
+            # standing ready (none in thread mode), the same every time.
+            self.assertEqual(len(frames), 1, where)
+            self.assertEqual(frames.pop() > 0, mode == "coroutine", where)
+            self.assertEqual(transfers[0], 0, where)
+            self.assertEqual(transfers, sorted(transfers), where)
+            self.assertGreater(transfers[-1], 0, where)
+            self.assertRegex(
+                run.stdout,
+                rf"(?m)^verdict  {mode} +total {total} at all 7 samples; thirds: warm-up to "
+                r"0m04s, middle 0m06s to 0m08s, last 0m10s to 0m12s; memory: .*; frames: ")
+        self.assertNotIn("FAILED", run.stdout)
+        self.assertTrue(run.stdout.endswith(
+            "soak passed: every total held, and memory and coroutine frames did not keep "
+            "growing\n"), run.stdout)
+
+    # A soak of both modes in one server: money moved into one of thread
+    # mode's accounts from outside fails the soak, naming the mode, the
+    # sample and the difference; coroutine mode's total held.
+    def test_soak_fails_when_a_total_changes(self):
+        import grpc
+        generate_stubs(ARGS.proto_root, self.tmp.name)
+        from ledger.v1 import ledger_pb2 as pb, ledger_pb2_grpc
+
+        server = self.start_server()
+        prefix = f"soak-{uuid.uuid4().hex[:8]}-"
+        soak = LoadProcess([
+            "--soak", self.target(server), f"--thread_target=127.0.0.1:{server.ports['thread']}",
+            f"--metrics=127.0.0.1:{server.metrics_port}", f"--account_prefix={prefix}",
+            "--accounts=5", "--rate=50", "--duration=8s", "--report_every=2s"])
+        soak.wait_for("soak running: 8s of load")
+        with grpc.insecure_channel(f"127.0.0.1:{server.ports['coroutine']}") as channel:
+            ledger = ledger_pb2_grpc.LedgerStub(channel)
+            ledger.OpenAccount(pb.OpenAccountRequest(id=prefix + "outside",
+                                                     initial_balance=1_000))
+            ledger.Transfer(pb.TransferRequest(request_id=str(uuid.uuid4()),
+                                               from_id=prefix + "outside",
+                                               to_id=prefix + "thread-1", amount=700))
+        code, stdout, log = soak.finish()
+        self.assertEqual(code, 1, log)
+        failures = re.findall(r"(?m)^FAILED   (\w+) +(.*)$", stdout)
+        self.assertGreater(len(failures), 0, stdout)
+        for mode, failure in failures:
+            self.assertEqual(mode, "thread", stdout)
+            self.assertRegex(failure, r"^the total changed: 5000700 at 0m0[2468]s where the "
+                                      r"accounts were opened with 5000000 \(\+700\)$")
+        self.assertRegex(stdout, r"(?m)^verdict  coroutine  total 5000000 at all 5 samples; ")
+        self.assertTrue(stdout.endswith(f"soak FAILED: {len(failures)} reason(s) above\n"),
+                        stdout)
+
     # Over TLS with an admin token (from LEDGER_TOKEN, as a user should pass
     # it): the run opens funded accounts, conserves money, and never shows the
     # token; --compare uses the same credentials for both ports. A token
@@ -455,6 +550,11 @@ class LedgerLoadTest(unittest.TestCase):
             "--tls_ca_file=/no/such/ca.pem": "--tls_ca_file: cannot read /no/such/ca.pem",
             "--tls_cert_file=c.pem": "--tls_cert_file needs --tls_key_file",
             "--tls_server_name=ledger.test": "--tls_server_name applies only over TLS",
+            "--soak": "--soak needs --metrics",
+            "--report_every=1m": "--report_every applies only with --soak",
+            "--soak_frames_tolerance=3": "--soak_frames_tolerance applies only with --soak",
+            "--thread_target=localhost:1": "--thread_target applies only with --compare or --soak",
+            "--import_transfers=0": "--import_transfers=0 must be 1 to 10000",
         }
         for flags, message in bad.items():
             result = subprocess.run([ARGS.load, *flags.split()], capture_output=True, text=True)
@@ -464,7 +564,12 @@ class LedgerLoadTest(unittest.TestCase):
                 "--rate=10 --concurrency=5": "--concurrency is for the closed loop",
                 "--requests=10 --duration=2s": "not both",
                 "--compare --rate=100": "--rate does not apply to --compare",
-                "--compare --levels=8,x": "each level is a number"}.items():
+                "--compare --levels=8,x": "each level is a number",
+                "--soak --compare --metrics=localhost": "give --compare or --soak, not both",
+                "--soak --metrics=localhost --report_every=0": "--report_every must be positive",
+                "--soak --metrics=localhost --warmup=1s": "the soak's first third is its warm-up",
+                "--soak --metrics=localhost --account_prefix=" + "x" * 55:
+                    "with --soak, ids such as"}.items():
             result = subprocess.run([ARGS.load, *flags.split()], capture_output=True, text=True)
             self.assertEqual(result.returncode, 2, f"{flags}: {result.stderr}")
             self.assertIn(message, result.stderr, flags)

@@ -19,8 +19,11 @@ namespace {
 TEST(Mix, ParsesWeightsAndLeavesOutMeansZero) {
   absl::StatusOr<Mix> mix = ParseMix("transfer:3, get:1");
   ASSERT_TRUE(mix.ok()) << mix.status();
-  EXPECT_EQ(mix->weights, (std::array<int, kOperationKinds>{1, 3, 0, 0}));
-  EXPECT_EQ(FormatMix(*mix), "get:1,transfer:3,list:0,stream:0");
+  EXPECT_EQ(mix->weights, (std::array<int, kOperationKinds>{1, 3, 0, 0, 0, 0, 0}));
+  EXPECT_EQ(FormatMix(*mix), "get:1,transfer:3");
+  absl::StatusOr<Mix> every = ParseMix("audit:1,import:2,open:3,stream:4,list:5,transfer:6,get:7");
+  ASSERT_TRUE(every.ok()) << every.status();
+  EXPECT_EQ(FormatMix(*every), "get:7,transfer:6,list:5,stream:4,open:3,import:2,audit:1");
 }
 
 TEST(Mix, RefusesWhatItCannotMean) {
@@ -93,6 +96,42 @@ TEST(Workload, TheSameSeedDrawsTheSameOperationsWithFreshRequestIds) {
   EXPECT_NEAR(kinds[1], 800, 100);
   EXPECT_NEAR(kinds[2], 200, 60);
   EXPECT_NEAR(kinds[3], 200, 60);
+}
+
+// The kinds the default mix leaves out: a new empty account each (ids unique
+// to the run, no money), an import of --import_transfers transfers among the
+// run's accounts, an audit of one of them.
+TEST(Workload, OpenImportAndAuditDrawTheirRequests) {
+  WorkloadOptions options = Options(3, "run-");
+  options.open_prefix = "new-";
+  options.import_transfers = 4;
+  options.mix = *ParseMix("open:1,import:1,audit:1");
+  Workload workload(options);
+  const std::set<std::string> accounts(options.account_ids.begin(), options.account_ids.end());
+  std::set<std::string> opened;
+  std::array<int, kOperationKinds> kinds{};
+  for (int i = 0; i < 300; ++i) {
+    const Operation operation = workload.Next();
+    ++kinds[operation.index()];
+    if (auto* open = std::get_if<OpenAccount>(&operation)) {
+      EXPECT_EQ(open->request.id().rfind("new-", 0), 0u);
+      EXPECT_EQ(open->request.initial_balance(), 0);
+      EXPECT_TRUE(opened.insert(open->request.id()).second) << open->request.id();
+    }
+    if (auto* import = std::get_if<ImportTransfers>(&operation)) {
+      ASSERT_EQ(import->requests.size(), 4u);
+      for (const v1::TransferRequest& transfer : import->requests) {
+        EXPECT_TRUE(accounts.count(transfer.from_id()) && accounts.count(transfer.to_id()));
+        EXPECT_NE(transfer.from_id(), transfer.to_id());
+        EXPECT_EQ(transfer.request_id().rfind("run-", 0), 0u);
+      }
+    }
+    if (auto* audit = std::get_if<Audit>(&operation)) {
+      EXPECT_TRUE(accounts.count(audit->request.account_id())) << audit->request.account_id();
+    }
+  }
+  EXPECT_EQ(kinds[0] + kinds[1] + kinds[2] + kinds[3], 0);
+  for (size_t kind = 4; kind < kOperationKinds; ++kind) EXPECT_NEAR(kinds[kind], 100, 40) << kind;
 }
 
 TEST(FindSample, MatchesNameAndExactLabels) {
