@@ -1,6 +1,5 @@
 #include "service/serving/thread_handlers.h"
 
-#include <chrono>
 #include <mutex>
 
 #include "coro/sync_wait.h"
@@ -9,13 +8,7 @@
 namespace ledger {
 namespace {
 
-// The synchronous API has no cancellation callback to hang a stop token on;
-// the deadline is what the store calls check between their blocking waits.
-coro::Cancellation CancellationOf(const grpc::ServerContext& context) {
-  const auto deadline = context.deadline();
-  if (deadline == std::chrono::system_clock::time_point::max()) return coro::Cancellation();
-  return coro::Cancellation(std::stop_token(), absl::FromChrono(deadline));
-}
+using Watched = CancellationWatch::Watched;
 
 template <typename Response>
 grpc::Status Respond(absl::StatusOr<Response> result, Response& response) {
@@ -42,20 +35,21 @@ void CountThisThread(std::atomic<int>& threads) {
 }  // namespace
 
 template <typename Call>
-grpc::Status ThreadHandlers::Admitted(const grpc::ServerContext& context, Call call) {
+grpc::Status ThreadHandlers::Admitted(grpc::ServerContext& context, Call call) {
   CountThisThread(threads_);
   const absl::StatusOr<Caller> caller = authenticator_.Authenticate(context);
   if (!caller.ok()) return ToGrpcStatus(caller.status());
   InflightLimit::Slot slot = limit_.TryEnter();
   if (!slot) return limit_.Refusal();
-  return call(*caller);
+  Watched watched(watch_, context);
+  return call(*caller, watched);
 }
 
 grpc::Status ThreadHandlers::OpenAccount(grpc::ServerContext* context,
                                          const v1::OpenAccountRequest* request,
                                          v1::Account* response) {
-  return Admitted(*context, [&](const Caller& caller) {
-    return Respond(coro::SyncWait(ledger_.OpenAccount(caller, *request, CancellationOf(*context))),
+  return Admitted(*context, [&](const Caller& caller, Watched& watched) {
+    return Respond(coro::SyncWait(ledger_.OpenAccount(caller, *request, watched.cancellation())),
                    *response);
   });
 }
@@ -63,8 +57,8 @@ grpc::Status ThreadHandlers::OpenAccount(grpc::ServerContext* context,
 grpc::Status ThreadHandlers::GetAccount(grpc::ServerContext* context,
                                         const v1::GetAccountRequest* request,
                                         v1::Account* response) {
-  return Admitted(*context, [&](const Caller& caller) {
-    return Respond(coro::SyncWait(ledger_.GetAccount(caller, *request, CancellationOf(*context))),
+  return Admitted(*context, [&](const Caller& caller, Watched& watched) {
+    return Respond(coro::SyncWait(ledger_.GetAccount(caller, *request, watched.cancellation())),
                    *response);
   });
 }
@@ -72,8 +66,8 @@ grpc::Status ThreadHandlers::GetAccount(grpc::ServerContext* context,
 grpc::Status ThreadHandlers::Transfer(grpc::ServerContext* context,
                                       const v1::TransferRequest* request,
                                       v1::TransferReceipt* response) {
-  return Admitted(*context, [&](const Caller& caller) {
-    return Respond(coro::SyncWait(ledger_.Transfer(caller, *request, CancellationOf(*context))),
+  return Admitted(*context, [&](const Caller& caller, Watched& watched) {
+    return Respond(coro::SyncWait(ledger_.Transfer(caller, *request, watched.cancellation())),
                    *response);
   });
 }
@@ -81,23 +75,23 @@ grpc::Status ThreadHandlers::Transfer(grpc::ServerContext* context,
 grpc::Status ThreadHandlers::ListTransfers(grpc::ServerContext* context,
                                            const v1::ListTransfersRequest* request,
                                            grpc::ServerWriter<v1::TransferReceipt>* writer) {
-  return Admitted(*context, [&](const Caller& caller) {
+  return Admitted(*context, [&](const Caller& caller, Watched& watched) {
     auto write = [writer](const v1::TransferReceipt& receipt) -> coro::Task<bool> {
       co_return writer->Write(receipt);
     };
     return ToGrpcStatus(
-        coro::SyncWait(ledger_.ListTransfers(caller, *request, write, CancellationOf(*context))));
+        coro::SyncWait(ledger_.ListTransfers(caller, *request, write, watched.cancellation())));
   });
 }
 
 grpc::Status ThreadHandlers::ImportTransfers(grpc::ServerContext* context,
                                              grpc::ServerReader<v1::TransferRequest>* reader,
                                              v1::ImportSummary* response) {
-  return Admitted(*context, [&](const Caller& caller) {
+  return Admitted(*context, [&](const Caller& caller, Watched& watched) {
     auto read = [reader](v1::TransferRequest& request) -> coro::Task<bool> {
       co_return reader->Read(&request);
     };
-    return Respond(coro::SyncWait(ledger_.ImportTransfers(caller, read, CancellationOf(*context))),
+    return Respond(coro::SyncWait(ledger_.ImportTransfers(caller, read, watched.cancellation())),
                    *response);
   });
 }
@@ -105,7 +99,7 @@ grpc::Status ThreadHandlers::ImportTransfers(grpc::ServerContext* context,
 grpc::Status ThreadHandlers::TransferStream(
     grpc::ServerContext* context,
     grpc::ServerReaderWriter<v1::TransferResult, v1::TransferRequest>* stream) {
-  return Admitted(*context, [&](const Caller& caller) {
+  return Admitted(*context, [&](const Caller& caller, Watched& watched) {
     auto read = [stream](v1::TransferRequest& request) -> coro::Task<bool> {
       co_return stream->Read(&request);
     };
@@ -117,14 +111,14 @@ grpc::Status ThreadHandlers::TransferStream(
       co_return stream->Write(result);
     };
     return ToGrpcStatus(
-        coro::SyncWait(ledger_.TransferStream(caller, read, write, CancellationOf(*context))));
+        coro::SyncWait(ledger_.TransferStream(caller, read, write, watched.cancellation())));
   });
 }
 
 grpc::Status ThreadHandlers::Audit(grpc::ServerContext* context, const v1::AuditRequest* request,
                                    v1::AuditReport* response) {
-  return Admitted(*context, [&](const Caller& caller) {
-    return Respond(coro::SyncWait(ledger_.Audit(caller, *request, CancellationOf(*context))),
+  return Admitted(*context, [&](const Caller& caller, Watched& watched) {
+    return Respond(coro::SyncWait(ledger_.Audit(caller, *request, watched.cancellation())),
                    *response);
   });
 }
