@@ -32,6 +32,19 @@ void CountThisThread(std::atomic<int>& threads) {
   }
 }
 
+// Reads the next request of a client stream. A read that fails because the
+// call died, not because the client half-closed, stops the call's
+// Cancellation at once (gRPC marks the context cancelled before Read
+// returns), so the Ledger ends the call CANCELLED, not OK.
+template <typename Stream>
+auto ReadFrom(Stream* stream, const grpc::ServerContext& context, Watched& watched) {
+  return [stream, &context, &watched](v1::TransferRequest& request) -> coro::Task<bool> {
+    if (stream->Read(&request)) co_return true;
+    if (context.IsCancelled()) watched.Cancelled();
+    co_return false;
+  };
+}
+
 }  // namespace
 
 template <typename Call>
@@ -88,9 +101,7 @@ grpc::Status ThreadHandlers::ImportTransfers(grpc::ServerContext* context,
                                              grpc::ServerReader<v1::TransferRequest>* reader,
                                              v1::ImportSummary* response) {
   return Admitted(*context, [&](const Caller& caller, Watched& watched) {
-    auto read = [reader](v1::TransferRequest& request) -> coro::Task<bool> {
-      co_return reader->Read(&request);
-    };
+    auto read = ReadFrom(reader, *context, watched);
     return Respond(coro::SyncWait(ledger_.ImportTransfers(caller, read, watched.cancellation())),
                    *response);
   });
@@ -100,9 +111,7 @@ grpc::Status ThreadHandlers::TransferStream(
     grpc::ServerContext* context,
     grpc::ServerReaderWriter<v1::TransferResult, v1::TransferRequest>* stream) {
   return Admitted(*context, [&](const Caller& caller, Watched& watched) {
-    auto read = [stream](v1::TransferRequest& request) -> coro::Task<bool> {
-      co_return stream->Read(&request);
-    };
+    auto read = ReadFrom(stream, *context, watched);
     // Results may be written by several transfers; the sync stream takes one
     // write at a time.
     std::mutex write_mutex;

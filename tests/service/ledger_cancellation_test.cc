@@ -179,6 +179,96 @@ TEST_P(LedgerCancellationPerMode, ATransferCancelledWhileTheStoreWaitsCommitsNot
   EXPECT_EQ(account.version(), 1u);
 }
 
+// A client that cancels a client stream (ImportTransfers) or a bidi stream
+// (TransferStream) while the server waits for its next request: the call is
+// counted CANCELLED, not OK, and what it applied before stays applied. A
+// stream the client half-closes still ends OK.
+TEST_P(LedgerCancellationPerMode, StreamsCancelledWhileTheServerReadsEndCancelled) {
+  const std::string mode = GetParam();
+  ServerProcess server({"--mode=" + mode, "--store_latency=1ms"});
+  ASSERT_NE(server.port(), 0);
+  LedgerClient client(server.address());
+  const std::string a = UniqueId("stream-a");
+  const std::string b = UniqueId("stream-b");
+  ASSERT_TRUE(client.Open(a, 100).ok());
+  ASSERT_TRUE(client.Open(b, 0).ok());
+  auto commits_reach = [&](double commits) {
+    return ScrapeUntil(server.port("metrics"), [&](const Scrape& scrape) {
+      return StoreCalls(scrape, mode, "commit_transfer") >= commits;
+    });
+  };
+
+  {
+    grpc::ClientContext context;
+    SetDeadline(context);
+    v1::ImportSummary summary;
+    auto writer = client.stub().ImportTransfers(&context, &summary);
+    ASSERT_TRUE(writer->Write(Request(UniqueId("import"), a, b, 1)));
+    ASSERT_TRUE(writer->Write(Request(UniqueId("import"), a, b, 2)));
+    // Both applied: the server now waits for the next request.
+    ASSERT_EQ(StoreCalls(commits_reach(2), mode, "commit_transfer"), 2);
+    context.TryCancel();
+    EXPECT_EQ(writer->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  }
+  {
+    grpc::ClientContext context;
+    SetDeadline(context);
+    auto stream = client.stub().TransferStream(&context);
+    ASSERT_TRUE(stream->Write(Request(UniqueId("stream"), a, b, 4)));
+    ASSERT_TRUE(stream->Write(Request(UniqueId("stream"), a, b, 8)));
+    v1::TransferResult result;
+    for (int i = 0; i < 2; ++i) {
+      ASSERT_TRUE(stream->Read(&result));
+      EXPECT_TRUE(result.has_receipt()) << result.message();
+    }
+    // Both answered: the server now waits for the next request.
+    context.TryCancel();
+    EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  }
+  Scrape after = ScrapeUntil(server.port("metrics"), [&](const Scrape& scrape) {
+    return HandledWithAnyCode(scrape, mode, "ImportTransfers", "client_stream") >= 1 &&
+           HandledWithAnyCode(scrape, mode, "TransferStream", "bidi_stream") >= 1;
+  });
+  EXPECT_EQ(Handled(after, mode, "ImportTransfers", "client_stream", "Canceled"), 1);
+  EXPECT_EQ(HandledWithAnyCode(after, mode, "ImportTransfers", "client_stream"), 1);
+  EXPECT_EQ(Handled(after, mode, "TransferStream", "bidi_stream", "Canceled"), 1);
+  EXPECT_EQ(HandledWithAnyCode(after, mode, "TransferStream", "bidi_stream"), 1);
+  v1::Account account;
+  ASSERT_TRUE(client.Get(a, &account).ok());
+  EXPECT_EQ(account.balance(), 100 - 1 - 2 - 4 - 8);
+  EXPECT_EQ(account.version(), 1u + 4);
+
+  // Half-closed streams, read to their end, are OK.
+  {
+    grpc::ClientContext context;
+    SetDeadline(context);
+    v1::ImportSummary summary;
+    auto writer = client.stub().ImportTransfers(&context, &summary);
+    ASSERT_TRUE(writer->Write(Request(UniqueId("import"), a, b, 1)));
+    writer->WritesDone();
+    ASSERT_TRUE(writer->Finish().ok());
+    EXPECT_EQ(summary.applied(), 1u);
+  }
+  {
+    grpc::ClientContext context;
+    SetDeadline(context);
+    auto stream = client.stub().TransferStream(&context);
+    ASSERT_TRUE(stream->Write(Request(UniqueId("stream"), a, b, 1)));
+    stream->WritesDone();
+    v1::TransferResult result;
+    while (stream->Read(&result)) EXPECT_TRUE(result.has_receipt()) << result.message();
+    ASSERT_TRUE(stream->Finish().ok());
+  }
+  after = ScrapeUntil(server.port("metrics"), [&](const Scrape& scrape) {
+    return HandledWithAnyCode(scrape, mode, "ImportTransfers", "client_stream") >= 2 &&
+           HandledWithAnyCode(scrape, mode, "TransferStream", "bidi_stream") >= 2;
+  });
+  EXPECT_EQ(Handled(after, mode, "ImportTransfers", "client_stream", "OK"), 1);
+  EXPECT_EQ(Handled(after, mode, "TransferStream", "bidi_stream", "OK"), 1);
+  EXPECT_EQ(Handled(after, mode, "ImportTransfers", "client_stream", "Canceled"), 1);
+  EXPECT_EQ(Handled(after, mode, "TransferStream", "bidi_stream", "Canceled"), 1);
+}
+
 INSTANTIATE_TEST_SUITE_P(Modes, LedgerCancellationPerMode, ::testing::Values("coroutine", "thread"),
                          [](const auto& info) { return info.param; });
 
