@@ -4,6 +4,7 @@
 
 #include "coro/sync_wait.h"
 #include "service/serving/grpc_status.h"
+#include "service/serving/handler_failure.h"
 
 namespace ledger {
 namespace {
@@ -55,7 +56,11 @@ grpc::Status ThreadHandlers::Admitted(grpc::ServerContext& context, Call call) {
   InflightLimit::Slot slot = limit_.TryEnter();
   if (!slot) return limit_.Refusal();
   Watched watched(watch_, context);
-  return call(*caller, watched);
+  try {
+    return call(*caller, watched);
+  } catch (...) {
+    return HandlerThrew(context);
+  }
 }
 
 grpc::Status ThreadHandlers::OpenAccount(grpc::ServerContext* context,

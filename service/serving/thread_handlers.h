@@ -4,7 +4,8 @@
 // call blocks that thread. The ledger logic is the same Ledger as in
 // coroutine mode, run to completion on the calling thread; only the way of
 // waiting differs. A cancelled call stops its waits as in coroutine mode,
-// through a CancellationWatch.
+// through a CancellationWatch; a handler that throws ends its call with
+// INTERNAL, as in coroutine mode (gRPC's own catch would answer UNKNOWN).
 #pragma once
 
 #include <atomic>
