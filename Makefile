@@ -105,7 +105,7 @@ test-release: build
 # Sanitizer builds cover coro/, the stores (PostgreSQL's in-process, through its
 # conformance suite, where the calls race hardest) and the server on the
 # embedded store; the Python client adds nothing there.
-SANITIZED_TARGETS = coro_tests ledger_tests ledger_unit_tests postgres_store_tests ledger-server
+SANITIZED_TARGETS = coro_tests ledger_tests ledger_unit_tests ledger_fault_tests postgres_store_tests ledger-server
 SANITIZED_SKIP = python_client|_on_postgres
 
 build-%/build.ninja:

@@ -35,8 +35,9 @@ class CallContext {
     return absl::FromChrono(deadline);
   }
 
-  // True once gRPC has told us the call was cancelled; from then on every
-  // await on the call or on a Cancellation from here ends promptly.
+  // True once gRPC has told us the call was cancelled (its done tag, or a read
+  // that failed because the call died); from then on every await on the call
+  // or on a Cancellation from here ends promptly.
   bool IsCancelled() const { return stop_.stop_requested(); }
 
   Cancellation cancellation() const { return Cancellation(stop_.get_token(), deadline()); }
@@ -94,6 +95,10 @@ struct CallContextAccess {
     void await_resume() const noexcept {}
   };
   static DoneAwaiter WhenDone(CallContext& call) { return DoneAwaiter{call.done_}; }
+
+  // The call is known to be dead before its done tag arrives. On the call's
+  // own thread: stop callbacks run here.
+  static void Cancelled(CallContext& call) { call.stop_.request_stop(); }
 };
 
 }  // namespace detail

@@ -113,7 +113,7 @@ struct ServerCall<void (Service::*)(grpc::ServerContext*,
   CallContext call;
   Response response;
   grpc::ServerAsyncReader<Response, Request> responder{CallContextAccess::ServerContext(call)};
-  ServerReader<Request, Response> stream{responder};
+  ServerReader<Request, Response> stream{responder, call};
 
   template <typename Method>
   void Accept(Service& service, Method method, grpc::ServerCompletionQueue* queue, void* tag) {
@@ -141,7 +141,7 @@ struct ServerCall<void (Service::*)(grpc::ServerContext*,
   CallContext call;
   grpc::ServerAsyncReaderWriter<Response, Request> responder{
       CallContextAccess::ServerContext(call)};
-  ServerReaderWriter<Response, Request> stream{responder};
+  ServerReaderWriter<Response, Request> stream{responder, call};
 
   template <typename Method>
   void Accept(Service& service, Method method, grpc::ServerCompletionQueue* queue, void* tag) {

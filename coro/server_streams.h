@@ -2,17 +2,26 @@
 // (false once the call is dead: cancelled, past its deadline, client gone).
 //
 // Reads: one at a time, each awaited before the next (false at the end of the
-// client's stream). Writes: any number of coroutines may call Write at once;
-// they go out one at a time, each waiting for the previous to complete, so a
-// slow reader holds writers back instead of growing a buffer. A finishing
-// operation (WriteAndFinish, Finish) also waits its turn and ends the stream;
-// a handler that finished its stream itself has its returned status ignored.
+// client's stream). A read that fails because the call died, rather than
+// because the client half-closed, stops the call's Cancellation before it
+// yields false, so a handler that checks its Cancellation after the last read
+// tells the two apart at once instead of waiting for the done tag.
+//
+// Writes: any number of coroutines may call Write at once; they go out one at
+// a time, each waiting for the previous to complete, so a slow reader holds
+// writers back instead of growing a buffer. A finishing operation
+// (WriteAndFinish, Finish) also waits its turn and ends the stream; a handler
+// that finished its stream itself has its returned status ignored.
 #pragma once
 
+#include <grpc/grpc.h>
 #include <grpcpp/support/async_stream.h>
 #include <grpcpp/support/status.h>
 
+#include <coroutine>
+
 #include "coro/async_mutex.h"
+#include "coro/call_context.h"
 #include "coro/operation.h"
 #include "coro/task.h"
 
@@ -40,16 +49,45 @@ class ServerStreamBase {
   bool finished_ = false;
 };
 
+// One read; yields gRPC's `ok`. On a failed read, before the coroutine goes
+// on, gRPC says whether the read failed (the call died) or found the end of
+// the client's stream; the former stops the call's Cancellation.
 template <typename Message, typename Responder>
-class ServerStreamReads {
+class ReadOperation final : public ResumeOnCompletion {
  public:
-  explicit ServerStreamReads(Responder& responder) : reader_(responder) {}
-  auto Read(Message& message) {
-    return Await([this, &message](void* tag) { reader_.Read(&message, tag); });
+  ReadOperation(Responder& reader, Message& message, CallContext& call)
+      : reader_(reader), message_(message), call_(call) {}
+
+  bool await_ready() const noexcept { return false; }
+  void await_suspend(std::coroutine_handle<> waiting) {
+    waiting_ = waiting;
+    reader_.Read(&message_, tag());
+  }
+  bool await_resume() {
+    if (!ok() &&
+        grpc_call_failed_before_recv_message(CallContextAccess::ServerContext(call_)->c_call())) {
+      CallContextAccess::Cancelled(call_);
+    }
+    return ok();
   }
 
  private:
   Responder& reader_;
+  Message& message_;
+  CallContext& call_;
+};
+
+template <typename Message, typename Responder>
+class ServerStreamReads {
+ public:
+  ServerStreamReads(Responder& responder, CallContext& call) : reader_(responder), call_(call) {}
+  ReadOperation<Message, Responder> Read(Message& message) {
+    return ReadOperation<Message, Responder>(reader_, message, call_);
+  }
+
+ private:
+  Responder& reader_;
+  CallContext& call_;
 };
 
 template <typename Message, typename Responder>
@@ -99,9 +137,9 @@ class ServerReaderWriter
       public detail::ServerStreamReads<Request, grpc::ServerAsyncReaderWriter<Response, Request>> {
  public:
   using Responder = grpc::ServerAsyncReaderWriter<Response, Request>;
-  explicit ServerReaderWriter(Responder& responder)
+  ServerReaderWriter(Responder& responder, CallContext& call)
       : detail::ServerStreamWrites<Response, Responder>(responder),
-        detail::ServerStreamReads<Request, Responder>(responder) {}
+        detail::ServerStreamReads<Request, Responder>(responder, call) {}
 };
 
 // Client streaming: the handler reads requests and answers once.
@@ -111,9 +149,9 @@ class ServerReader
       public detail::ServerStreamReads<Request, grpc::ServerAsyncReader<Response, Request>> {
  public:
   using Responder = grpc::ServerAsyncReader<Response, Request>;
-  explicit ServerReader(Responder& responder)
+  ServerReader(Responder& responder, CallContext& call)
       : detail::ServerStreamBase<Responder>(responder),
-        detail::ServerStreamReads<Request, Responder>(responder) {}
+        detail::ServerStreamReads<Request, Responder>(responder, call) {}
 
   Task<bool> Finish(const Response& response, grpc::Status status) {
     AsyncMutex::Guard turn = co_await this->turn_.Lock();

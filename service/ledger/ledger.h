@@ -4,7 +4,9 @@
 //
 // Streams are reached through small callables, so the ledger does not care
 // how messages travel: `read(request)` yields false at the end of the input,
-// `write(message)` false once nobody listens. Requests and callables are
+// `write(message)` false once nobody listens. A read that fails because the
+// call died (cancelled, not half-closed) has stopped the call's Cancellation
+// by the time it yields false, so the stream ends CANCELLED, not OK. Requests and callables are
 // taken by reference: the caller keeps them alive until the task is awaited.
 // The Cancellation is taken by value, since callers pass a temporary.
 // Every call is made by a Caller (by reference too), whom the ownership rules

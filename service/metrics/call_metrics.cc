@@ -1,8 +1,12 @@
 #include "service/metrics/call_metrics.h"
 
 #include <chrono>
+#include <map>
+#include <string>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "ledger/v1/ledger.grpc.pb.h"
 
 namespace ledger::metrics {
@@ -20,7 +24,9 @@ const char* CallType(const google::protobuf::MethodDescriptor& method) {
 // once for the fields they share (start_ is written before any other hook).
 class CallObserver final : public grpc::experimental::Interceptor {
  public:
-  explicit CallObserver(CallMetrics::MethodSeries& series) : series_(series) {}
+  CallObserver(CallMetrics& metrics, CallMetrics::MethodSeries& series,
+               grpc::experimental::ServerRpcInfo& info)
+      : metrics_(metrics), series_(series), info_(info) {}
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
     if (methods->QueryInterceptionHookPoint(Hook::POST_RECV_INITIAL_METADATA)) {
@@ -36,17 +42,41 @@ class CallObserver final : public grpc::experimental::Interceptor {
       series_.msg_sent->Increment();
     }
     if (methods->QueryInterceptionHookPoint(Hook::PRE_SEND_STATUS)) {
-      const auto code = static_cast<size_t>(methods->GetSendStatus().error_code());
+      const grpc::Status status = methods->GetSendStatus();
+      const auto code = static_cast<size_t>(status.error_code());
       // Codes past 16 are not gRPC's; count them as Unknown, as Go does.
       series_.handled[code < series_.handled.size() ? code : size_t{grpc::StatusCode::UNKNOWN}]
           ->Increment();
-      series_.handling_seconds->Observe(std::chrono::steady_clock::now() - start_);
+      const auto took = std::chrono::steady_clock::now() - start_;
+      series_.handling_seconds->Observe(took);
+      const std::string detail = TakeFailureDetail(*methods->GetSendTrailingMetadata());
+      if (IsServerFailure(status.error_code())) {
+        metrics_.failed_calls().Write({.mode = ModeName(metrics_.mode()),
+                                       .method = info_.method(),
+                                       .code = status.error_code(),
+                                       .message = status.error_message(),
+                                       .detail = detail,
+                                       .peer = info_.server_context()->peer(),
+                                       .duration = absl::FromChrono(took)});
+      }
     }
     methods->Proceed();
   }
 
  private:
+  // What the handler left for the log, taken out of what the client gets.
+  static std::string TakeFailureDetail(std::multimap<std::string, std::string>& trailing) {
+    std::string detail;
+    auto found = trailing.find(kFailureDetailKey);
+    if (found == trailing.end()) return detail;
+    detail = std::move(found->second);
+    trailing.erase(kFailureDetailKey);
+    return detail;
+  }
+
+  CallMetrics& metrics_;
   CallMetrics::MethodSeries& series_;
+  grpc::experimental::ServerRpcInfo& info_;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 
@@ -57,7 +87,7 @@ class CallObserverFactory final : public grpc::experimental::ServerInterceptorFa
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override {
     CallMetrics::MethodSeries* series = metrics_.Find(info->method());
-    return series ? new CallObserver(*series) : nullptr;
+    return series ? new CallObserver(metrics_, *series, *info) : nullptr;
   }
 
  private:
@@ -89,7 +119,8 @@ CallFamilies::CallFamilies(prometheus::Registry& registry)
           "Histogram of response latency (seconds) of gRPC that had been application-level "
           "handled by the server.")) {}
 
-CallMetrics::CallMetrics(ServingMode mode, CallFamilies& families) {
+CallMetrics::CallMetrics(ServingMode mode, CallFamilies& families, FailedCallLog& failed_calls)
+    : mode_(mode), failed_calls_(failed_calls) {
   const google::protobuf::ServiceDescriptor& service =
       *google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
           v1::Ledger::service_full_name());

@@ -2,7 +2,9 @@
 // ledger.v1.Ledger, all created at zero at start-up so dashboards show lines
 // before the first call. A gRPC server interceptor updates them, so both
 // modes are measured by the same code at the same points of a call: from its
-// start (the request's metadata received) to the handler's status.
+// start (the request's metadata received) to the handler's status. The same
+// interceptor writes the call's line in the FailedCallLog when that status
+// says the server failed it.
 #pragma once
 
 #include <grpcpp/support/server_interceptor.h>
@@ -17,6 +19,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "contract/metric_names.h"
 #include "contract/serving_mode.h"
+#include "service/metrics/failed_call_log.h"
 #include "service/metrics/striped_histogram.h"
 
 namespace ledger::metrics {
@@ -34,7 +37,8 @@ struct CallFamilies {
 
 class CallMetrics {
  public:
-  CallMetrics(ServingMode mode, CallFamilies& families);
+  // Calls that the server failed are written to `failed_calls`.
+  CallMetrics(ServingMode mode, CallFamilies& families, FailedCallLog& failed_calls);
   CallMetrics(const CallMetrics&) = delete;
   CallMetrics& operator=(const CallMetrics&) = delete;
 
@@ -54,7 +58,12 @@ class CallMetrics {
   // or null for a method of another service.
   MethodSeries* Find(const char* path);
 
+  ServingMode mode() const { return mode_; }
+  FailedCallLog& failed_calls() { return failed_calls_; }
+
  private:
+  const ServingMode mode_;
+  FailedCallLog& failed_calls_;
   absl::flat_hash_map<std::string, MethodSeries> methods_;  // read-only once built
 };
 

@@ -36,7 +36,7 @@ ServerMetrics::ServerMetrics()
 ServerMetrics::~ServerMetrics() = default;
 
 CallMetrics& ServerMetrics::AddCallSeries(ServingMode mode) {
-  return *calls_.emplace_back(std::make_unique<CallMetrics>(mode, call_families_));
+  return *calls_.emplace_back(std::make_unique<CallMetrics>(mode, call_families_, failed_calls_));
 }
 
 void ServerMetrics::AddModeGauges(ServingMode mode, std::function<double()> inflight_calls,
@@ -51,8 +51,9 @@ void ServerMetrics::AddModeGauges(ServingMode mode, std::function<double()> infl
 
 void ServerMetrics::AddPoolGauges(ServingMode mode, std::function<double()> in_use,
                                   std::function<double()> idle) {
-  constexpr char kHelp[] = "PostgreSQL connections of the mode's pool: in_use (leased to a call) "
-                           "and idle.";
+  constexpr char kHelp[] =
+      "PostgreSQL connections of the mode's pool: in_use (leased to a call) "
+      "and idle.";
   gauges_->Add(kPostgresPoolConnections, kHelp, {{"mode", ModeName(mode)}, {"state", "in_use"}},
                std::move(in_use));
   gauges_->Add(kPostgresPoolConnections, kHelp, {{"mode", ModeName(mode)}, {"state", "idle"}},

@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "contract/serving_mode.h"
 #include "service/metrics/call_metrics.h"
+#include "service/metrics/failed_call_log.h"
 #include "service/metrics/process_metrics.h"
 #include "service/metrics/scrape_gauges.h"
 #include "service/metrics/striped_histogram.h"
@@ -48,6 +49,7 @@ class ServerMetrics {
  private:
   std::shared_ptr<prometheus::Registry> registry_;
   CallFamilies call_families_;
+  FailedCallLog failed_calls_;  // both modes' calls, one rate limit
   std::shared_ptr<HistogramFamily> store_seconds_;
   std::shared_ptr<HistogramFamily> pool_wait_seconds_;
   std::shared_ptr<ScrapeGauges> gauges_;

@@ -2,6 +2,7 @@
 
 #include "coro/serve.h"
 #include "service/serving/grpc_status.h"
+#include "service/serving/handler_failure.h"
 
 namespace ledger {
 namespace {
@@ -23,7 +24,9 @@ coro::Task<grpc::Status> Respond(coro::Task<absl::Status> pending) {
 
 // Wraps a handler of any kind of call: the caller is authenticated, then the
 // call gets a place in flight for its whole life; either may refuse it at
-// once. The Caller lives in this frame, which outlives the handler's.
+// once. The Caller lives in this frame, which outlives the handler's. A
+// handler that throws ends its call here, as in thread mode, with the
+// exception's word for the log (coro::Serve's own catch never sees it).
 template <typename Handler>
 auto Admitted(const security::Authenticator& authenticator, InflightLimit& limit, Handler handler) {
   return [&authenticator, &limit, handler](coro::CallContext& call,
@@ -32,7 +35,13 @@ auto Admitted(const security::Authenticator& authenticator, InflightLimit& limit
     if (!caller.ok()) co_return ToGrpcStatus(caller.status());
     InflightLimit::Slot slot = limit.TryEnter();
     if (!slot) co_return limit.Refusal();
-    co_return co_await handler(call, *caller, args...);
+    grpc::Status status;
+    try {
+      status = co_await handler(call, *caller, args...);
+    } catch (...) {
+      status = HandlerThrew(call.grpc());
+    }
+    co_return status;
   };
 }
 

@@ -1,21 +1,15 @@
 #include "service/serving/thread_handlers.h"
 
-#include <chrono>
 #include <mutex>
 
 #include "coro/sync_wait.h"
 #include "service/serving/grpc_status.h"
+#include "service/serving/handler_failure.h"
 
 namespace ledger {
 namespace {
 
-// The synchronous API has no cancellation callback to hang a stop token on;
-// the deadline is what the store calls check between their blocking waits.
-coro::Cancellation CancellationOf(const grpc::ServerContext& context) {
-  const auto deadline = context.deadline();
-  if (deadline == std::chrono::system_clock::time_point::max()) return coro::Cancellation();
-  return coro::Cancellation(std::stop_token(), absl::FromChrono(deadline));
-}
+using Watched = CancellationWatch::Watched;
 
 template <typename Response>
 grpc::Status Respond(absl::StatusOr<Response> result, Response& response) {
@@ -39,23 +33,41 @@ void CountThisThread(std::atomic<int>& threads) {
   }
 }
 
+// Reads the next request of a client stream. A read that fails because the
+// call died, not because the client half-closed, stops the call's
+// Cancellation at once (gRPC marks the context cancelled before Read
+// returns), so the Ledger ends the call CANCELLED, not OK.
+template <typename Stream>
+auto ReadFrom(Stream* stream, const grpc::ServerContext& context, Watched& watched) {
+  return [stream, &context, &watched](v1::TransferRequest& request) -> coro::Task<bool> {
+    if (stream->Read(&request)) co_return true;
+    if (context.IsCancelled()) watched.Cancelled();
+    co_return false;
+  };
+}
+
 }  // namespace
 
 template <typename Call>
-grpc::Status ThreadHandlers::Admitted(const grpc::ServerContext& context, Call call) {
+grpc::Status ThreadHandlers::Admitted(grpc::ServerContext& context, Call call) {
   CountThisThread(threads_);
   const absl::StatusOr<Caller> caller = authenticator_.Authenticate(context);
   if (!caller.ok()) return ToGrpcStatus(caller.status());
   InflightLimit::Slot slot = limit_.TryEnter();
   if (!slot) return limit_.Refusal();
-  return call(*caller);
+  Watched watched(watch_, context);
+  try {
+    return call(*caller, watched);
+  } catch (...) {
+    return HandlerThrew(context);
+  }
 }
 
 grpc::Status ThreadHandlers::OpenAccount(grpc::ServerContext* context,
                                          const v1::OpenAccountRequest* request,
                                          v1::Account* response) {
-  return Admitted(*context, [&](const Caller& caller) {
-    return Respond(coro::SyncWait(ledger_.OpenAccount(caller, *request, CancellationOf(*context))),
+  return Admitted(*context, [&](const Caller& caller, Watched& watched) {
+    return Respond(coro::SyncWait(ledger_.OpenAccount(caller, *request, watched.cancellation())),
                    *response);
   });
 }
@@ -63,8 +75,8 @@ grpc::Status ThreadHandlers::OpenAccount(grpc::ServerContext* context,
 grpc::Status ThreadHandlers::GetAccount(grpc::ServerContext* context,
                                         const v1::GetAccountRequest* request,
                                         v1::Account* response) {
-  return Admitted(*context, [&](const Caller& caller) {
-    return Respond(coro::SyncWait(ledger_.GetAccount(caller, *request, CancellationOf(*context))),
+  return Admitted(*context, [&](const Caller& caller, Watched& watched) {
+    return Respond(coro::SyncWait(ledger_.GetAccount(caller, *request, watched.cancellation())),
                    *response);
   });
 }
@@ -72,8 +84,8 @@ grpc::Status ThreadHandlers::GetAccount(grpc::ServerContext* context,
 grpc::Status ThreadHandlers::Transfer(grpc::ServerContext* context,
                                       const v1::TransferRequest* request,
                                       v1::TransferReceipt* response) {
-  return Admitted(*context, [&](const Caller& caller) {
-    return Respond(coro::SyncWait(ledger_.Transfer(caller, *request, CancellationOf(*context))),
+  return Admitted(*context, [&](const Caller& caller, Watched& watched) {
+    return Respond(coro::SyncWait(ledger_.Transfer(caller, *request, watched.cancellation())),
                    *response);
   });
 }
@@ -81,23 +93,21 @@ grpc::Status ThreadHandlers::Transfer(grpc::ServerContext* context,
 grpc::Status ThreadHandlers::ListTransfers(grpc::ServerContext* context,
                                            const v1::ListTransfersRequest* request,
                                            grpc::ServerWriter<v1::TransferReceipt>* writer) {
-  return Admitted(*context, [&](const Caller& caller) {
+  return Admitted(*context, [&](const Caller& caller, Watched& watched) {
     auto write = [writer](const v1::TransferReceipt& receipt) -> coro::Task<bool> {
       co_return writer->Write(receipt);
     };
     return ToGrpcStatus(
-        coro::SyncWait(ledger_.ListTransfers(caller, *request, write, CancellationOf(*context))));
+        coro::SyncWait(ledger_.ListTransfers(caller, *request, write, watched.cancellation())));
   });
 }
 
 grpc::Status ThreadHandlers::ImportTransfers(grpc::ServerContext* context,
                                              grpc::ServerReader<v1::TransferRequest>* reader,
                                              v1::ImportSummary* response) {
-  return Admitted(*context, [&](const Caller& caller) {
-    auto read = [reader](v1::TransferRequest& request) -> coro::Task<bool> {
-      co_return reader->Read(&request);
-    };
-    return Respond(coro::SyncWait(ledger_.ImportTransfers(caller, read, CancellationOf(*context))),
+  return Admitted(*context, [&](const Caller& caller, Watched& watched) {
+    auto read = ReadFrom(reader, *context, watched);
+    return Respond(coro::SyncWait(ledger_.ImportTransfers(caller, read, watched.cancellation())),
                    *response);
   });
 }
@@ -105,10 +115,8 @@ grpc::Status ThreadHandlers::ImportTransfers(grpc::ServerContext* context,
 grpc::Status ThreadHandlers::TransferStream(
     grpc::ServerContext* context,
     grpc::ServerReaderWriter<v1::TransferResult, v1::TransferRequest>* stream) {
-  return Admitted(*context, [&](const Caller& caller) {
-    auto read = [stream](v1::TransferRequest& request) -> coro::Task<bool> {
-      co_return stream->Read(&request);
-    };
+  return Admitted(*context, [&](const Caller& caller, Watched& watched) {
+    auto read = ReadFrom(stream, *context, watched);
     // Results may be written by several transfers; the sync stream takes one
     // write at a time.
     std::mutex write_mutex;
@@ -117,14 +125,14 @@ grpc::Status ThreadHandlers::TransferStream(
       co_return stream->Write(result);
     };
     return ToGrpcStatus(
-        coro::SyncWait(ledger_.TransferStream(caller, read, write, CancellationOf(*context))));
+        coro::SyncWait(ledger_.TransferStream(caller, read, write, watched.cancellation())));
   });
 }
 
 grpc::Status ThreadHandlers::Audit(grpc::ServerContext* context, const v1::AuditRequest* request,
                                    v1::AuditReport* response) {
-  return Admitted(*context, [&](const Caller& caller) {
-    return Respond(coro::SyncWait(ledger_.Audit(caller, *request, CancellationOf(*context))),
+  return Admitted(*context, [&](const Caller& caller, Watched& watched) {
+    return Respond(coro::SyncWait(ledger_.Audit(caller, *request, watched.cancellation())),
                    *response);
   });
 }

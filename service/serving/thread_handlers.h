@@ -3,7 +3,9 @@
 // every call in flight holds one OS thread for its whole life and every store
 // call blocks that thread. The ledger logic is the same Ledger as in
 // coroutine mode, run to completion on the calling thread; only the way of
-// waiting differs.
+// waiting differs. A cancelled call stops its waits as in coroutine mode,
+// through a CancellationWatch; a handler that throws ends its call with
+// INTERNAL, as in coroutine mode (gRPC's own catch would answer UNKNOWN).
 #pragma once
 
 #include <atomic>
@@ -11,6 +13,7 @@
 #include "ledger/v1/ledger.grpc.pb.h"
 #include "service/ledger/ledger.h"
 #include "service/security/authenticator.h"
+#include "service/serving/cancellation_watch.h"
 #include "service/serving/inflight_limit.h"
 
 namespace ledger {
@@ -43,15 +46,16 @@ class ThreadHandlers final : public v1::Ledger::Service {
                      v1::AuditReport* response) override;
 
  private:
-  // Authenticates the caller and runs `call(caller)` on this thread with a
-  // place in flight, or refuses it.
+  // Authenticates the caller and runs `call(caller, watched)` on this thread
+  // with a place in flight and the call under watch, or refuses it.
   template <typename Call>
-  grpc::Status Admitted(const grpc::ServerContext& context, Call call);
+  grpc::Status Admitted(grpc::ServerContext& context, Call call);
 
   Ledger& ledger_;
   const security::Authenticator& authenticator_;
   InflightLimit& limit_;
   std::atomic<int> threads_{0};
+  CancellationWatch watch_;
 };
 
 }  // namespace ledger

@@ -3,6 +3,9 @@
 #include <grpcpp/alarm.h>
 #include <grpcpp/completion_queue.h>
 
+#include <algorithm>
+#include <stop_token>
+
 #include "absl/time/clock.h"
 #include "coro/alarm.h"
 #include "coro/completion_queue_threads.h"
@@ -10,13 +13,19 @@
 namespace ledger {
 namespace {
 
-void BlockThisThreadFor(absl::Duration duration) {
+// Blocks until `end`, or less if `stop` is requested meanwhile (from any
+// thread: cancelling the alarm brings its tag back at once).
+void BlockThisThreadUntil(absl::Time end, const std::stop_token& stop) {
   grpc::CompletionQueue queue;
   grpc::Alarm alarm;
-  alarm.Set(&queue, absl::ToChronoTime(absl::Now() + duration), &alarm);
+  alarm.Set(&queue, absl::ToChronoTime(end), &alarm);
   void* tag = nullptr;
   bool ok = false;
-  queue.Next(&tag, &ok);  // the alarm, at its deadline
+  {
+    // Gone before the alarm is: its destructor waits for a running callback.
+    std::stop_callback cut_short(stop, [&alarm] { alarm.Cancel(); });
+    queue.Next(&tag, &ok);  // the alarm, at `end` or cancelled
+  }
   queue.Shutdown();
   while (queue.Next(&tag, &ok)) {
   }
@@ -39,7 +48,10 @@ coro::Task<absl::Status> AwaitAlarm::Wait(absl::Duration duration,
 coro::Task<absl::Status> BlockThread::Wait(absl::Duration duration,
                                            const coro::Cancellation& cancellation) {
   if (absl::Status stop = cancellation.Check(); !stop.ok()) co_return stop;
-  if (duration > absl::ZeroDuration()) BlockThisThreadFor(duration);
+  if (duration > absl::ZeroDuration()) {
+    BlockThisThreadUntil(std::min(absl::Now() + duration, cancellation.deadline()),
+                         cancellation.stop_token());
+  }
   co_return cancellation.Check();
 }
 

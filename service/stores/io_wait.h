@@ -32,7 +32,9 @@ class AwaitAlarm final : public IoWait {
 
 // Blocks the calling thread on a gRPC alarm: the very timer AwaitAlarm awaits,
 // which rounds up to whole milliseconds, so both modes wait alike and
-// comparing them measures how they wait, not two clocks.
+// comparing them measures how they wait, not two clocks. Like AwaitAlarm, the
+// wait ends at the call's deadline, or at once when its stop is requested
+// (from another thread: thread mode's CancellationWatch).
 class BlockThread final : public IoWait {
  public:
   coro::Task<absl::Status> Wait(absl::Duration duration,

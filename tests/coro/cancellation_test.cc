@@ -204,8 +204,7 @@ TEST(Cancellation, TheClientsDeadlineCutsTheHandlersSleepShort) {
   EchoServer server(1, [&seen](EchoService& service, CompletionQueueThreads& queues) {
     Serve<&EchoService::RequestUnary>(
         service, queues,
-        [&seen](CallContext& call, const EchoMessage& request,
-                EchoMessage&) -> Task<grpc::Status> {
+        [&seen](CallContext& call, const EchoMessage& request, EchoMessage&) -> Task<grpc::Status> {
           if (request.number() != seen.attempt.load()) co_return grpc::Status::OK;
           seen.deadline = call.deadline();
           seen.slept_at = absl::Now();
@@ -248,8 +247,7 @@ TEST(Cancellation, TheClientsDeadlineCutsTheHandlersSleepShort) {
   // under ThreadSanitizer on a busy machine the two have been seen 30 ms
   // apart; a quarter of a second either way is what the test allows.
   EXPECT_GE(seen.deadline, absl::FromChrono(client_deadline) - absl::Milliseconds(250));
-  EXPECT_LE(seen.deadline,
-            seen.slept_at + absl::FromChrono(timeout) + absl::Milliseconds(250));
+  EXPECT_LE(seen.deadline, seen.slept_at + absl::FromChrono(timeout) + absl::Milliseconds(250));
   // Cut short by the deadline (the server's own, or the client's cancel at
   // its deadline, whichever came first): not before the client's deadline,
   // and nowhere near the end of the long sleep.
@@ -307,6 +305,59 @@ TEST(Cancellation, AClientCancelFromAnotherThreadCancelsAUnaryHandler) {
     EXPECT_TRUE(observed.stop.stop_requested());
   }
   EXPECT_EQ(FramesAfterSettling(baseline), baseline);
+}
+
+// A client stream ends its reads the same way whether the client half-closed
+// it or cancelled it; the call's cancellation tells the two apart as soon as
+// the read has failed, without waiting for the done tag.
+TEST(Cancellation, AReadFailedByTheClientsCancelStopsTheCallAtOnceAndAHalfCloseDoesNot) {
+  struct Seen {
+    std::atomic<int> read{0};
+    std::atomic<bool> ended{false};
+    std::atomic<bool> cancelled_after_last_read{false};
+  };
+  Seen seen[2];  // [0] the client half-closes, [1] the client cancels
+  EchoServer server(1, [&seen](EchoService& service, CompletionQueueThreads& queues) {
+    Serve<&EchoService::RequestClientStream>(
+        service, queues,
+        [&seen](CallContext& call, ServerReader<EchoMessage, EchoMessage>& stream,
+                EchoMessage& response) -> Task<grpc::Status> {
+          EchoMessage message;
+          const bool first = co_await stream.Read(message);
+          if (!first) co_return grpc::Status::OK;
+          Seen& mine = seen[message.number()];
+          mine.read = 1;
+          for (;;) {
+            const bool read = co_await stream.Read(message);
+            if (!read) break;
+            ++mine.read;
+          }
+          mine.cancelled_after_last_read = call.IsCancelled();
+          mine.ended = true;
+          response.set_number(mine.read.load());
+          co_return mine.cancelled_after_last_read ? grpc::Status::CANCELLED : grpc::Status::OK;
+        });
+  });
+  auto stub = server.NewStub();
+  for (int cancel = 0; cancel <= 1; ++cancel) {
+    grpc::ClientContext context;
+    context.set_deadline(GiveUpDeadline());
+    EchoMessage response;
+    auto writer = stub->ClientStream(&context, &response);
+    ASSERT_TRUE(writer->Write(Message("first", cancel)));
+    ASSERT_TRUE(writer->Write(Message("second", cancel)));
+    // Both read: the handler now waits for the next message.
+    ASSERT_TRUE(WaitFor([&] { return seen[cancel].read.load() == 2; }));
+    if (cancel) {
+      context.TryCancel();
+    } else {
+      writer->WritesDone();
+    }
+    EXPECT_EQ(writer->Finish().error_code(),
+              cancel ? grpc::StatusCode::CANCELLED : grpc::StatusCode::OK);
+    ASSERT_TRUE(WaitFor([&] { return seen[cancel].ended.load(); }));
+    EXPECT_EQ(seen[cancel].cancelled_after_last_read.load(), cancel == 1);
+  }
 }
 
 // Shutdown past its deadline cancels the calls in flight, and a handler

@@ -1,15 +1,59 @@
 // Calls that end early — past their deadline, or cancelled by the client —
 // against the real server: they stop at their next await and leave nothing
-// half-applied. And CPU-bound Audit stays off the I/O threads.
+// half-applied, in both modes, and the server counts them as cancelled.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <functional>
+#include <string>
+#include <thread>
 
 #include "absl/time/clock.h"
 #include "tests/service/ledger_client.h"
+#include "tests/support/metrics_scrape.h"
 #include "tests/support/server_process.h"
 
 namespace ledger::testing {
 namespace {
+
+const std::vector<std::string> kGoCodes = {
+    "OK",       "Canceled",       "Unknown",          "InvalidArgument",   "DeadlineExceeded",
+    "NotFound", "AlreadyExists",  "PermissionDenied", "ResourceExhausted", "FailedPrecondition",
+    "Aborted",  "OutOfRange",     "Unimplemented",    "Internal",          "Unavailable",
+    "DataLoss", "Unauthenticated"};
+
+// grpc_server_handled_total of `method` in `mode` with `code` (Go's name).
+double Handled(const Scrape& scrape, const std::string& mode, const std::string& method,
+               const std::string& type, const std::string& code) {
+  return scrape.Value("grpc_server_handled_total", {{"grpc_service", "ledger.v1.Ledger"},
+                                                    {"grpc_method", method},
+                                                    {"grpc_type", type},
+                                                    {"mode", mode},
+                                                    {"grpc_code", code}});
+}
+
+double HandledWithAnyCode(const Scrape& scrape, const std::string& mode, const std::string& method,
+                          const std::string& type) {
+  double handled = 0;
+  for (const std::string& code : kGoCodes) handled += Handled(scrape, mode, method, type, code);
+  return handled;
+}
+
+double StoreCalls(const Scrape& scrape, const std::string& mode, const std::string& op) {
+  return scrape.Value("ledger_store_operation_seconds_count",
+                      {{"op", op}, {"store", "memory"}, {"mode", mode}});
+}
+
+// Scrapes until `done` says so, for at most 20 s; the last scrape.
+Scrape ScrapeUntil(int metrics_port, const std::function<bool(const Scrape&)>& done) {
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  Scrape scrape = Scrape::From(metrics_port);
+  while (!done(scrape) && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    scrape = Scrape::From(metrics_port);
+  }
+  return scrape;
+}
 
 // A transfer awaits three store calls (two reads, one commit), 200 ms each.
 // A deadline of 300 ms passes during the second read: the call ends there,
@@ -84,6 +128,149 @@ TEST(LedgerCancellation, CancellingATransferStreamLeavesNoHalfTransfer) {
   // The server is fine afterwards.
   EXPECT_TRUE(client.Transfer(UniqueId("after"), a, b, 1).ok());
 }
+
+class LedgerCancellationPerMode : public ::testing::TestWithParam<std::string> {};
+
+// A transfer reads both accounts, then waits its last store call (1 s) before
+// it commits. The client cancels it in that wait: the call ends CANCELLED at
+// once, counted so, and nothing moves, then or later. The cancel is sent once
+// /metrics shows both reads done, with the whole second of the commit's wait
+// to arrive in, however busy the machine.
+TEST_P(LedgerCancellationPerMode, ATransferCancelledWhileTheStoreWaitsCommitsNothing) {
+  const std::string mode = GetParam();
+  ServerProcess server({"--mode=" + mode, "--store_latency=1s"});
+  ASSERT_NE(server.port(), 0);
+  LedgerClient client(server.address());
+  const std::string from = UniqueId("cancel-from");
+  const std::string to = UniqueId("cancel-to");
+  ASSERT_TRUE(client.Open(from, 100).ok());
+  ASSERT_TRUE(client.Open(to, 0).ok());
+
+  grpc::ClientContext context;
+  SetDeadline(context);
+  grpc::Status status;
+  std::thread caller([&] {
+    v1::TransferReceipt receipt;
+    status =
+        client.stub().Transfer(&context, Request(UniqueId("cancelled"), from, to, 10), &receipt);
+  });
+  const Scrape reads_done = ScrapeUntil(server.port("metrics"), [&](const Scrape& scrape) {
+    return StoreCalls(scrape, mode, "get_account") >= 2;
+  });
+  ASSERT_EQ(StoreCalls(reads_done, mode, "get_account"), 2);
+  context.TryCancel();
+  caller.join();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::CANCELLED);
+
+  const Scrape after = ScrapeUntil(server.port("metrics"), [&](const Scrape& scrape) {
+    return HandledWithAnyCode(scrape, mode, "Transfer", "unary") >= 1;
+  });
+  EXPECT_EQ(Handled(after, mode, "Transfer", "unary", "Canceled"), 1);
+  EXPECT_EQ(HandledWithAnyCode(after, mode, "Transfer", "unary"), 1);
+
+  // Long enough for the abandoned commit to have happened, had it gone on.
+  absl::SleepFor(absl::Milliseconds(1200));
+  v1::Account account;
+  ASSERT_TRUE(client.Get(from, &account).ok());
+  EXPECT_EQ(account.balance(), 100);
+  EXPECT_EQ(account.version(), 1u);
+  ASSERT_TRUE(client.Get(to, &account).ok());
+  EXPECT_EQ(account.balance(), 0);
+  EXPECT_EQ(account.version(), 1u);
+}
+
+// A client that cancels a client stream (ImportTransfers) or a bidi stream
+// (TransferStream) while the server waits for its next request: the call is
+// counted CANCELLED, not OK, and what it applied before stays applied. A
+// stream the client half-closes still ends OK.
+TEST_P(LedgerCancellationPerMode, StreamsCancelledWhileTheServerReadsEndCancelled) {
+  const std::string mode = GetParam();
+  ServerProcess server({"--mode=" + mode, "--store_latency=1ms"});
+  ASSERT_NE(server.port(), 0);
+  LedgerClient client(server.address());
+  const std::string a = UniqueId("stream-a");
+  const std::string b = UniqueId("stream-b");
+  ASSERT_TRUE(client.Open(a, 100).ok());
+  ASSERT_TRUE(client.Open(b, 0).ok());
+  auto commits_reach = [&](double commits) {
+    return ScrapeUntil(server.port("metrics"), [&](const Scrape& scrape) {
+      return StoreCalls(scrape, mode, "commit_transfer") >= commits;
+    });
+  };
+
+  {
+    grpc::ClientContext context;
+    SetDeadline(context);
+    v1::ImportSummary summary;
+    auto writer = client.stub().ImportTransfers(&context, &summary);
+    ASSERT_TRUE(writer->Write(Request(UniqueId("import"), a, b, 1)));
+    ASSERT_TRUE(writer->Write(Request(UniqueId("import"), a, b, 2)));
+    // Both applied: the server now waits for the next request.
+    ASSERT_EQ(StoreCalls(commits_reach(2), mode, "commit_transfer"), 2);
+    context.TryCancel();
+    EXPECT_EQ(writer->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  }
+  {
+    grpc::ClientContext context;
+    SetDeadline(context);
+    auto stream = client.stub().TransferStream(&context);
+    ASSERT_TRUE(stream->Write(Request(UniqueId("stream"), a, b, 4)));
+    ASSERT_TRUE(stream->Write(Request(UniqueId("stream"), a, b, 8)));
+    v1::TransferResult result;
+    for (int i = 0; i < 2; ++i) {
+      ASSERT_TRUE(stream->Read(&result));
+      EXPECT_TRUE(result.has_receipt()) << result.message();
+    }
+    // Both answered: the server now waits for the next request.
+    context.TryCancel();
+    EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  }
+  Scrape after = ScrapeUntil(server.port("metrics"), [&](const Scrape& scrape) {
+    return HandledWithAnyCode(scrape, mode, "ImportTransfers", "client_stream") >= 1 &&
+           HandledWithAnyCode(scrape, mode, "TransferStream", "bidi_stream") >= 1;
+  });
+  EXPECT_EQ(Handled(after, mode, "ImportTransfers", "client_stream", "Canceled"), 1);
+  EXPECT_EQ(HandledWithAnyCode(after, mode, "ImportTransfers", "client_stream"), 1);
+  EXPECT_EQ(Handled(after, mode, "TransferStream", "bidi_stream", "Canceled"), 1);
+  EXPECT_EQ(HandledWithAnyCode(after, mode, "TransferStream", "bidi_stream"), 1);
+  v1::Account account;
+  ASSERT_TRUE(client.Get(a, &account).ok());
+  EXPECT_EQ(account.balance(), 100 - 1 - 2 - 4 - 8);
+  EXPECT_EQ(account.version(), 1u + 4);
+
+  // Half-closed streams, read to their end, are OK.
+  {
+    grpc::ClientContext context;
+    SetDeadline(context);
+    v1::ImportSummary summary;
+    auto writer = client.stub().ImportTransfers(&context, &summary);
+    ASSERT_TRUE(writer->Write(Request(UniqueId("import"), a, b, 1)));
+    writer->WritesDone();
+    ASSERT_TRUE(writer->Finish().ok());
+    EXPECT_EQ(summary.applied(), 1u);
+  }
+  {
+    grpc::ClientContext context;
+    SetDeadline(context);
+    auto stream = client.stub().TransferStream(&context);
+    ASSERT_TRUE(stream->Write(Request(UniqueId("stream"), a, b, 1)));
+    stream->WritesDone();
+    v1::TransferResult result;
+    while (stream->Read(&result)) EXPECT_TRUE(result.has_receipt()) << result.message();
+    ASSERT_TRUE(stream->Finish().ok());
+  }
+  after = ScrapeUntil(server.port("metrics"), [&](const Scrape& scrape) {
+    return HandledWithAnyCode(scrape, mode, "ImportTransfers", "client_stream") >= 2 &&
+           HandledWithAnyCode(scrape, mode, "TransferStream", "bidi_stream") >= 2;
+  });
+  EXPECT_EQ(Handled(after, mode, "ImportTransfers", "client_stream", "OK"), 1);
+  EXPECT_EQ(Handled(after, mode, "TransferStream", "bidi_stream", "OK"), 1);
+  EXPECT_EQ(Handled(after, mode, "ImportTransfers", "client_stream", "Canceled"), 1);
+  EXPECT_EQ(Handled(after, mode, "TransferStream", "bidi_stream", "Canceled"), 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, LedgerCancellationPerMode, ::testing::Values("coroutine", "thread"),
+                         [](const auto& info) { return info.param; });
 
 }  // namespace
 }  // namespace ledger::testing

@@ -1,0 +1,67 @@
+// FailedCallLog: one line in the server's log for each call that ended with a
+// code saying the server failed it (INTERNAL, UNAVAILABLE, UNKNOWN,
+// DATA_LOSS): its method, code, mode, peer, duration, status message and,
+// for a handler that threw, what the exception said. The metrics interceptor
+// of both modes writes it, so every such call is logged once, in one place,
+// whoever ended it. An outage may fail every call: past `lines_per_second`
+// lines in a second the rest are only counted, and the next line written
+// says how many were left out.
+#pragma once
+
+#include <grpcpp/support/status.h>
+
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace ledger::metrics {
+
+// The trailing-metadata key that carries to the interceptor what a failed
+// handler knows and its status must not tell the client (an exception's
+// what()). The interceptor takes it out before the status is sent: it is for
+// the log only.
+inline constexpr char kFailureDetailKey[] = "ledger-failure-detail-bin";
+
+// The codes that say the server, not the caller, is at fault.
+bool IsServerFailure(grpc::StatusCode code);
+
+struct FailedCall {
+  absl::string_view mode;    // coroutine or thread
+  absl::string_view method;  // "/ledger.v1.Ledger/Transfer"
+  grpc::StatusCode code;
+  absl::string_view message;  // the status message the client gets
+  absl::string_view detail;   // what only the log gets; may be empty
+  absl::string_view peer;
+  absl::Duration duration;
+};
+
+class FailedCallLog {
+ public:
+  static constexpr int kDefaultLinesPerSecond = 20;
+  using Sink = std::function<void(absl::string_view line)>;
+  using Clock = std::function<absl::Time()>;
+
+  // Lines go to the server's log (stderr) unless `sink` says otherwise.
+  explicit FailedCallLog(int lines_per_second = kDefaultLinesPerSecond, Sink sink = nullptr,
+                         Clock clock = nullptr);
+  FailedCallLog(const FailedCallLog&) = delete;
+  FailedCallLog& operator=(const FailedCallLog&) = delete;
+
+  // Thread-safe.
+  void Write(const FailedCall& call);
+
+ private:
+  const int lines_per_second_;
+  const Sink sink_;
+  const Clock clock_;
+  std::mutex mutex_;  // held while a line is written, so lines keep their order
+  absl::Time window_start_ = absl::InfinitePast();
+  int written_in_window_ = 0;
+  int64_t left_out_ = 0;  // in the windows since the last line written
+};
+
+}  // namespace ledger::metrics
