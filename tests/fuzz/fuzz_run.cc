@@ -385,6 +385,9 @@ void FuzzRun::CheckEverything() {
                 absl::StrCat("ListTransfers of ", id, ": ", listed.ToString(), ", ", written.size(),
                              " receipts, expected ", journal.size()));
     }
+    // The journal the ledger lists, summed from the initial balance, gives
+    // the balance it reports.
+    __int128 replayed = expected.initial_balance;
     for (size_t i = 0; i < written.size(); ++i) {
       CheckReceipt("journal order", written[i], *journal[i]);
       if (i > 0 && written[i].sequence() <= written[i - 1].sequence()) {
@@ -392,6 +395,13 @@ void FuzzRun::CheckEverything() {
                   absl::StrCat("ListTransfers of ", id, ": sequence ", written[i].sequence(),
                                " after ", written[i - 1].sequence()));
       }
+      if (written[i].to_id() == id) replayed += written[i].amount();
+      if (written[i].from_id() == id) replayed -= written[i].amount();
+    }
+    if (replayed != account->balance()) {
+      Violation("journal matches balance",
+                absl::StrCat("the journal of ", id, " sums to ", Int128ToString(replayed),
+                             ", its balance is ", account->balance()));
     }
 
     v1::AuditRequest audit;
