@@ -10,7 +10,7 @@ export CCACHE_NOHASHDIR := true
 # Flags for `make run`, e.g. make run ARGS="--store_latency=0 --port=50060"
 ARGS ?=
 
-.PHONY: all deps configure build run postgres postgres-stop compare soak monitor test test-release test-asan test-tsan image-test clean
+.PHONY: all deps configure build run postgres postgres-stop compare soak monitor test test-release test-asan test-tsan fuzz fuzz-build test-fuzz image-test clean
 
 all: build
 
@@ -93,9 +93,9 @@ monitor: deps
 	  --web.listen-address=$(MONITOR_ADDRESS)
 
 # The whole suite, then the library and server tests again under
-# AddressSanitizer+UndefinedBehaviorSanitizer and under ThreadSanitizer, then
-# the container image built and run for real.
-test: test-release test-asan test-tsan image-test
+# AddressSanitizer+UndefinedBehaviorSanitizer and under ThreadSanitizer, a
+# minute of fuzzing, then the container image built and run for real.
+test: test-release test-asan test-tsan test-fuzz image-test
 
 CTEST = ctest --output-on-failure --no-tests=error --timeout 600 -j2
 
@@ -105,7 +105,8 @@ test-release: build
 # Sanitizer builds cover coro/, the stores (PostgreSQL's in-process, through its
 # conformance suite, where the calls race hardest) and the server on the
 # embedded store; the Python client adds nothing there.
-SANITIZED_TARGETS = coro_tests ledger_tests ledger_unit_tests ledger_fault_tests postgres_store_tests ledger-server
+SANITIZED_TARGETS = coro_tests ledger_tests ledger_unit_tests ledger_fault_tests postgres_store_tests \
+  ledger-server ledger_fuzz_replay
 SANITIZED_SKIP = python_client|_on_postgres
 
 build-%/build.ninja:
@@ -124,6 +125,48 @@ test-tsan: deps build-tsan/build.ninja
 	TSAN_OPTIONS=suppressions=$(CURDIR)/tests/tsan.supp \
 	  $(CTEST) --test-dir build-tsan -E '$(SANITIZED_SKIP)'
 
+# The ledger fuzzer (tests/fuzz/): libFuzzer with ASan+UBSan, built by clang
+# into build-fuzz/ (only the fuzzer and the libraries it links). `make fuzz`
+# runs until Ctrl-C, or for FUZZ_SECONDS; what it learns stays in
+# build-fuzz/corpus/ for the next run, and each crash is written to
+# build-fuzz/crashes/ (replay one with build-fuzz/tests/fuzz/ledger_fuzzer FILE).
+# E.g. make fuzz FUZZ_SECONDS=600 FUZZ_ARGS=-jobs=2
+FUZZ_SECONDS ?= 0
+FUZZ_ARGS ?=
+FUZZER = build-fuzz/tests/fuzz/ledger_fuzzer
+FUZZ_FLAGS = -max_len=4096 -timeout=30 -print_final_stats=1
+
+build-fuzz/build.ninja:
+	cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLEDGER_FUZZ=ON \
+	  -DCMAKE_CXX_COMPILER=clang++-14
+
+fuzz-build: deps build-fuzz/build.ninja
+	cmake --build build-fuzz --target ledger_fuzzer
+
+# The committed inputs are read, never written: new ones go to the first directory.
+fuzz: fuzz-build
+	mkdir -p build-fuzz/corpus build-fuzz/crashes
+	$(FUZZER) $(FUZZ_FLAGS) -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=build-fuzz/crashes/ \
+	  $(FUZZ_ARGS) build-fuzz/corpus tests/fuzz/corpus tests/fuzz/regressions
+
+# A minute of fuzzing from the committed inputs, copied to a scratch directory;
+# any crash, leak, timeout or broken invariant fails it, its input kept in
+# build-fuzz/test-crashes/. The fuzzer's progress goes to build-fuzz/test-fuzz.log;
+# printed are its totals, or on failure the report (new-input lines left out).
+test-fuzz: fuzz-build
+	@mkdir -p build-fuzz/test-crashes
+	@echo "test-fuzz: fuzzing for 60 s, the log in build-fuzz/test-fuzz.log"
+	@scratch=$$(mktemp -d) && cp tests/fuzz/corpus/* tests/fuzz/regressions/* "$$scratch"/ && \
+	  $(FUZZER) $(FUZZ_FLAGS) -max_total_time=60 -artifact_prefix=build-fuzz/test-crashes/ \
+	    "$$scratch" > build-fuzz/test-fuzz.log 2>&1; status=$$?; rm -rf "$$scratch"; \
+	  if [ $$status -eq 0 ]; then \
+	    grep -E '^(stat::|Done )' build-fuzz/test-fuzz.log; \
+	  else \
+	    grep -vE '^#[0-9]+[[:space:]]+(NEW|REDUCE|pulse)' build-fuzz/test-fuzz.log; \
+	    echo "test-fuzz: the fuzzer failed (exit $$status); its input is in build-fuzz/test-crashes/" >&2; \
+	  fi; \
+	  exit $$status
+
 # The Dockerfile built with buildah (no daemon) and its server run from the image
 # and called from outside: tests/image/image_test.py says what it checks. The
 # Debian base images are made once with debootstrap and kept (LEDGER_IMAGE_CACHE,
@@ -137,4 +180,4 @@ clean:
 	@for cluster in $(POSTGRES_DIR) $(BUILD_DIR)/test-postgres build-asan/test-postgres build-tsan/test-postgres; do \
 	  deploy/postgres/local_cluster.sh stop $$cluster || exit 1; \
 	done
-	rm -rf $(BUILD_DIR) build-asan build-tsan
+	rm -rf $(BUILD_DIR) build-asan build-tsan build-fuzz

@@ -4,7 +4,8 @@
 # container image, so they cannot drift apart.
 #
 #   deploy/install-deps.sh build     compilers and libraries (the image's build stage)
-#   deploy/install-deps.sh test      build, plus what the tests run (make, CI);
+#   deploy/install-deps.sh test      build, plus what the tests run (make, CI),
+#                                    clang and libFuzzer for the fuzzer included;
 #                                    not kubectl, which Debian 12 lacks (README)
 #   deploy/install-deps.sh runtime   only the shared libraries the binaries load
 #
@@ -22,7 +23,7 @@ build_packages="
   prometheus-cpp-dev libssl-dev libpq-dev
 "
 test_packages="$build_packages
-  libgtest-dev libgmock-dev
+  libgtest-dev libgmock-dev clang-14 libclang-rt-14-dev
   python3 python3-grpcio python3-protobuf python3-yaml prometheus
   debootstrap buildah podman postgresql-15
 "
