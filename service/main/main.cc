@@ -23,6 +23,7 @@
 #include "service/main/defaults.h"
 #include "service/main/log.h"
 #include "service/main/mode_stores.h"
+#include "service/main/protobuf_log.h"
 #include "service/main/server_security.h"
 #include "service/metrics/server_metrics.h"
 #include "service/serving/connection_limits.h"
@@ -404,5 +405,8 @@ int main(int argc, char** argv) {
   absl::SetFlagsUsageConfig(usage);
   absl::ParseCommandLine(argc, argv);
   if (!ledger::FlagsAreValid()) return 2;
+  // Any client can make protobuf log a line (a request it cannot parse); a
+  // line every 10 s tells operators as much without flooding the log.
+  ledger::RateLimitProtobufLog(absl::Seconds(10));
   return ledger::Run();
 }
