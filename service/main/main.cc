@@ -348,13 +348,14 @@ int Run() {
     return EXIT_FAILURE;
   }
   Log("metrics listening on http://%s:%d/metrics", MetricsHost(), *metrics_port);
-  Log("per connection: messages up to %d bytes, %d calls open at once, closed after %s idle or "
-      "%s without a handshake; pinged after %s of silence during a call, closed if no answer "
-      "within %s",
+  Log("per connection: messages up to %d bytes, %d calls open at once, closed after %s without "
+      "a handshake, %s; pinged after %s of silence during a call, closed if no answer within %s",
       limits.max_message_bytes, limits.max_concurrent_streams,
-      absl::FormatDuration(limits.max_connection_idle),
-      absl::FormatDuration(limits.handshake_timeout), absl::FormatDuration(limits.keepalive_time),
-      absl::FormatDuration(limits.keepalive_timeout));
+      absl::FormatDuration(limits.handshake_timeout),
+      limits.max_connection_idle == absl::InfiniteDuration()
+          ? "never for being idle"
+          : absl::StrCat("after ", absl::FormatDuration(limits.max_connection_idle), " idle"),
+      absl::FormatDuration(limits.keepalive_time), absl::FormatDuration(limits.keepalive_timeout));
 
   auto set_serving = [&](bool serving) {
     if (coroutine_server) coroutine_server->SetServing(serving);
