@@ -5,7 +5,8 @@ port and on the health port; gRPC 1.51 answers exactly that code, with
 "Received message larger than max (<size> vs. <limit>)". The server is
 unaffected: a normal call right after succeeds on the same channel and on a
 new one, a client calling all along sees no error, and no money moved but
-what the well-formed calls moved."""
+what the well-formed calls moved. Metadata over gRPC's 8 KiB is refused
+alike."""
 import re
 import sys
 import threading
@@ -61,6 +62,12 @@ class OversizedMessagesTest(unittest.TestCase):
         self.assertEqual(code_of(ledger.GetAccount, at_limit),
                          ("INVALID_ARGUMENT", f"account id must be 1 to 64 characters, got "
                                               f"{self.limit - 4}"))
+
+        # Metadata beyond gRPC's 8 KiB (its default, which the server keeps)
+        # is refused the same way.
+        self.assertEqual(code_of(ledger.GetAccount, pb.GetAccountRequest(id=payer),
+                                 metadata=[("x-padding", "p" * 12 * 1024)]),
+                         ("RESOURCE_EXHAUSTED", "received initial metadata size exceeds limit"))
 
         # In a stream: what came before stands, the stream ends there, and
         # nothing sent after it is applied.
