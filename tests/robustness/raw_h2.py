@@ -26,21 +26,34 @@ def settings(values=None):
                  b"".join(struct.pack(">HI", key, value) for key, value in (values or {}).items()))
 
 
+def _integer(value, prefix_bits):
+    """An HPACK integer (RFC 7541 §5.1) with a prefix of `prefix_bits`."""
+    limit = (1 << prefix_bits) - 1
+    if value < limit:
+        return bytes([value])
+    encoded, value = bytearray([limit]), value - limit
+    while value >= 128:
+        encoded.append(value % 128 + 128)
+        value //= 128
+    return bytes(encoded + bytes([value]))
+
+
 def _literal(name, value):
+    """A header field as a literal without indexing, new name, no Huffman."""
     def string(text):
         data = text.encode()
-        assert len(data) < 127
-        return bytes([len(data)]) + data
+        return _integer(len(data), 7) + data
     return b"\x00" + string(name) + string(value)
 
 
-def grpc_headers(stream_id, path, end_stream=False, timeout=None):
+def grpc_headers(stream_id, path, end_stream=False, timeout=None, metadata=()):
     """The HEADERS frame that starts a gRPC call of `path` on `stream_id`,
-    with a deadline `timeout` seconds away if given."""
+    with a deadline `timeout` seconds away if given, and `metadata` (pairs)."""
     fields = [(":method", "POST"), (":scheme", "http"), (":path", path), (":authority", "ledger"),
               ("content-type", "application/grpc"), ("te", "trailers")]
     if timeout is not None:
         fields.append(("grpc-timeout", f"{int(timeout * 1000)}m"))
+    fields += list(metadata)
     block = b"".join(_literal(name, value) for name, value in fields)
     return frame(HEADERS, END_HEADERS | (END_STREAM if end_stream else 0), stream_id, block)
 
