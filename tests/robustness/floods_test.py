@@ -4,7 +4,8 @@ what gRPC's policy allows end the connection with GOAWAY ENHANCE_YOUR_CALM
 "too_many_pings" (gRPC's default, which the server keeps). Twenty thousand
 calls opened and reset at once ("rapid reset") cost the server CPU while they
 last, not memory it keeps, nor an error to a client calling meanwhile, and
-leave nothing in flight."""
+leave nothing in flight (2,000 under a sanitizer, whose memory is not
+measured)."""
 import struct
 import sys
 import threading
@@ -12,11 +13,11 @@ import time
 import unittest
 
 import raw_h2
-from robustness_world import (MODES, Bystander, inflight, main, resident_bytes, start_server,
-                              wait_until)
+from robustness_world import (MODES, SANITIZED, Bystander, inflight, main, resident_bytes,
+                              start_server, wait_until)
 
 ENHANCE_YOUR_CALM = 0xb
-RESETS = 20_000
+RESETS = 2_000 if SANITIZED else 20_000
 CANCEL = 0x8
 # What the resets may leave the server holding: measured about 10 MiB here
 # (allocator caches); calls kept rather than freed would be hundreds.
@@ -65,8 +66,9 @@ class FloodsTest(unittest.TestCase):
                         for stream_id in range(first, min(first + 1000, 2 * RESETS), 2)))
                 wait_until(lambda: inflight(self.server, mode) == 0, 30,
                            f"{mode} mode's ledger_inflight_calls back to 0")
-                time.sleep(0.5)
-                self.assertLess(resident_bytes(self.server) - rss_before, RESET_MEMORY_BOUND)
+                if not SANITIZED:
+                    time.sleep(0.5)
+                    self.assertLess(resident_bytes(self.server) - rss_before, RESET_MEMORY_BOUND)
                 flood.close()
                 drained.join(10)
                 calls, errors = bystander.stop()
