@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -22,8 +23,10 @@
 #include "service/main/defaults.h"
 #include "service/main/log.h"
 #include "service/main/mode_stores.h"
+#include "service/main/protobuf_log.h"
 #include "service/main/server_security.h"
 #include "service/metrics/server_metrics.h"
+#include "service/serving/connection_limits.h"
 #include "service/serving/coroutine_server.h"
 #include "service/serving/health_server.h"
 #include "service/serving/thread_server.h"
@@ -83,6 +86,25 @@ ABSL_FLAG(absl::Duration, drain_grace, ledger::kDefaultDrainGrace,
           "On SIGTERM or SIGINT, how long to keep serving, with health NOT_SERVING, before "
           "shutting down, so load balancers and Kubernetes endpoints stop sending calls "
           "first. A second signal cuts it short.");
+ABSL_FLAG(int, max_message_bytes, ledger::kDefaultMaxMessageBytes,
+          "Largest message a client may send, in bytes, on every gRPC port; a larger one ends "
+          "its call with RESOURCE_EXHAUSTED (the largest ledger request is under 300 bytes).");
+ABSL_FLAG(int, max_concurrent_streams, ledger::kDefaultMaxConcurrentStreams,
+          "Calls one connection may have open at once (HTTP/2 MAX_CONCURRENT_STREAMS), on every "
+          "gRPC port; a gRPC client queues its calls beyond it until one ends. Clients that want "
+          "more in flight open more connections.");
+ABSL_FLAG(absl::Duration, max_connection_idle, ledger::kDefaultMaxConnectionIdle,
+          "A connection with no call open for this long is closed (its client reconnects at its "
+          "next call). inf: never.");
+ABSL_FLAG(absl::Duration, handshake_timeout, ledger::kDefaultHandshakeTimeout,
+          "A connection that has not completed its handshake (TLS if on, then HTTP/2's preface "
+          "and SETTINGS) within this is closed.");
+ABSL_FLAG(absl::Duration, keepalive_time, ledger::kDefaultKeepaliveTime,
+          "While a connection has calls open, the server pings the client after this much "
+          "silence; see --keepalive_timeout.");
+ABSL_FLAG(absl::Duration, keepalive_timeout, ledger::kDefaultKeepaliveTimeout,
+          "A ping not answered within this closes the connection and cancels its calls, so a "
+          "client that vanished holds nothing for long.");
 ABSL_FLAG(absl::Duration, shutdown_timeout, ledger::kDefaultShutdownTimeout,
           "On SIGTERM or SIGINT, how long in-flight calls may take to finish before they are "
           "cancelled.");
@@ -162,6 +184,22 @@ bool FlagsAreValid() {
   if (absl::GetFlag(FLAGS_shutdown_timeout) < absl::ZeroDuration()) {
     complain("--shutdown_timeout must not be negative");
   }
+  if (int bytes = absl::GetFlag(FLAGS_max_message_bytes); bytes < 1024) {
+    complain(absl::StrCat("--max_message_bytes=", bytes,
+                          " must be at least 1024 (health and reflection requests need room)"));
+  }
+  if (int streams = absl::GetFlag(FLAGS_max_concurrent_streams); streams < 1) {
+    complain(absl::StrCat("--max_concurrent_streams=", streams, " must be at least 1"));
+  }
+  for (const auto& [name, value] :
+       {std::pair{"max_connection_idle", absl::GetFlag(FLAGS_max_connection_idle)},
+        std::pair{"handshake_timeout", absl::GetFlag(FLAGS_handshake_timeout)},
+        std::pair{"keepalive_time", absl::GetFlag(FLAGS_keepalive_time)},
+        std::pair{"keepalive_timeout", absl::GetFlag(FLAGS_keepalive_timeout)}}) {
+    if (value < absl::Milliseconds(1)) {
+      complain(absl::StrCat("--", name, "=", absl::FormatDuration(value), " must be at least 1ms"));
+    }
+  }
   return valid;
 }
 
@@ -191,6 +229,17 @@ int WaitForShutdownSignal(const sigset_t& signals, absl::Duration duration) {
 
 std::string Address(int port) { return absl::StrCat(absl::GetFlag(FLAGS_host), ":", port); }
 
+ConnectionLimits ConnectionLimitsFromFlags() {
+  return ConnectionLimits{
+      .max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes),
+      .max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams),
+      .max_connection_idle = absl::GetFlag(FLAGS_max_connection_idle),
+      .handshake_timeout = absl::GetFlag(FLAGS_handshake_timeout),
+      .keepalive_time = absl::GetFlag(FLAGS_keepalive_time),
+      .keepalive_timeout = absl::GetFlag(FLAGS_keepalive_timeout),
+  };
+}
+
 std::string MetricsHost() {
   std::string host = absl::GetFlag(FLAGS_metrics_host);
   return host.empty() ? absl::GetFlag(FLAGS_host) : host;
@@ -201,6 +250,7 @@ int Run() {
   const int workers = absl::GetFlag(FLAGS_workers);
   const bool on_postgres = absl::GetFlag(FLAGS_store) == "postgres";
   const std::string dsn = on_postgres ? PostgresDsn() : "";
+  const ConnectionLimits limits = ConnectionLimitsFromFlags();
   // Before the shutdown signals are blocked: Ctrl-C or SIGTERM while waiting
   // for the database just ends the process, which holds nothing yet.
   if (on_postgres) {
@@ -247,7 +297,7 @@ int Run() {
   if (mode == "coroutine" || mode == "both") {
     const int threads = absl::GetFlag(FLAGS_threads);
     coroutine_server = std::make_unique<CoroutineServer>(
-        Address(absl::GetFlag(FLAGS_port)), security->credentials, coroutine_ledger,
+        Address(absl::GetFlag(FLAGS_port)), security->credentials, limits, coroutine_ledger,
         *security->authenticator, threads, absl::GetFlag(FLAGS_accepts_per_thread),
         absl::GetFlag(FLAGS_max_inflight), metrics.AddCallSeries(ServingMode::kCoroutine));
     if (coroutine_server->port() == 0) {
@@ -264,7 +314,7 @@ int Run() {
   if (mode == "thread" || mode == "both") {
     const int max_threads = absl::GetFlag(FLAGS_max_threads);
     thread_server = std::make_unique<ThreadServer>(
-        Address(absl::GetFlag(FLAGS_thread_port)), security->credentials, thread_ledger,
+        Address(absl::GetFlag(FLAGS_thread_port)), security->credentials, limits, thread_ledger,
         *security->authenticator, max_threads, absl::GetFlag(FLAGS_max_inflight),
         metrics.AddCallSeries(ServingMode::kThread));
     if (thread_server->port() == 0) {
@@ -280,7 +330,7 @@ int Run() {
         Address(thread_server->port()), max_threads, workers, stores->Describe());
   }
   if (const int port = absl::GetFlag(FLAGS_health_port); port >= 0) {
-    health_server = std::make_unique<HealthServer>(Address(port));
+    health_server = std::make_unique<HealthServer>(Address(port), limits);
     if (health_server->port() == 0) {
       Log("cannot listen on %s (is the port in use? --health_port picks another)", Address(port));
       health_server.reset();
@@ -298,6 +348,14 @@ int Run() {
     return EXIT_FAILURE;
   }
   Log("metrics listening on http://%s:%d/metrics", MetricsHost(), *metrics_port);
+  Log("per connection: messages up to %d bytes, %d calls open at once, closed after %s without "
+      "a handshake, %s; pinged after %s of silence during a call, closed if no answer within %s",
+      limits.max_message_bytes, limits.max_concurrent_streams,
+      absl::FormatDuration(limits.handshake_timeout),
+      limits.max_connection_idle == absl::InfiniteDuration()
+          ? "never for being idle"
+          : absl::StrCat("after ", absl::FormatDuration(limits.max_connection_idle), " idle"),
+      absl::FormatDuration(limits.keepalive_time), absl::FormatDuration(limits.keepalive_timeout));
 
   auto set_serving = [&](bool serving) {
     if (coroutine_server) coroutine_server->SetServing(serving);
@@ -348,5 +406,8 @@ int main(int argc, char** argv) {
   absl::SetFlagsUsageConfig(usage);
   absl::ParseCommandLine(argc, argv);
   if (!ledger::FlagsAreValid()) return 2;
+  // Any client can make protobuf log a line (a request it cannot parse); a
+  // line every 10 s tells operators as much without flooding the log.
+  ledger::RateLimitProtobufLog(absl::Seconds(10));
   return ledger::Run();
 }

@@ -10,12 +10,14 @@ namespace ledger {
 
 CoroutineServer::CoroutineServer(const std::string& address,
                                  const std::shared_ptr<grpc::ServerCredentials>& credentials,
-                                 Ledger& ledger, const security::Authenticator& authenticator,
-                                 int threads, int accepts_per_thread, int max_inflight,
+                                 const ConnectionLimits& limits, Ledger& ledger,
+                                 const security::Authenticator& authenticator, int threads,
+                                 int accepts_per_thread, int max_inflight,
                                  metrics::CallMetrics& metrics)
     : limit_(max_inflight) {
   grpc::ServerBuilder builder;
   AddStandardServices(builder, metrics);
+  ApplyConnectionLimits(limits, builder);
   builder.AddListeningPort(address, credentials, &port_);
   builder.RegisterService(&service_);
   queues_ = std::make_unique<coro::CompletionQueueThreads>(builder, threads);

@@ -14,6 +14,7 @@
 #include "service/ledger/ledger.h"
 #include "service/metrics/call_metrics.h"
 #include "service/security/authenticator.h"
+#include "service/serving/connection_limits.h"
 #include "service/serving/inflight_limit.h"
 
 namespace ledger {
@@ -22,9 +23,11 @@ class CoroutineServer {
  public:
   // Listens on `address` with `credentials` and serves at once; port() is 0
   // if it cannot listen. Ledger calls are made by whom `authenticator` says;
-  // every call is counted in `metrics`.
+  // every call is counted in `metrics`; what one peer may cost is bounded
+  // by `limits`.
   CoroutineServer(const std::string& address,
-                  const std::shared_ptr<grpc::ServerCredentials>& credentials, Ledger& ledger,
+                  const std::shared_ptr<grpc::ServerCredentials>& credentials,
+                  const ConnectionLimits& limits, Ledger& ledger,
                   const security::Authenticator& authenticator, int threads, int accepts_per_thread,
                   int max_inflight, metrics::CallMetrics& metrics);
   int port() const { return port_; }

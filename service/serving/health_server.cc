@@ -9,9 +9,10 @@
 
 namespace ledger {
 
-HealthServer::HealthServer(const std::string& address) {
+HealthServer::HealthServer(const std::string& address, const ConnectionLimits& limits) {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
+  ApplyConnectionLimits(limits, builder);
   builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port_);
   server_ = builder.BuildAndStart();
   if (server_ == nullptr) port_ = 0;

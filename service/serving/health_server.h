@@ -12,13 +12,15 @@
 #include <string>
 
 #include "absl/time/time.h"
+#include "service/serving/connection_limits.h"
 
 namespace ledger {
 
 class HealthServer {
  public:
-  // Listens on `address` and serves at once; port() is 0 if it cannot listen.
-  explicit HealthServer(const std::string& address);
+  // Listens on `address` and serves at once, each peer bounded by `limits`;
+  // port() is 0 if it cannot listen.
+  HealthServer(const std::string& address, const ConnectionLimits& limits);
   int port() const { return port_; }
   void SetServing(bool serving);
   void Shutdown(absl::Time deadline);

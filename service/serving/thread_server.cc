@@ -11,11 +11,13 @@ namespace ledger {
 
 ThreadServer::ThreadServer(const std::string& address,
                            const std::shared_ptr<grpc::ServerCredentials>& credentials,
-                           Ledger& ledger, const security::Authenticator& authenticator,
-                           int max_threads, int max_inflight, metrics::CallMetrics& metrics)
+                           const ConnectionLimits& limits, Ledger& ledger,
+                           const security::Authenticator& authenticator, int max_threads,
+                           int max_inflight, metrics::CallMetrics& metrics)
     : limit_(max_inflight), handlers_(ledger, authenticator, limit_) {
   grpc::ServerBuilder builder;
   AddStandardServices(builder, metrics);
+  ApplyConnectionLimits(limits, builder);
   builder.AddListeningPort(address, credentials, &port_);
   builder.RegisterService(&handlers_);
   grpc::ResourceQuota quota("thread-mode");

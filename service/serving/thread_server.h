@@ -11,6 +11,7 @@
 #include "absl/time/time.h"
 #include "service/ledger/ledger.h"
 #include "service/metrics/call_metrics.h"
+#include "service/serving/connection_limits.h"
 #include "service/serving/inflight_limit.h"
 #include "service/serving/thread_handlers.h"
 
@@ -20,10 +21,11 @@ class ThreadServer {
  public:
   // At most `max_threads` threads serve calls; calls beyond them are refused
   // with RESOURCE_EXHAUSTED (gRPC's ResourceQuota), and so are calls beyond
-  // `max_inflight`. Credentials, authenticator and metrics as for
+  // `max_inflight`. Credentials, limits, authenticator and metrics as for
   // CoroutineServer.
   ThreadServer(const std::string& address,
-               const std::shared_ptr<grpc::ServerCredentials>& credentials, Ledger& ledger,
+               const std::shared_ptr<grpc::ServerCredentials>& credentials,
+               const ConnectionLimits& limits, Ledger& ledger,
                const security::Authenticator& authenticator, int max_threads, int max_inflight,
                metrics::CallMetrics& metrics);
   int port() const { return port_; }
