@@ -23,6 +23,7 @@
 #include "service/ledger/ledger.h"
 #include "service/metrics/failed_call_log.h"
 #include "service/metrics/server_metrics.h"
+#include "service/main/defaults.h"
 #include "service/security/authenticator.h"
 #include "service/serving/coroutine_server.h"
 #include "service/serving/thread_server.h"
@@ -90,12 +91,12 @@ class ServerInProcess {
     const auto credentials = grpc::InsecureServerCredentials();
     if (mode == "coroutine") {
       coroutine_ = std::make_unique<CoroutineServer>(
-          "127.0.0.1:0", credentials, ledger_, anyone_, /*threads=*/2,
+          "127.0.0.1:0", credentials, kLimits, ledger_, anyone_, /*threads=*/2,
           /*accepts_per_thread=*/16, /*max_inflight=*/1000,
           metrics_.AddCallSeries(ServingMode::kCoroutine));
       port_ = coroutine_->port();
     } else {
-      thread_ = std::make_unique<ThreadServer>("127.0.0.1:0", credentials, ledger_, anyone_,
+      thread_ = std::make_unique<ThreadServer>("127.0.0.1:0", credentials, kLimits, ledger_, anyone_,
                                                /*max_threads=*/64, /*max_inflight=*/1000,
                                                metrics_.AddCallSeries(ServingMode::kThread));
       port_ = thread_->port();
