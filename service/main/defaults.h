@@ -29,7 +29,7 @@ inline constexpr absl::Duration kDefaultDrainGrace = absl::ZeroDuration();
 
 // What one peer may cost (service/serving/connection_limits.h).
 // The largest request of the API is under 300 bytes (a request_id of 128
-// characters, two account ids of 64, an amount); 64 KiB leaves room for
+// bytes, two account ids of 64, an amount); 64 KiB leaves room for
 // two hundred times that, and for health and reflection requests, while a
 // peer can make the server buffer no more than that per message (gRPC's own
 // default is 4 MiB). It also equals HTTP/2's initial flow-control window.

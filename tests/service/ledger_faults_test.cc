@@ -21,9 +21,9 @@
 #include "absl/strings/str_split.h"
 #include "coro/thread_pool.h"
 #include "service/ledger/ledger.h"
+#include "service/main/defaults.h"
 #include "service/metrics/failed_call_log.h"
 #include "service/metrics/server_metrics.h"
-#include "service/main/defaults.h"
 #include "service/security/authenticator.h"
 #include "service/serving/coroutine_server.h"
 #include "service/serving/thread_server.h"
@@ -35,6 +35,16 @@
 
 namespace ledger::testing {
 namespace {
+
+// What ledger-server gives each port when no flag says otherwise.
+const ConnectionLimits kLimits{
+    .max_message_bytes = kDefaultMaxMessageBytes,
+    .max_concurrent_streams = kDefaultMaxConcurrentStreams,
+    .max_connection_idle = kDefaultMaxConnectionIdle,
+    .handshake_timeout = kDefaultHandshakeTimeout,
+    .keepalive_time = kDefaultKeepaliveTime,
+    .keepalive_timeout = kDefaultKeepaliveTimeout,
+};
 
 const std::vector<std::string> kGoCodes = {
     "OK",       "Canceled",       "Unknown",          "InvalidArgument",   "DeadlineExceeded",
@@ -96,9 +106,9 @@ class ServerInProcess {
           metrics_.AddCallSeries(ServingMode::kCoroutine));
       port_ = coroutine_->port();
     } else {
-      thread_ = std::make_unique<ThreadServer>("127.0.0.1:0", credentials, kLimits, ledger_, anyone_,
-                                               /*max_threads=*/64, /*max_inflight=*/1000,
-                                               metrics_.AddCallSeries(ServingMode::kThread));
+      thread_ = std::make_unique<ThreadServer>(
+          "127.0.0.1:0", credentials, kLimits, ledger_, anyone_,
+          /*max_threads=*/64, /*max_inflight=*/1000, metrics_.AddCallSeries(ServingMode::kThread));
       port_ = thread_->port();
     }
     metrics_port_ = metrics_.Serve("127.0.0.1", 0).value_or(0);
