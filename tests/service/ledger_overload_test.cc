@@ -315,15 +315,17 @@ class LedgerOverload : public ::testing::Test {
   uint64_t committed_ = 0;
 };
 
-// Each admitted transfer waits three store calls of kStoreLatency; refusals
-// wait for none. Measured here (a 2-core machine shared with other builds,
-// load average 4), the last refusal of a burst came after 3 to 4.5 s: the
-// time it takes one client thread and the server to get through 20,000 calls.
-// The bound is twice that, and below the 12 s any admitted call takes: a
-// refusal is answered before any admitted call could be.
-constexpr auto kStoreLatency = std::chrono::milliseconds(3500);
-constexpr double kMaxRefusalMs = 10'000;
-static_assert(kMaxRefusalMs < 3 * kStoreLatency.count());
+// Each admitted transfer waits three store calls of kStoreLatency, so the
+// first ones admitted hold their places through the whole burst; refusals
+// wait for nothing but their turn. Measured here (a 2-core machine shared
+// with other builds and fuzzers), the last refusal of a burst came 4.5 to
+// 6.5 s after its call started at load average 4 to 8, and 10 s at load 12:
+// the time one client thread and the server take to get through 20,000
+// calls. The bound is twice the worst of those. A server that queued calls
+// for a place instead of refusing them would keep most of them waiting past
+// their 60 s deadline, which the test counts as neither OK nor refused.
+constexpr auto kStoreLatency = std::chrono::seconds(2);
+constexpr double kMaxRefusalMs = 20'000;
 
 // The server's resident memory during a burst, measured here: up to ~250 MiB
 // in coroutine mode and ~310 MiB in thread mode (20,000 calls held by gRPC,
@@ -338,7 +340,7 @@ TEST_F(LedgerOverload, EachModeRefusesPastItsLimitsQuicklyAndStaysWhole) {
   constexpr int kMaxThreads = 256;
   Start({"--mode=both", "--max_inflight=" + std::to_string(kMaxInflight),
          "--max_threads=" + std::to_string(kMaxThreads),
-         "--store_latency=" + std::to_string(kStoreLatency.count()) + "ms"});
+         "--store_latency=" + std::to_string(kStoreLatency.count()) + "s"});
   if (HasFatalFailure()) return;
 
   for (const std::string mode : {"coroutine", "thread"}) {
