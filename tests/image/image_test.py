@@ -7,7 +7,10 @@
    docker.io/library/debian:bookworm and :bookworm-slim. No image registry is
    reachable here, so both tags are the SAME minbase tarball: the slim tag is
    only a name the Dockerfile's runtime stage asks for. The imported images
-   live in containers storage (/var/lib/containers, vfs) and are reused too.
+   live in containers storage of the test's own ($LEDGER_IMAGE_CACHE/containers,
+   vfs) and are reused too; podman's and buildah's default storage, which
+   another use of podman on the machine may have set up with another driver,
+   is never touched.
 2. `buildah bud --isolation chroot --pull=never -t ledger:test .` (the build
    stage compiles the project from scratch, no ccache; its time is printed).
 3. ledger-server started from the image with its own entrypoint and user
@@ -39,8 +42,11 @@ from ledger_server import MODES, LedgerServer, generate_stubs  # noqa: E402
 CACHE = os.environ.get("LEDGER_IMAGE_CACHE", "/var/cache/ledger-image")
 IMAGE = "localhost/ledger:test"
 BASE_TAGS = ("docker.io/library/debian:bookworm", "docker.io/library/debian:bookworm-slim")
-BUILDAH = ["buildah", "--storage-driver", "vfs"]
-PODMAN = ["podman", "--storage-driver", "vfs"]
+# The same storage for both tools, so buildah builds from what podman imported.
+STORAGE = ["--storage-driver", "vfs", "--root", os.path.join(CACHE, "containers", "root"),
+           "--runroot", os.path.join(CACHE, "containers", "run")]
+BUILDAH = ["buildah", *STORAGE]
+PODMAN = ["podman", *STORAGE]
 
 
 def log(message):
