@@ -17,6 +17,11 @@
 // The returned status ends the call (unless the handler finished the stream
 // itself). A handler that throws ends its call with INTERNAL; the server goes on.
 //
+// A raw method (the generated WithRawMethod_X) is served the same way, its
+// Request and Response grpc::ByteBuffer: the handler parses each message
+// itself, so it can tell one that does not parse from the end of the stream
+// (a typed Read reports both as false).
+//
 // Each accepted call is one Detached coroutine that lives exactly as long as
 // the call, runs on the thread of the queue the call arrived on, and first of
 // all posts its own replacement accept, so `accepts_per_queue` requests stay

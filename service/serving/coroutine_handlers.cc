@@ -1,13 +1,38 @@
 #include "service/serving/coroutine_handlers.h"
 
+#include <grpcpp/impl/codegen/proto_utils.h>
+#include <grpcpp/support/byte_buffer.h>
+
 #include "coro/serve.h"
 #include "service/serving/grpc_status.h"
 #include "service/serving/handler_failure.h"
+#include "service/serving/streamed_requests.h"
 
 namespace ledger {
 namespace {
 
-using Service = v1::Ledger::AsyncService;
+using Service = CoroutineService;
+
+// The raw methods answer in bytes too. Serializing fails only for a message
+// over 2 GiB, which the ledger never makes.
+template <typename Message>
+bool Serialize(const Message& message, grpc::ByteBuffer& buffer) {
+  bool own_buffer = false;
+  return grpc::SerializationTraits<Message>::Serialize(message, &buffer, &own_buffer).ok();
+}
+
+// Reads the next raw request of `stream` and parses it into `request`; false
+// at the end of the stream, when the call died, or when the message does
+// not parse (which `requests` remembers for the call's status).
+template <typename Stream>
+auto ParsedReads(Stream& stream, StreamedRequests& requests) {
+  return [&stream, &requests](v1::TransferRequest& request) -> coro::Task<bool> {
+    grpc::ByteBuffer message;
+    const bool received = co_await stream.Read(message);
+    if (!received) co_return false;
+    co_return requests.Parse(message, request);
+  };
+}
 
 // Awaits a Ledger result and turns it into the call's response and status.
 template <typename Response>
@@ -92,29 +117,36 @@ void StartCoroutineHandlers(Service& service, coro::CompletionQueueThreads& queu
       service, queues,
       Admitted(authenticator, limit,
                [&ledger](coro::CallContext& call, const Caller& caller,
-                         coro::ServerReader<v1::TransferRequest, v1::ImportSummary>& stream,
-                         v1::ImportSummary& response) -> coro::Task<grpc::Status> {
-                 auto read = [&stream](v1::TransferRequest& request) -> coro::Task<bool> {
-                   co_return co_await stream.Read(request);
-                 };
-                 co_return co_await Respond(
-                     ledger.ImportTransfers(caller, read, call.cancellation()), response);
+                         coro::ServerReader<grpc::ByteBuffer, grpc::ByteBuffer>& stream,
+                         grpc::ByteBuffer& response) -> coro::Task<grpc::Status> {
+                 StreamedRequests requests;
+                 auto read = ParsedReads(stream, requests);
+                 absl::StatusOr<v1::ImportSummary> summary =
+                     co_await ledger.ImportTransfers(caller, read, call.cancellation());
+                 const absl::Status status = requests.Outcome(summary.status());
+                 if (!status.ok()) co_return ToGrpcStatus(status);
+                 if (!Serialize(*summary, response)) {
+                   co_return grpc::Status(grpc::StatusCode::INTERNAL, "internal error");
+                 }
+                 co_return grpc::Status::OK;
                }),
       accepts_per_queue);
   coro::Serve<&Service::RequestTransferStream>(
       service, queues,
       Admitted(authenticator, limit,
                [&ledger](coro::CallContext& call, const Caller& caller,
-                         coro::ServerReaderWriter<v1::TransferResult, v1::TransferRequest>& stream)
+                         coro::ServerReaderWriter<grpc::ByteBuffer, grpc::ByteBuffer>& stream)
                    -> coro::Task<grpc::Status> {
-                 auto read = [&stream](v1::TransferRequest& request) -> coro::Task<bool> {
-                   co_return co_await stream.Read(request);
+                 StreamedRequests requests;
+                 auto read = ParsedReads(stream, requests);
+                 auto write = [&stream](const v1::TransferResult& result) -> coro::Task<bool> {
+                   grpc::ByteBuffer message;
+                   if (!Serialize(result, message)) co_return false;
+                   co_return co_await stream.Write(message);
                  };
-                 auto write = [&stream](const v1::TransferResult& result) {
-                   return stream.Write(result);
-                 };
-                 co_return co_await Respond(
-                     ledger.TransferStream(caller, read, write, call.cancellation()));
+                 const absl::Status status =
+                     co_await ledger.TransferStream(caller, read, write, call.cancellation());
+                 co_return ToGrpcStatus(requests.Outcome(status));
                }),
       accepts_per_queue);
   coro::Serve<&Service::RequestAudit>(

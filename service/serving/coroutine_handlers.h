@@ -3,9 +3,9 @@
 #pragma once
 
 #include "coro/completion_queue_threads.h"
-#include "ledger/v1/ledger.grpc.pb.h"
 #include "service/ledger/ledger.h"
 #include "service/security/authenticator.h"
+#include "service/serving/coroutine_service.h"
 #include "service/serving/inflight_limit.h"
 
 namespace ledger {
@@ -13,7 +13,7 @@ namespace ledger {
 // Starts the accept loops. Call after the server is built and started;
 // `service` must have been registered with its builder. Calls that
 // `authenticator` refuses, and calls past `limit`, are refused.
-void StartCoroutineHandlers(v1::Ledger::AsyncService& service, coro::CompletionQueueThreads& queues,
+void StartCoroutineHandlers(CoroutineService& service, coro::CompletionQueueThreads& queues,
                             Ledger& ledger, const security::Authenticator& authenticator,
                             InflightLimit& limit, int accepts_per_queue);
 

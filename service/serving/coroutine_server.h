@@ -10,11 +10,11 @@
 
 #include "absl/time/time.h"
 #include "coro/completion_queue_threads.h"
-#include "ledger/v1/ledger.grpc.pb.h"
 #include "service/ledger/ledger.h"
 #include "service/metrics/call_metrics.h"
 #include "service/security/authenticator.h"
 #include "service/serving/connection_limits.h"
+#include "service/serving/coroutine_service.h"
 #include "service/serving/inflight_limit.h"
 
 namespace ledger {
@@ -41,7 +41,7 @@ class CoroutineServer {
  private:
   int port_ = 0;
   InflightLimit limit_;
-  v1::Ledger::AsyncService service_;
+  CoroutineService service_;
   std::unique_ptr<coro::CompletionQueueThreads> queues_;
   std::unique_ptr<grpc::Server> server_;  // last: destroyed before what it uses
 };

@@ -1,10 +1,15 @@
 #include "service/serving/thread_handlers.h"
 
+#include <google/protobuf/descriptor.h>
+#include <grpcpp/support/method_handler.h>
+
 #include <mutex>
+#include <string>
 
 #include "coro/sync_wait.h"
 #include "service/serving/grpc_status.h"
 #include "service/serving/handler_failure.h"
+#include "service/serving/streamed_requests.h"
 
 namespace ledger {
 namespace {
@@ -33,20 +38,57 @@ void CountThisThread(std::atomic<int>& threads) {
   }
 }
 
-// Reads the next request of a client stream. A read that fails because the
-// call died, not because the client half-closed, stops the call's
-// Cancellation at once (gRPC marks the context cancelled before Read
+// Reads the next raw request of a client stream and parses it; false at the
+// end of the stream, when the call died, or when the message does not parse
+// (which `requests` remembers for the call's status). A read that fails
+// because the call died, not because the client half-closed, stops the
+// call's Cancellation at once (gRPC marks the context cancelled before Read
 // returns), so the Ledger ends the call CANCELLED, not OK.
 template <typename Stream>
-auto ReadFrom(Stream* stream, const grpc::ServerContext& context, Watched& watched) {
-  return [stream, &context, &watched](v1::TransferRequest& request) -> coro::Task<bool> {
-    if (stream->Read(&request)) co_return true;
+auto ParsedReads(Stream* stream, const grpc::ServerContext& context, Watched& watched,
+                 StreamedRequests& requests) {
+  return [stream, &context, &watched, &requests](v1::TransferRequest& request) -> coro::Task<bool> {
+    grpc::ByteBuffer message;
+    if (stream->Read(&message)) co_return requests.Parse(message, request);
     if (context.IsCancelled()) watched.Cancelled();
     co_return false;
   };
 }
 
+// The generated Service's index of one of its methods: the method's place in
+// the proto, as the generated code numbers them.
+int MethodIndex(const std::string& name) {
+  const google::protobuf::ServiceDescriptor* service =
+      google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
+          v1::Ledger::service_full_name());
+  return service->FindMethodByName(name)->index();
+}
+
 }  // namespace
+
+// gRPC's sync API has no raw variant of a generated method (the async API's
+// WithRawMethod_X), so the generated handlers of the two client streams are
+// replaced here by gRPC's own client-streaming and bidi handlers over
+// grpc::ByteBuffer requests (responses stay typed), calling the Raw methods
+// below. MarkMethodStreamed is the one protected way to set a sync method's
+// handler; it also marks the method BIDI_STREAMING, which for
+// ImportTransfers changes nothing the server does: gRPC reads a client
+// stream's messages and a bidi stream's alike, each on the handler's Read
+// (only unary and server-streaming requests are read before the handler
+// runs). The metrics take each method's kind from its descriptor, and
+// reflection its types.
+ThreadHandlers::ThreadHandlers(Ledger& ledger, const security::Authenticator& authenticator,
+                               InflightLimit& limit)
+    : ledger_(ledger), authenticator_(authenticator), limit_(limit) {
+  MarkMethodStreamed(MethodIndex("ImportTransfers"),
+                     new grpc::internal::ClientStreamingHandler<ThreadHandlers, grpc::ByteBuffer,
+                                                                v1::ImportSummary>(
+                         &ThreadHandlers::ImportRawTransfers, this));
+  MarkMethodStreamed(MethodIndex("TransferStream"),
+                     new grpc::internal::BidiStreamingHandler<ThreadHandlers, grpc::ByteBuffer,
+                                                              v1::TransferResult>(
+                         &ThreadHandlers::RawTransferStream, this));
+}
 
 template <typename Call>
 grpc::Status ThreadHandlers::Admitted(grpc::ServerContext& context, Call call) {
@@ -102,21 +144,27 @@ grpc::Status ThreadHandlers::ListTransfers(grpc::ServerContext* context,
   });
 }
 
-grpc::Status ThreadHandlers::ImportTransfers(grpc::ServerContext* context,
-                                             grpc::ServerReader<v1::TransferRequest>* reader,
-                                             v1::ImportSummary* response) {
+grpc::Status ThreadHandlers::ImportRawTransfers(grpc::ServerContext* context,
+                                                grpc::ServerReader<grpc::ByteBuffer>* reader,
+                                                v1::ImportSummary* response) {
   return Admitted(*context, [&](const Caller& caller, Watched& watched) {
-    auto read = ReadFrom(reader, *context, watched);
-    return Respond(coro::SyncWait(ledger_.ImportTransfers(caller, read, watched.cancellation())),
-                   *response);
+    StreamedRequests requests;
+    auto read = ParsedReads(reader, *context, watched, requests);
+    absl::StatusOr<v1::ImportSummary> summary =
+        coro::SyncWait(ledger_.ImportTransfers(caller, read, watched.cancellation()));
+    const absl::Status status = requests.Outcome(summary.status());
+    if (!status.ok()) return ToGrpcStatus(status);
+    *response = *std::move(summary);
+    return grpc::Status::OK;
   });
 }
 
-grpc::Status ThreadHandlers::TransferStream(
+grpc::Status ThreadHandlers::RawTransferStream(
     grpc::ServerContext* context,
-    grpc::ServerReaderWriter<v1::TransferResult, v1::TransferRequest>* stream) {
+    grpc::ServerReaderWriter<v1::TransferResult, grpc::ByteBuffer>* stream) {
   return Admitted(*context, [&](const Caller& caller, Watched& watched) {
-    auto read = ReadFrom(stream, *context, watched);
+    StreamedRequests requests;
+    auto read = ParsedReads(stream, *context, watched, requests);
     // Results may be written by several transfers; the sync stream takes one
     // write at a time.
     std::mutex write_mutex;
@@ -124,8 +172,8 @@ grpc::Status ThreadHandlers::TransferStream(
       std::lock_guard lock(write_mutex);
       co_return stream->Write(result);
     };
-    return ToGrpcStatus(
-        coro::SyncWait(ledger_.TransferStream(caller, read, write, watched.cancellation())));
+    return ToGrpcStatus(requests.Outcome(
+        coro::SyncWait(ledger_.TransferStream(caller, read, write, watched.cancellation()))));
   });
 }
 

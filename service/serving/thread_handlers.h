@@ -6,7 +6,13 @@
 // waiting differs. A cancelled call stops its waits as in coroutine mode,
 // through a CancellationWatch; a handler that throws ends its call with
 // INTERNAL, as in coroutine mode (gRPC's own catch would answer UNKNOWN).
+// ImportTransfers and TransferStream read their requests as raw bytes and
+// parse them, as in coroutine mode (the constructor says how, and
+// streamed_requests.h why).
 #pragma once
+
+#include <grpcpp/support/byte_buffer.h>
+#include <grpcpp/support/sync_stream.h>
 
 #include <atomic>
 
@@ -21,8 +27,8 @@ namespace ledger {
 class ThreadHandlers final : public v1::Ledger::Service {
  public:
   // Calls that `authenticator` refuses, and calls past `limit`, are refused.
-  ThreadHandlers(Ledger& ledger, const security::Authenticator& authenticator, InflightLimit& limit)
-      : ledger_(ledger), authenticator_(authenticator), limit_(limit) {}
+  ThreadHandlers(Ledger& ledger, const security::Authenticator& authenticator,
+                 InflightLimit& limit);
 
   // Threads that have served a call and are still alive: gRPC grows its pool
   // as calls arrive and lets surplus threads exit.
@@ -36,16 +42,19 @@ class ThreadHandlers final : public v1::Ledger::Service {
                         v1::TransferReceipt* response) override;
   grpc::Status ListTransfers(grpc::ServerContext* context, const v1::ListTransfersRequest* request,
                              grpc::ServerWriter<v1::TransferReceipt>* writer) override;
-  grpc::Status ImportTransfers(grpc::ServerContext* context,
-                               grpc::ServerReader<v1::TransferRequest>* reader,
-                               v1::ImportSummary* response) override;
-  grpc::Status TransferStream(
-      grpc::ServerContext* context,
-      grpc::ServerReaderWriter<v1::TransferResult, v1::TransferRequest>* stream) override;
   grpc::Status Audit(grpc::ServerContext* context, const v1::AuditRequest* request,
                      v1::AuditReport* response) override;
 
  private:
+  // The two client streams, their requests raw; they take the place of the
+  // generated ImportTransfers and TransferStream, which are never called.
+  grpc::Status ImportRawTransfers(grpc::ServerContext* context,
+                                  grpc::ServerReader<grpc::ByteBuffer>* reader,
+                                  v1::ImportSummary* response);
+  grpc::Status RawTransferStream(
+      grpc::ServerContext* context,
+      grpc::ServerReaderWriter<v1::TransferResult, grpc::ByteBuffer>* stream);
+
   // Authenticates the caller and runs `call(caller, watched)` on this thread
   // with a place in flight and the call under watch, or refuses it.
   template <typename Call>

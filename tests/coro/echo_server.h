@@ -36,13 +36,16 @@ using test::Echo;
 using test::EchoMessage;
 using EchoService = Echo::AsyncService;
 
-class EchoServer {
+// `Service` is Echo::AsyncService unless a test composes its own (raw
+// methods, say).
+template <typename Service = EchoService>
+class BasicEchoServer {
  public:
   // `register_handlers(service, queues)` makes the coro::Serve calls; it runs
   // after BuildAndStart and before the queue threads start, so every accept
   // is posted from this thread before any tag can come back.
   template <typename RegisterHandlers>
-  EchoServer(int threads, RegisterHandlers register_handlers) {
+  BasicEchoServer(int threads, RegisterHandlers register_handlers) {
     grpc::ServerBuilder builder;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
     builder.RegisterService(&service_);
@@ -51,10 +54,10 @@ class EchoServer {
     register_handlers(service_, *queues_);
     queues_->Start();
   }
-  ~EchoServer() { Shutdown(); }
+  ~BasicEchoServer() { Shutdown(); }
 
-  EchoServer(const EchoServer&) = delete;
-  EchoServer& operator=(const EchoServer&) = delete;
+  BasicEchoServer(const BasicEchoServer&) = delete;
+  BasicEchoServer& operator=(const BasicEchoServer&) = delete;
 
   // Calls still running at the deadline are cancelled, so a test that failed
   // half-way still tears down instead of hanging.
@@ -81,10 +84,12 @@ class EchoServer {
 
  private:
   int port_ = 0;
-  EchoService service_;
+  Service service_;
   std::unique_ptr<CompletionQueueThreads> queues_;
   std::unique_ptr<grpc::Server> server_;
 };
+
+using EchoServer = BasicEchoServer<>;
 
 inline EchoMessage Message(std::string text, int number = 0) {
   EchoMessage message;

@@ -29,6 +29,14 @@ for (const mode of MODES) {
       assert.deepEqual(methods.map((method) => method.name).sort(), [
         "Audit", "GetAccount", "ImportTransfers", "ListTransfers", "OpenAccount", "Transfer",
         "TransferStream"]);
+      // Each with its real kind and types, the two that both modes serve as
+      // raw bytes (their requests parsed by the handlers) included.
+      const kinds = Object.fromEntries(methods.map(({ name, definition }) => [name, [
+        definition.requestStream, definition.responseStream,
+        definition.requestType.type.name, definition.responseType.type.name]]));
+      assert.deepEqual(kinds.ImportTransfers, [true, false, "TransferRequest", "ImportSummary"]);
+      assert.deepEqual(kinds.TransferStream, [true, true, "TransferRequest", "TransferResult"]);
+      assert.deepEqual(kinds.Transfer, [false, false, "TransferRequest", "TransferReceipt"]);
     });
   });
 }

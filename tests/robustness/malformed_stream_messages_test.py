@@ -1,22 +1,24 @@
 #!/usr/bin/python3
 """A message that cannot be parsed (a string field that is not UTF-8) in the
 middle of ImportTransfers or TransferStream, in each mode, must end the call
-with INVALID_ARGUMENT: what came before it stands, nothing after it is
-applied, and the client learns that its stream was not taken whole.
+with INVALID_ARGUMENT naming it: what came before it stands, nothing after it
+is applied, and the client learns that its stream was not taken whole. The
+metrics count the messages the server read, the malformed one included.
 
 gRPC's C++ server reports such a message to the handler exactly as it
 reports the client's end of stream (Read() returns false), so a handler
-that reads typed messages answers OK and silently drops the rest of the
-stream. Telling the two apart takes reading the raw bytes and parsing them
-in the handler (the generated WithRawMethod_ImportTransfers and
-WithRawMethod_TransferStream services)."""
+that reads typed messages would answer OK and silently drop the rest of the
+stream. Both modes therefore read these two methods' requests as raw bytes
+and parse them in the handler (service/serving/streamed_requests.h)."""
 import sys
 import threading
 import unittest
 
 from malformed_fields_test import PLACEHOLDER, not_utf8
-from robustness_world import (MODES, World, accounts, channel, main, open_account, start_server,
-                              stub, transfer_request, wait_until)
+from robustness_world import (MODES, World, accounts, channel, main, metrics, open_account,
+                              start_server, stub, transfer_request, wait_until)
+
+MALFORMED_SECOND = "request 2 of the stream is not a valid ledger.v1.TransferRequest"
 
 
 class MalformedStreamMessagesTest(unittest.TestCase):
@@ -53,6 +55,7 @@ class MalformedStreamMessagesTest(unittest.TestCase):
             summary = importing(import_requests(), timeout=10)
             self.fail(f"the import ended OK ({summary}) with a malformed message in it")
         self.assertEqual(raised.exception.code().name, "INVALID_ARGUMENT")
+        self.assertIn(MALFORMED_SECOND, raised.exception.details())
 
         first_result = threading.Event()
 
@@ -70,11 +73,29 @@ class MalformedStreamMessagesTest(unittest.TestCase):
                 first_result.set()
             self.fail(f"the stream ended OK with a malformed message in it: {results}")
         self.assertEqual(raised.exception.code().name, "INVALID_ARGUMENT")
+        self.assertIn(MALFORMED_SECOND, raised.exception.details())
         self.assertEqual([(r.code, r.receipt.amount) for r in results], [(0, 5)])
 
         self.assertEqual(accounts(ledger, [payer, payee]), {payer: (1000 - 12, 3),
                                                             payee: (12, 3)})
+        # Each call read two messages (the third was never read) and ended
+        # INVALID_ARGUMENT; only the stream's one result was sent.
+        for method, sent in (("ImportTransfers", 0), ("TransferStream", 1)):
+            self.assertEqual(self.counted("grpc_server_msg_received_total", method, mode), 2)
+            self.assertEqual(self.counted("grpc_server_msg_sent_total", method, mode), sent)
+            self.assertEqual(self.counted("grpc_server_handled_total", method, mode,
+                                          grpc_code="InvalidArgument"), 1)
+            self.assertEqual(self.counted("grpc_server_handled_total", method, mode,
+                                          grpc_code="OK"), 0)
         raw.close()
+
+    def counted(self, name, method, mode, **labels):
+        """The value of the one series `name` of `method` in `mode` with `labels`."""
+        wanted = {("grpc_method", method), ("mode", mode), *labels.items()}
+        values = [value for (series, have), value in metrics(self.server).items()
+                  if series == name and wanted <= have]
+        self.assertEqual(len(values), 1, f"{name} {sorted(wanted)}")
+        return values[0]
 
 
 if __name__ == "__main__":
