@@ -49,8 +49,10 @@ class CallObserver final : public grpc::experimental::Interceptor {
           ->Increment();
       const auto took = std::chrono::steady_clock::now() - start_;
       series_.handling_seconds->Observe(took);
-      const std::string detail = TakeFailureDetail(*methods->GetSendTrailingMetadata());
+      // Only a failed call carries a detail (HandlerThrew answers INTERNAL), so
+      // a call that succeeded never searches its trailing metadata.
       if (IsServerFailure(status.error_code())) {
+        const std::string detail = TakeFailureDetail(*methods->GetSendTrailingMetadata());
         metrics_.failed_calls().Write({.mode = ModeName(metrics_.mode()),
                                        .method = info_.method(),
                                        .code = status.error_code(),
