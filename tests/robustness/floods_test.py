@@ -14,23 +14,15 @@ import threading
 import unittest
 
 import raw_h2
-from robustness_world import (MODES, SANITIZED, Bystander, inflight, main, mode_threads,
-                              start_server, wait_until)
+from robustness_world import (MODES, SANITIZED, Bystander, OneServerTest, inflight, main,
+                              mode_threads, wait_until)
 
 ENHANCE_YOUR_CALM = 0xb
 RESETS = 20_000
 CANCEL = 0x8
 
 
-class FloodsTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = start_server()
-
-    @classmethod
-    def tearDownClass(cls):
-        assert cls.server.stop(), "ledger-server did not stop cleanly on SIGTERM"
-
+class FloodsTest(OneServerTest):
     def test_a_ping_flood_is_told_to_calm_down_and_closed(self):
         for mode in MODES:
             with self.subTest(mode=mode):

@@ -9,10 +9,10 @@ sees them; ids of the wrong characters or length get INVALID_ARGUMENT.
 Afterwards nothing moved but the valid transfers: balances, versions and
 Audit agree, and the money is all there."""
 import sys
-import unittest
 
-from robustness_world import (INT64_MAX, INT64_MIN, MODES, World, accounts, channel, code_of,
-                              main, new_id, open_account, start_server, stub, transfer_request)
+from robustness_world import (INT64_MAX, INT64_MIN, MODES, OneServerTest, World, accounts, channel,
+                              code_of, main, new_id, open_account, start_server, stub,
+                              transfer_request)
 
 NOT_UTF8 = b"\xff\xfe"  # never valid in UTF-8
 PLACEHOLDER = "QQ-placeholder-QQ"
@@ -27,15 +27,7 @@ def not_utf8(message):
     return data.replace(placeholder, NOT_UTF8.ljust(len(placeholder), b"\xff"))
 
 
-class MalformedFieldsTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = start_server()
-
-    @classmethod
-    def tearDownClass(cls):
-        assert cls.server.stop(), "ledger-server did not stop cleanly on SIGTERM"
-
+class MalformedFieldsTest(OneServerTest):
     def test_python_cannot_even_send_a_string_that_is_not_utf8(self):
         with self.assertRaises(UnicodeEncodeError):
             World.pb.OpenAccountRequest(id="\udcff").SerializeToString()

@@ -12,24 +12,15 @@ stream. Both modes therefore read these two methods' requests as raw bytes
 and parse them in the handler (service/serving/streamed_requests.h)."""
 import sys
 import threading
-import unittest
 
 from malformed_fields_test import PLACEHOLDER, not_utf8
-from robustness_world import (MODES, World, accounts, channel, main, metrics, open_account,
-                              start_server, stub, transfer_request, wait_until)
+from robustness_world import (MODES, OneServerTest, World, accounts, channel, main, metrics,
+                              open_account, stub, transfer_request, wait_until)
 
 MALFORMED_SECOND = "request 2 of the stream is not a valid ledger.v1.TransferRequest"
 
 
-class MalformedStreamMessagesTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = start_server()
-
-    @classmethod
-    def tearDownClass(cls):
-        assert cls.server.stop(), "ledger-server did not stop cleanly on SIGTERM"
-
+class MalformedStreamMessagesTest(OneServerTest):
     def test_an_unparseable_message_ends_the_stream_with_invalid_argument(self):
         for mode in MODES:
             with self.subTest(mode=mode):

@@ -44,6 +44,19 @@ def start_server(flags=(), **kwargs):
     return LedgerServer(World.args.server, ["--store_latency=0", *flags], **kwargs)
 
 
+class OneServerTest(unittest.TestCase):
+    """Tests that share one server, both modes on the default flags, started
+    once for the class and stopped cleanly after it."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = start_server()
+
+    @classmethod
+    def tearDownClass(cls):
+        assert cls.server.stop(), "ledger-server did not stop cleanly on SIGTERM"
+
+
 def flag_default(name):
     """A flag's default as `ledger-server --help` states it: the tests take
     defaults from the server, never a copy of their own."""
