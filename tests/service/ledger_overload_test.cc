@@ -383,11 +383,15 @@ constexpr double kMaxRefusalMs = 20'000;
 constexpr double kMaxProbeMedianMs = 50;
 constexpr double kMaxProbeMs = 1'000;
 
-// The server's resident memory during a burst, measured here: up to ~250 MiB
-// in coroutine mode and ~310 MiB in thread mode (20,000 calls held by gRPC,
-// and in thread mode 256 threads' stacks), from ~22 MiB idle. About twice
-// that is the bound.
-constexpr int64_t kMaxPeakRssKb = 640 * 1024;
+// The server's resident memory (VmRSS) at its peak during a burst, measured
+// here over 8 runs: 206 to 255 MiB in coroutine mode, from 22 MiB idle; 323
+// to 419 MiB in thread mode (its burst comes second and starts from what the
+// first left, 134 to 212 MiB), 266 to 305 MiB with --max_threads=64. It is
+// mostly gRPC's own state for 20,000 calls received at once, about 10 KiB
+// each, and in thread mode the threads. The bounds are about twice the
+// largest.
+constexpr int64_t kMaxPeakRssKb[] = {/*coroutine=*/512 * 1024, /*thread=*/832 * 1024};
+int64_t MaxPeakRssKb(const std::string& mode) { return kMaxPeakRssKb[mode == "thread" ? 1 : 0]; }
 
 // The server's own time for the refusals of a burst, from taking a call to
 // answering it: every one within 1 s, while every admitted call took longer
@@ -439,7 +443,7 @@ TEST_F(LedgerOverload, EachModeRefusesPastItsLimitsQuicklyAndStaysWhole) {
     }
     EXPECT_LT(Percentile(burst.refused_ms, 1.0), kMaxRefusalMs);
     ExpectRefusedAtOnce(burst);
-    EXPECT_LT(burst.peak_rss_kb, kMaxPeakRssKb);
+    EXPECT_LT(burst.peak_rss_kb, MaxPeakRssKb(mode));
     EXPECT_LE(burst.threads_after, burst.idle_threads + kSpareThreads);
 
     ExpectRefusedAtOnce(ProbeWhileFull(mode, 2 * kMaxInflight, kMaxInflight), "--max_inflight");
@@ -461,7 +465,7 @@ TEST_F(LedgerOverload, ThreadModeRefusesPastMaxThreadsAndStaysWhole) {
   EXPECT_GT(burst.refused_otherwise, 0);
   EXPECT_LT(burst.peak_inflight, kMaxThreads);  // gRPC's polling thread is one of them
   EXPECT_LE(burst.peak_threads, burst.idle_threads + kMaxThreads + kSpareThreads);
-  EXPECT_LT(burst.peak_rss_kb, kMaxPeakRssKb);
+  EXPECT_LT(burst.peak_rss_kb, MaxPeakRssKb("thread"));
   EXPECT_LE(burst.threads_after, burst.idle_threads + kSpareThreads);
   ExpectRefusedAtOnce(burst);
 
