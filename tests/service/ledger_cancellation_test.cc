@@ -9,18 +9,13 @@
 #include <thread>
 
 #include "absl/time/clock.h"
+#include "contract/metric_names.h"
 #include "tests/service/ledger_client.h"
 #include "tests/support/metrics_scrape.h"
 #include "tests/support/server_process.h"
 
 namespace ledger::testing {
 namespace {
-
-const std::vector<std::string> kGoCodes = {
-    "OK",       "Canceled",       "Unknown",          "InvalidArgument",   "DeadlineExceeded",
-    "NotFound", "AlreadyExists",  "PermissionDenied", "ResourceExhausted", "FailedPrecondition",
-    "Aborted",  "OutOfRange",     "Unimplemented",    "Internal",          "Unavailable",
-    "DataLoss", "Unauthenticated"};
 
 // grpc_server_handled_total of `method` in `mode` with `code` (Go's name).
 double Handled(const Scrape& scrape, const std::string& mode, const std::string& method,
@@ -35,7 +30,8 @@ double Handled(const Scrape& scrape, const std::string& mode, const std::string&
 double HandledWithAnyCode(const Scrape& scrape, const std::string& mode, const std::string& method,
                           const std::string& type) {
   double handled = 0;
-  for (const std::string& code : kGoCodes) handled += Handled(scrape, mode, method, type, code);
+  for (const std::string code : metrics::kGoCodeNames)
+    handled += Handled(scrape, mode, method, type, code);
   return handled;
 }
 

@@ -19,6 +19,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
+#include "contract/metric_names.h"
 #include "coro/thread_pool.h"
 #include "service/ledger/ledger.h"
 #include "service/main/defaults.h"
@@ -45,12 +46,6 @@ const ConnectionLimits kLimits{
     .keepalive_time = kDefaultKeepaliveTime,
     .keepalive_timeout = kDefaultKeepaliveTimeout,
 };
-
-const std::vector<std::string> kGoCodes = {
-    "OK",       "Canceled",       "Unknown",          "InvalidArgument",   "DeadlineExceeded",
-    "NotFound", "AlreadyExists",  "PermissionDenied", "ResourceExhausted", "FailedPrecondition",
-    "Aborted",  "OutOfRange",     "Unimplemented",    "Internal",          "Unavailable",
-    "DataLoss", "Unauthenticated"};
 
 // The memory store, except that a transfer whose request_id starts with
 // "throw-" makes CommitTransfer throw, and one starting with "unavailable-"
@@ -297,7 +292,7 @@ TEST_P(LedgerFaults, AFaultEndsOnlyItsOwnCallAndIsCountedAndLoggedOnce) {
   auto rose = [&](const std::string& method, const std::string& type, const std::string& code) {
     return server.Handled(after, method, type, code) - server.Handled(before, method, type, code);
   };
-  for (const std::string& code : kGoCodes) {
+  for (const std::string code : metrics::kGoCodeNames) {
     const double transfer_expected = code == "OK" ? healthy_transfers
                                      : code == "Internal" || code == "Unavailable" ? 1
                                                                                    : 0;

@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "contract/metric_names.h"
 #include "tests/service/ledger_client.h"
 #include "tests/support/metrics_scrape.h"
 #include "tests/support/server_process.h"
@@ -30,13 +31,6 @@ const std::vector<std::pair<std::string, std::string>> kMethods = {
     {"ImportTransfers", "client_stream"},
     {"TransferStream", "bidi_stream"},
     {"Audit", "unary"}};
-
-// Go's names of the gRPC codes, as dashboards and alerts match them.
-const std::vector<std::string> kGoCodes = {
-    "OK",       "Canceled",       "Unknown",          "InvalidArgument",   "DeadlineExceeded",
-    "NotFound", "AlreadyExists",  "PermissionDenied", "ResourceExhausted", "FailedPrecondition",
-    "Aborted",  "OutOfRange",     "Unimplemented",    "Internal",          "Unavailable",
-    "DataLoss", "Unauthenticated"};
 
 Labels Call(const std::string& mode, const std::string& method) {
   for (const auto& [name, type] : kMethods) {
@@ -71,7 +65,8 @@ TEST(LedgerMetrics, EverySeriesIsThereAtZeroFromStartUp) {
       EXPECT_EQ(scrape.Value("grpc_server_started_total", call), 0);
       EXPECT_EQ(scrape.Value("grpc_server_msg_received_total", call), 0);
       EXPECT_EQ(scrape.Value("grpc_server_msg_sent_total", call), 0);
-      for (const std::string& code : kGoCodes) EXPECT_EQ(Handled(scrape, mode, method, code), 0);
+      for (const std::string code : metrics::kGoCodeNames)
+        EXPECT_EQ(Handled(scrape, mode, method, code), 0);
       EXPECT_EQ(scrape.Value("grpc_server_handling_seconds_count", call), 0);
       EXPECT_EQ(scrape.Value("grpc_server_handling_seconds_bucket", With(call, "le", "+Inf")), 0);
     }
