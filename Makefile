@@ -10,7 +10,7 @@ export CCACHE_NOHASHDIR := true
 # Flags for `make run`, e.g. make run ARGS="--store_latency=0 --port=50060"
 ARGS ?=
 
-.PHONY: all deps configure build run postgres postgres-stop compare soak monitor test test-release test-asan test-tsan fuzz fuzz-build test-fuzz image-test clean
+.PHONY: all deps configure build run postgres postgres-stop compare bench soak monitor test test-release test-asan test-tsan fuzz fuzz-build test-fuzz image-test clean
 
 all: build
 
@@ -62,6 +62,15 @@ ifeq ($(COMPARE_STORE),postgres)
 else
 	client/load/compare_modes.sh $(BUILD_DIR) docs/compare $(COMPARE_ARGS)
 endif
+
+# Microbenchmarks of coro/ (tests/bench/), not part of `make build` or `make
+# test`: Google Benchmark's table of what one await costs on each path. The
+# README's figures come from docs/bench/coro-microbench.txt.
+# E.g. make bench BENCH_ARGS="--benchmark_filter=Mutex --benchmark_repetitions=3"
+BENCH_ARGS ?=
+bench: configure
+	cmake --build $(BUILD_DIR) --target coro_bench
+	$(BUILD_DIR)/tests/bench/coro_bench $(BENCH_ARGS)
 
 # A soak, not part of `make test`: one ledger-server per mode on the embedded
 # store (default --store_latency, 1ms), both loaded at once by ledger-load
