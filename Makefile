@@ -68,7 +68,12 @@ endif
 # README's figures come from docs/bench/coro-microbench.txt.
 # E.g. make bench BENCH_ARGS="--benchmark_filter=Mutex --benchmark_repetitions=3"
 BENCH_ARGS ?=
+# A tree configured before libbenchmark-dev was installed has no coro_bench
+# until CMake looks again.
 bench: configure
+	@grep -q coro_bench $(BUILD_DIR)/build.ninja || { cmake $(BUILD_DIR) >/dev/null; \
+	  grep -q coro_bench $(BUILD_DIR)/build.ninja; } || \
+	  { echo "make bench: CMake found no Google Benchmark (libbenchmark-dev)" >&2; exit 1; }
 	cmake --build $(BUILD_DIR) --target coro_bench
 	$(BUILD_DIR)/tests/bench/coro_bench $(BENCH_ARGS)
 
