@@ -64,9 +64,10 @@ else
 endif
 
 # Microbenchmarks of coro/ (tests/bench/), not part of `make build` or `make
-# test`: Google Benchmark's table of what one await costs on each path. The
-# README's figures come from docs/bench/coro-microbench.txt.
-# E.g. make bench BENCH_ARGS="--benchmark_filter=Mutex --benchmark_repetitions=3"
+# test`: Google Benchmark's table of what one await costs on each path. Three
+# runs of each, shown as mean, median and spread, since the machine is shared;
+# the README's figures come from docs/bench/coro-microbench.txt.
+# E.g. make bench BENCH_ARGS="--benchmark_filter=Mutex --benchmark_repetitions=5"
 BENCH_ARGS ?=
 # A tree configured before libbenchmark-dev was installed has no coro_bench
 # until CMake looks again.
@@ -75,7 +76,8 @@ bench: configure
 	  grep -q coro_bench $(BUILD_DIR)/build.ninja; } || \
 	  { echo "make bench: CMake found no Google Benchmark (libbenchmark-dev)" >&2; exit 1; }
 	cmake --build $(BUILD_DIR) --target coro_bench
-	$(BUILD_DIR)/tests/bench/coro_bench $(BENCH_ARGS)
+	$(BUILD_DIR)/tests/bench/coro_bench --benchmark_repetitions=3 \
+	  --benchmark_report_aggregates_only=true $(BENCH_ARGS)
 
 # A soak, not part of `make test`: one ledger-server per mode on the embedded
 # store (default --store_latency, 1ms), both loaded at once by ledger-load
