@@ -91,12 +91,30 @@ coro::Task<absl::StatusOr<ConnectionPool::Lease>> AsyncPool::Acquire(
 BlockingPool::BlockingPool(std::string dsn, int size, metrics::StripedHistogram* wait_seconds)
     : ConnectionPool(wait_seconds), dsn_(std::move(dsn)), permits_(size) {}
 
+bool BlockingPool::AcquirePermit(const coro::Cancellation& cancellation) {
+  std::unique_lock lock(permits_mutex_);
+  auto free = [this] { return permits_ > 0; };
+  std::stop_token stop = cancellation.stop_token();
+  const bool acquired =
+      cancellation.deadline() == absl::InfiniteFuture()
+          ? permit_freed_.wait(lock, stop, free)
+          : permit_freed_.wait_until(lock, stop, absl::ToChronoTime(cancellation.deadline()), free);
+  if (acquired) --permits_;
+  return acquired;
+}
+
+void BlockingPool::ReleasePermit() {
+  {
+    std::lock_guard lock(permits_mutex_);
+    ++permits_;
+  }
+  permit_freed_.notify_one();
+}
+
 coro::Task<absl::StatusOr<ConnectionPool::Lease>> BlockingPool::Acquire(
     const coro::Cancellation& cancellation) {
   const absl::Time start = absl::Now();
-  const bool acquired = cancellation.deadline() == absl::InfiniteFuture()
-                            ? (permits_.acquire(), true)
-                            : permits_.try_acquire_until(absl::ToChronoTime(cancellation.deadline()));
+  const bool acquired = AcquirePermit(cancellation);
   ObserveWait(absl::Now() - start);
   if (!acquired) co_return GaveUp(cancellation);
   std::unique_ptr<Connection> connection = TakeIdle();
@@ -104,7 +122,7 @@ coro::Task<absl::StatusOr<ConnectionPool::Lease>> BlockingPool::Acquire(
     absl::StatusOr<std::unique_ptr<BlockingConnection>> opened =
         BlockingConnection::Connect(dsn_, kConnectPatience);
     if (!opened.ok()) {
-      permits_.release();
+      ReleasePermit();
       co_return opened.status();
     }
     connection = *std::move(opened);

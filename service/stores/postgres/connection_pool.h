@@ -9,9 +9,9 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
-#include <semaphore>
 #include <string>
 #include <vector>
 
@@ -96,18 +96,24 @@ class AsyncPool final : public ConnectionPool {
   coro::AsyncSemaphore permits_;
 };
 
-// Thread mode: a call waiting for a connection blocks its thread; connections
-// are BlockingConnections.
+// Thread mode: a call waiting for a connection blocks its thread, until a
+// connection is free or the call is cancelled or past its deadline;
+// connections are BlockingConnections.
 class BlockingPool final : public ConnectionPool {
  public:
   BlockingPool(std::string dsn, int size, metrics::StripedHistogram* wait_seconds);
   coro::Task<absl::StatusOr<Lease>> Acquire(const coro::Cancellation& cancellation) override;
 
  private:
-  void ReleasePermit() override { permits_.release(); }
+  // False when `cancellation` ended the wait first. std::counting_semaphore
+  // cannot be woken by a stop token; a condition_variable_any can.
+  bool AcquirePermit(const coro::Cancellation& cancellation);
+  void ReleasePermit() override;
 
   const std::string dsn_;
-  std::counting_semaphore<> permits_;
+  std::mutex permits_mutex_;
+  std::condition_variable_any permit_freed_;
+  int permits_;  // guarded by permits_mutex_
 };
 
 // How long opening a connection may take inside a call, whatever the call's

@@ -3,15 +3,20 @@
 // calls it: coroutine mode's AsyncPool with many calls suspended in the store
 // at once on completion-queue threads, thread mode's BlockingPool from blocked
 // threads, and both at once on one database, as ledger-server --mode=both
-// runs them. The suite is the same that the embedded store passes.
+// runs them. The suite is the same that the embedded store passes. Then each
+// pool's wait for a free connection, cut short by a cancelled call.
 #include <cstdlib>
 #include <memory>
 #include <mutex>
+#include <stop_token>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "coro/completion_queue_threads.h"
 #include "coro/fd_poller.h"
+#include "coro/sync_wait.h"
 #include "service/stores/postgres/connection_pool.h"
 #include "service/stores/postgres/database.h"
 #include "service/stores/postgres/postgres_store.h"
@@ -104,6 +109,69 @@ INSTANTIATE_TEST_SUITE_P(Postgres, StoreConformance,
                                            StoreFactory{"ThreadMode", Make<ThreadMode>},
                                            StoreFactory{"BothModes", Make<BothModes>}),
                          StoreFactoryName);
+
+// A call waiting for a free connection: cancelled after kCancelAfter, with a
+// deadline of kWaitDeadline, while the pool's only connection stays leased.
+constexpr absl::Duration kCancelAfter = absl::Milliseconds(200);
+constexpr absl::Duration kWaitDeadline = absl::Seconds(30);
+
+struct PoolWait {
+  absl::Status held;
+  absl::Status waited;
+  absl::Duration took;
+};
+
+coro::Task<void> HoldTheOnlyConnectionAndWaitForAnother(postgres::ConnectionPool& pool,
+                                                        std::stop_token stop, PoolWait& seen) {
+  absl::StatusOr<postgres::ConnectionPool::Lease> held =
+      co_await pool.Acquire(coro::Cancellation());
+  seen.held = held.status();
+  if (!held.ok()) co_return;
+  const absl::Time start = absl::Now();
+  absl::StatusOr<postgres::ConnectionPool::Lease> waited =
+      co_await pool.Acquire(coro::Cancellation(std::move(stop), start + kWaitDeadline));
+  seen.took = absl::Now() - start;
+  seen.waited = waited.status();
+}
+
+// The wait ends CANCELLED when the call is cancelled, not when a connection
+// frees or the deadline passes.
+void ExpectTheWaitEndedByTheCancel(const PoolWait& seen) {
+  ASSERT_TRUE(seen.held.ok()) << seen.held;
+  EXPECT_EQ(seen.waited.code(), absl::StatusCode::kCancelled) << seen.waited;
+  EXPECT_LT(seen.took, kWaitDeadline / 3);
+}
+
+TEST(PostgresPool, ThreadModesWaitForAConnectionEndsWhenTheCallIsCancelled) {
+  postgres::BlockingPool pool(Dsn(), 1, nullptr);
+  std::stop_source stop;
+  std::thread canceller([&stop] {
+    absl::SleepFor(kCancelAfter);
+    stop.request_stop();
+  });
+  PoolWait seen;
+  coro::SyncWait(HoldTheOnlyConnectionAndWaitForAnother(pool, stop.get_token(), seen));
+  canceller.join();
+  ExpectTheWaitEndedByTheCancel(seen);
+}
+
+TEST(PostgresPool, CoroutineModesWaitForAConnectionEndsWhenTheCallIsCancelled) {
+  coro::FdPoller poller;
+  postgres::AsyncPool pool(Dsn(), 1, poller, nullptr);
+  coro::CompletionQueueThreads queues(1);  // last: stops before the pool goes
+  queues.Start();
+  std::stop_source stop;
+  std::thread canceller([&stop] {
+    absl::SleepFor(kCancelAfter);
+    stop.request_stop();
+  });
+  PoolWait seen;
+  std::vector<coro::Task<void>> tasks;
+  tasks.push_back(HoldTheOnlyConnectionAndWaitForAnother(pool, stop.get_token(), seen));
+  RunOnQueues(queues, std::move(tasks));
+  canceller.join();
+  ExpectTheWaitEndedByTheCancel(seen);
+}
 
 }  // namespace
 }  // namespace ledger::conformance
