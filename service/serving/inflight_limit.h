@@ -35,11 +35,13 @@ class InflightLimit {
     InflightLimit* limit_;
   };
 
+  // Never counts past the limit, even for a moment, so the in-flight gauge
+  // never reads more than --max_inflight.
   Slot TryEnter() {
-    if (inflight_.fetch_add(1, std::memory_order_relaxed) >= max_inflight_) {
-      inflight_.fetch_sub(1, std::memory_order_relaxed);
-      return Slot(nullptr);
-    }
+    int inflight = inflight_.load(std::memory_order_relaxed);
+    do {
+      if (inflight >= max_inflight_) return Slot(nullptr);
+    } while (!inflight_.compare_exchange_weak(inflight, inflight + 1, std::memory_order_relaxed));
     return Slot(this);
   }
 
