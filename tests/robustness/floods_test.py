@@ -3,11 +3,15 @@
 what gRPC's policy allows end the connection with GOAWAY ENHANCE_YOUR_CALM
 "too_many_pings" (gRPC's default, which the server keeps). Twenty thousand
 calls (five thousand under a sanitizer) opened and reset at once ("rapid
-reset") cost the server CPU while they last, but no error to a client
-calling meanwhile, and leave nothing in flight nor thread mode's threads up
-afterwards. (When the server is slower than the flood, thread mode starts a
-thread for each call it matches before its reset arrives: a transient of up
-to ~190 MiB was seen on a loaded 2-core machine, bounded by --max_threads.)"""
+reset") cost the server CPU while they last and leave nothing in flight nor
+thread mode's threads up afterwards. A client calling meanwhile sees no
+error in coroutine mode. In thread mode it may be refused: when the server
+is slower than the flood, gRPC starts a thread for each call it matches
+before reading its reset, and that thread waits for the reset to be read, so
+the flood can hold every thread of --max_threads for a moment (and up to
+~190 MiB was seen on a loaded 2-core machine); meanwhile gRPC refuses other
+calls RESOURCE_EXHAUSTED "Server Threadpool Exhausted", the one error the
+test lets that client see there."""
 import struct
 import sys
 import threading
@@ -25,6 +29,7 @@ ENHANCE_YOUR_CALM = 0xb
 # 10 s in thread mode, the bystander's deadline), so the flood shrinks there.
 RESETS = 5_000 if SANITIZED else 20_000
 CANCEL = 0x8
+THREADS_EXHAUSTED = "RESOURCE_EXHAUSTED: Server Threadpool Exhausted"
 
 
 class FloodsTest(OneServerTest):
@@ -44,7 +49,7 @@ class FloodsTest(OneServerTest):
                 self.assertEqual(goaways[0][8:], b"too_many_pings")
                 flood.close()
 
-    def test_rapid_resets_leave_nothing_behind_and_disturb_no_one(self):
+    def test_rapid_resets_leave_nothing_behind(self):
         for mode in MODES:
             with self.subTest(mode=mode):
                 bystander = Bystander(self.server, mode)
@@ -67,6 +72,8 @@ class FloodsTest(OneServerTest):
                 flood.close()
                 drained.join(10)
                 calls, errors = bystander.stop()
+                if mode == "thread":
+                    errors = [e for e in errors if e != THREADS_EXHAUSTED]
                 self.assertEqual(errors, [])
                 self.assertGreater(calls, 0)
 
