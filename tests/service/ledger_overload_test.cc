@@ -2,9 +2,9 @@
 // coroutine client on one thread over several connections, to a server whose
 // limits are far below that. Calls past the limits are refused with
 // RESOURCE_EXHAUSTED as soon as the server takes them, and a server already
-// full refuses a new caller within milliseconds; the calls admitted all succeed and no money is
-// created or lost; the server's memory stays bounded; and afterwards it is alive, serving, and back
-// to its idle threads.
+// full refuses a new caller within milliseconds; the calls admitted all
+// succeed and no money is created or lost; the server's memory stays
+// bounded; and afterwards it is alive, serving, and back to its idle threads.
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 #include <gtest/gtest.h>
