@@ -10,7 +10,7 @@ export CCACHE_NOHASHDIR := true
 # Flags for `make run`, e.g. make run ARGS="--store_latency=0 --port=50060"
 ARGS ?=
 
-.PHONY: all deps configure build run postgres postgres-stop compare bench soak monitor test test-release test-asan test-tsan fuzz fuzz-build test-fuzz image-test clean
+.PHONY: all deps configure build run postgres postgres-stop compare bench bench-memory soak monitor test test-release test-asan test-tsan fuzz fuzz-build test-fuzz image-test clean
 
 all: build
 
@@ -78,6 +78,15 @@ bench: configure
 	cmake --build $(BUILD_DIR) --target coro_bench
 	$(BUILD_DIR)/tests/bench/coro_bench --benchmark_repetitions=3 \
 	  --benchmark_report_aggregates_only=true $(BENCH_ARGS)
+
+# Resident memory per waiting call in each mode (tests/bench/memory_per_call.py),
+# not part of `make test`: 2,000 calls held in the embedded store, alternating
+# modes for 3 rounds. E.g. make bench-memory BENCH_MEMORY_ARGS="--calls=5000"
+BENCH_MEMORY_ARGS ?=
+bench-memory: configure
+	cmake --build $(BUILD_DIR) --target ledger-server
+	/usr/bin/python3 tests/bench/memory_per_call.py --server $(BUILD_DIR)/service/ledger-server \
+	  --proto_root proto $(BENCH_MEMORY_ARGS)
 
 # A soak, not part of `make test`: one ledger-server per mode on the embedded
 # store (default --store_latency, 1ms), both loaded at once by ledger-load
