@@ -35,6 +35,9 @@ def parse_args():
     parser.add_argument("--warmup", type=int, default=2, help="unmeasured seconds before it")
     parser.add_argument("--concurrency", type=int, default=1000, help="calls in flight")
     parser.add_argument("--connections", type=int, default=50, help="HTTP/2 connections")
+    parser.add_argument("--rate", type=int, default=0,
+                        help="open loop at this many calls/s instead, so every server serves "
+                             "the same rate (0: closed loop at --concurrency)")
     parser.add_argument("--mix", default="get:50,transfer:50", help="ledger-load --mix")
     return parser.parse_args()
 
@@ -90,11 +93,14 @@ def stop(process):
         process.wait()
 
 
+def loop_flag(args):
+    return f"--rate={args.rate}" if args.rate else f"--concurrency={args.concurrency}"
+
+
 def measure(args, name, server_argv, port, pin):
     """One run: the server under load; its CPU over the window and the calls in it."""
     load_argv = pinned(1, [os.path.join(args.build_dir, "client", "load", "ledger-load"),
-                           f"--target=127.0.0.1:{port}", f"--concurrency={args.concurrency}",
-                           f"--connections={args.connections}", f"--mix={args.mix}",
+                           f"--target=127.0.0.1:{port}", loop_flag(args), f"--connections={args.connections}", f"--mix={args.mix}",
                            f"--duration={args.duration}s", f"--warmup={args.warmup}s"], pin)
     server = subprocess.Popen(pinned(0, server_argv, pin), stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
@@ -152,8 +158,10 @@ def main():
     print("pinning   " + ("servers on core 0 (taskset -c 0), ledger-load on core 1"
                           if pin else "none (fewer than 2 cores)"))
     print(f"settings  {args.rounds} rounds, each server once per round (first one rotating); "
-          f"{args.warmup}s warmup + {args.duration}s measured; closed loop, "
-          f"{args.concurrency} calls in flight over {args.connections} connections, mix "
+          f"{args.warmup}s warmup + {args.duration}s measured; "
+          + (f"open loop, {args.rate} calls/s" if args.rate
+             else f"closed loop, {args.concurrency} calls in flight")
+          + f" over {args.connections} connections, mix "
           f"{args.mix}, store latency 0")
     print(f"command   {' '.join(sys.argv)}")
     for name, argv in servers:
