@@ -164,6 +164,8 @@ def main():
           + f" over {args.connections} connections, mix "
           f"{args.mix}, store latency 0")
     print(f"command   {' '.join(sys.argv)}")
+    # Other work on a shared machine moves the figures: say how busy it was.
+    print("load avg  %.2f %.2f %.2f at the start" % os.getloadavg())
     for name, argv in servers:
         print(f"server    {name:10} {' '.join(pinned(0, argv, pin))}")
     runs = []
@@ -179,6 +181,7 @@ def main():
             print(f"{round_index + 1:5}  {name:10} {run['calls']:7} {run['errors']:7}  "
                   f"{run['window_s']:8.2f}  {run['cpu_s']:12.2f}  {run['cpu_s'] / run['window_s']:7.0%}  "
                   f"{run['us_per_call']:11.1f}", flush=True)
+    print("load avg  %.2f %.2f %.2f at the end" % os.getloadavg())
     baseline = statistics.median(r["us_per_call"] for r in runs if r["server"] == "baseline")
     print("\nserver      µs server CPU/call: median (min-max)   ratio to baseline median "
           "(min-max)   calls/s median")
