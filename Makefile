@@ -84,7 +84,7 @@ bench: configure
 # server alone on core 0, ledger-load on core 1, GetAccount and Transfer at no
 # store latency; rounds alternate the servers; medians and ranges of CPU
 # microseconds per call and the ratio to the baseline. Not part of `make
-# test`; the README's figures come from docs/bench/cpu-per-call.txt.
+# test`; the README's figures come from docs/bench/cpu-per-call*.txt.
 # E.g. make bench-cpu BENCH_CPU_ARGS="--rounds=5 --duration=20"
 BENCH_CPU_ARGS ?=
 bench-cpu: configure
