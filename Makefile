@@ -10,7 +10,7 @@ export CCACHE_NOHASHDIR := true
 # Flags for `make run`, e.g. make run ARGS="--store_latency=0 --port=50060"
 ARGS ?=
 
-.PHONY: all deps configure build run postgres postgres-stop compare bench bench-memory soak monitor test test-release test-asan test-tsan fuzz fuzz-build test-fuzz image-test clean
+.PHONY: all deps configure build run postgres postgres-stop compare bench bench-cpu bench-memory soak monitor test test-release test-asan test-tsan fuzz fuzz-build test-fuzz image-test clean
 
 all: build
 
@@ -78,6 +78,18 @@ bench: configure
 	cmake --build $(BUILD_DIR) --target coro_bench
 	$(BUILD_DIR)/tests/bench/coro_bench --benchmark_repetitions=3 \
 	  --benchmark_report_aggregates_only=true $(BENCH_ARGS)
+
+# What the coroutine layer and the ledger cost in server CPU per call, against
+# a minimal hand-written completion-queue server (tests/bench/baseline/): each
+# server alone on core 0, ledger-load on core 1, GetAccount and Transfer at no
+# store latency; rounds alternate the servers; medians and ranges of CPU
+# microseconds per call and the ratio to the baseline. Not part of `make
+# test`; the README's figures come from docs/bench/cpu-per-call*.txt.
+# E.g. make bench-cpu BENCH_CPU_ARGS="--rounds=5 --duration=20"
+BENCH_CPU_ARGS ?=
+bench-cpu: configure
+	cmake --build $(BUILD_DIR) --target ledger-server ledger-load handwritten_cq_server
+	/usr/bin/python3 tests/bench/cpu_per_call.py --build_dir=$(BUILD_DIR) $(BENCH_CPU_ARGS)
 
 # Resident memory per waiting call in each mode (tests/bench/memory_per_call.py),
 # not part of `make test`: 2,000 calls held in the embedded store, alternating
