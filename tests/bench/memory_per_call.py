@@ -46,14 +46,6 @@ class WithoutServerLog:
         self.stream.flush()
 
 
-def resident_bytes(pid):
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    raise RuntimeError("no VmRSS in /proc/<pid>/status")
-
-
 def gauge(server, name, mode):
     url = f"http://127.0.0.1:{server.metrics_port}/metrics"
     with urllib.request.urlopen(url, timeout=10) as response:
@@ -75,7 +67,7 @@ def one_round(args, grpc, pb, pbg, mode):
         for channel in channels:
             grpc.channel_ready_future(channel).result(timeout=10)
         time.sleep(1)
-        before = resident_bytes(server.process.pid)
+        before = server.resident_bytes()
         waiting = [stubs[i % len(stubs)].GetAccount.future(
             pb.GetAccountRequest(id="waiting"), timeout=120) for i in range(args.calls)]
         deadline = time.monotonic() + 60
@@ -84,7 +76,7 @@ def one_round(args, grpc, pb, pbg, mode):
                 raise RuntimeError(f"{mode} mode never held {args.calls} calls at once")
             time.sleep(0.1)
         time.sleep(1)  # lets the last handlers touch what they touch
-        after = resident_bytes(server.process.pid)
+        after = server.resident_bytes()
         threads = gauge(server, "ledger_mode_threads", mode)
         for call in waiting:
             call.cancel()

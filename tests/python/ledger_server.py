@@ -95,6 +95,14 @@ class LedgerServer:
                 started.set()
         started.set()  # It exited: nothing more will come, stop waiting.
 
+    def resident_bytes(self):
+        """The server's resident memory now (VmRSS), in bytes."""
+        with open(f"/proc/{self.process.pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+        raise RuntimeError("no VmRSS in /proc/<pid>/status")
+
     def kill(self):
         self.process.kill()
         self.process.wait()

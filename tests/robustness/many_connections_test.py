@@ -13,7 +13,7 @@ import unittest
 
 import raw_h2
 from robustness_world import (MODES, World, accounts, main, open_account, open_fds,
-                              resident_bytes, start_server, stub, transfer_request, wait_until)
+                              start_server, stub, transfer_request, wait_until)
 
 CONNECTIONS = 5000
 BYTES_PER_CONNECTION = 64 * 1024
@@ -57,7 +57,7 @@ class ManyConnectionsTest(unittest.TestCase):
         payee = open_account(ledger, 0, "payee")
         fds_before = open_fds(self.server)
         time.sleep(0.5)  # what the calls above allocated settles
-        rss_before = resident_bytes(self.server)
+        rss_before = self.server.resident_bytes()
 
         connections = []
         try:
@@ -68,7 +68,7 @@ class ManyConnectionsTest(unittest.TestCase):
             wait_until(lambda: open_fds(self.server) >= fds_before + CONNECTIONS, 30,
                        f"the server holds all {CONNECTIONS} connections")
             time.sleep(0.5)
-            grown = resident_bytes(self.server) - rss_before
+            grown = self.server.resident_bytes() - rss_before
             per_connection = grown / CONNECTIONS
             print(f"{mode} mode: {CONNECTIONS} idle connections, VmRSS "
                   f"{rss_before / 2**20:.1f} -> {(rss_before + grown) / 2**20:.1f} MiB, "

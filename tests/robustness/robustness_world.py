@@ -106,14 +106,6 @@ def open_fds(server):
     return len(os.listdir(f"/proc/{server.process.pid}/fd"))
 
 
-def resident_bytes(server):
-    with open(f"/proc/{server.process.pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    raise AssertionError("no VmRSS in /proc/<pid>/status")
-
-
 def wait_until(condition, timeout, what):
     """Polls `condition` until it holds; fails saying `what` did not happen."""
     deadline = time.monotonic() + timeout
