@@ -21,12 +21,14 @@ inline constexpr char kStoreOperationSeconds[] = "ledger_store_operation_seconds
 // The PostgreSQL store's connection pools (--store=postgres), per mode: how
 // long a call waited for a free connection, and the connections by state.
 inline constexpr char kPostgresPoolWaitSeconds[] = "ledger_postgres_pool_wait_seconds";
-inline constexpr char kPostgresPoolConnections[] = "ledger_postgres_pool_connections";  // {mode, state}
+inline constexpr char kPostgresPoolConnections[] =
+    "ledger_postgres_pool_connections";  // {mode, state}
 
 // Read when scraped.
 inline constexpr char kInflightCalls[] = "ledger_inflight_calls";  // {mode}
 inline constexpr char kModeThreads[] = "ledger_mode_threads";      // {mode}
 inline constexpr char kCoroutineFrames[] = "ledger_coroutine_frames";
+inline constexpr char kCoroutineFrameBytes[] = "ledger_coroutine_frame_bytes";
 
 // The process, named as every Prometheus client library names it.
 inline constexpr char kProcessCpuSecondsTotal[] = "process_cpu_seconds_total";

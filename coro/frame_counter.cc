@@ -10,6 +10,7 @@ constexpr int kShards = 32;
 
 struct alignas(64) Shard {
   std::atomic<int64_t> frames{0};
+  std::atomic<int64_t> bytes{0};
 };
 Shard shards[kShards];
 
@@ -23,28 +24,36 @@ int ShardOfThisThread() {
 
 namespace detail {
 
-void CountFrames(int64_t delta) {
-  shards[ShardOfThisThread()].frames.fetch_add(delta, std::memory_order_relaxed);
+void CountFrames(int64_t frames, int64_t bytes) {
+  Shard& shard = shards[ShardOfThisThread()];
+  shard.frames.fetch_add(frames, std::memory_order_relaxed);
+  shard.bytes.fetch_add(bytes, std::memory_order_relaxed);
 }
 
 void* CountedFrame::operator new(std::size_t size) {
   void* frame = ::operator new(size);
-  CountFrames(+1);
+  CountFrames(+1, static_cast<int64_t>(size));
   return frame;
 }
 
 void CountedFrame::operator delete(void* frame, std::size_t size) {
-  CountFrames(-1);
+  CountFrames(-1, -static_cast<int64_t>(size));
   ::operator delete(frame, size);
 }
 
 }  // namespace detail
 
+// A frame may be counted up on one shard and down on another, so only the
+// sums mean anything.
 int64_t LiveCoroutineFrames() {
-  // A frame may be counted up on one shard and down on another, so only the
-  // sum means anything.
   int64_t total = 0;
   for (const Shard& shard : shards) total += shard.frames.load(std::memory_order_relaxed);
+  return total;
+}
+
+int64_t LiveCoroutineFrameBytes() {
+  int64_t total = 0;
+  for (const Shard& shard : shards) total += shard.bytes.load(std::memory_order_relaxed);
   return total;
 }
 

@@ -1,5 +1,6 @@
-// Counts live coroutine frames (Task and Detached), so tests can prove that no
-// frame leaks and metrics can show how many calls are waiting.
+// Counts live coroutine frames (Task and Detached) and their bytes, so tests
+// can prove that no frame leaks and metrics can show how many calls are
+// waiting and what their frames hold of memory.
 #pragma once
 
 #include <cstddef>
@@ -7,15 +8,16 @@
 
 namespace coro {
 
-// Frames allocated and not yet freed, process-wide.
+// Frames allocated and not yet freed, process-wide, and their sizes summed.
 int64_t LiveCoroutineFrames();
+int64_t LiveCoroutineFrameBytes();
 
 namespace detail {
 
-// Adds `delta` to the calling thread's shard of the count. Sharded so that
-// frames created on every completion-queue thread at once do not all contend
-// for one cache line.
-void CountFrames(int64_t delta);
+// Adds `frames` frames of `bytes` in all to the calling thread's shard of the
+// counts. Sharded so that frames created on every completion-queue thread at
+// once do not all contend for one cache line.
+void CountFrames(int64_t frames, int64_t bytes);
 
 // Promise types derive from this to have their frames counted. Defined out
 // of line: inlined into a coroutine, GCC 12 at -O2 pairs the global new with

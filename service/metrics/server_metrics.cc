@@ -31,6 +31,8 @@ ServerMetrics::ServerMetrics()
       process_(std::make_shared<ProcessMetrics>()) {
   gauges_->Add(kCoroutineFrames, "Live coroutine frames: calls and the operations they wait on.",
                {}, [] { return static_cast<double>(coro::LiveCoroutineFrames()); });
+  gauges_->Add(kCoroutineFrameBytes, "Bytes held by the live coroutine frames.", {},
+               [] { return static_cast<double>(coro::LiveCoroutineFrameBytes()); });
 }
 
 ServerMetrics::~ServerMetrics() = default;

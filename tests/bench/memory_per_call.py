@@ -46,13 +46,15 @@ class WithoutServerLog:
         self.stream.flush()
 
 
-def gauge(server, name, mode):
+def gauge(server, name, mode=None):
+    """A gauge of /metrics: the mode's, or with `mode` None the process's."""
     url = f"http://127.0.0.1:{server.metrics_port}/metrics"
+    series = f'{name}{{mode="{mode}"}} ' if mode else f"{name} "
     with urllib.request.urlopen(url, timeout=10) as response:
         for line in response.read().decode().splitlines():
-            if line.startswith(f'{name}{{mode="{mode}"}} '):
+            if line.startswith(series):
                 return float(line.split()[1])
-    raise RuntimeError(f"no {name} for {mode} on /metrics")
+    raise RuntimeError(f"no {series.strip()} on /metrics")
 
 
 def one_round(args, grpc, pb, pbg, mode):
@@ -68,6 +70,7 @@ def one_round(args, grpc, pb, pbg, mode):
             grpc.channel_ready_future(channel).result(timeout=10)
         time.sleep(1)
         before = server.resident_bytes()
+        frame_bytes_before = gauge(server, "ledger_coroutine_frame_bytes")
         waiting = [stubs[i % len(stubs)].GetAccount.future(
             pb.GetAccountRequest(id="waiting"), timeout=120) for i in range(args.calls)]
         deadline = time.monotonic() + 60
@@ -77,12 +80,13 @@ def one_round(args, grpc, pb, pbg, mode):
             time.sleep(0.1)
         time.sleep(1)  # lets the last handlers touch what they touch
         after = server.resident_bytes()
+        frame_kib = (gauge(server, "ledger_coroutine_frame_bytes") - frame_bytes_before) / 1024
         threads = gauge(server, "ledger_mode_threads", mode)
         for call in waiting:
             call.cancel()
         for channel in channels:
             channel.close()
-        return (after - before) / args.calls / 1024, threads
+        return (after - before) / args.calls / 1024, frame_kib / args.calls, threads
     finally:
         server.stop()
 
@@ -110,18 +114,22 @@ def main():
               f"{args.rounds} rounds")
         print(f"# {' '.join(sys.argv)}")
         results = {mode: [] for mode in MODES}
+        frames = {mode: [] for mode in MODES}
         for round_number in range(1, args.rounds + 1):
             for mode in MODES:
-                kib, threads = one_round(args, grpc, ledger_pb2, ledger_pb2_grpc, mode)
+                kib, frame_kib, threads = one_round(args, grpc, ledger_pb2, ledger_pb2_grpc, mode)
                 results[mode].append(kib)
-                print(f"round {round_number}: {mode:9} {kib:6.1f} KiB per waiting call "
-                      f"({threads:.0f} threads)", flush=True)
+                frames[mode].append(frame_kib)
+                print(f"round {round_number}: {mode:9} {kib:6.1f} KiB per waiting call, "
+                      f"{frame_kib:.2f} KiB of it in coroutine frames ({threads:.0f} threads)",
+                      flush=True)
         print()
-        print("| mode | KiB per waiting call (median) | range |")
-        print("|---|---:|---|")
+        print("| mode | KiB per waiting call (median) | range | of it in coroutine frames |")
+        print("|---|---:|---|---:|")
         for mode in MODES:
             print(f"| {mode} | {statistics.median(results[mode]):.1f} | "
-                  f"{min(results[mode]):.1f} to {max(results[mode]):.1f} |")
+                  f"{min(results[mode]):.1f} to {max(results[mode]):.1f} | "
+                  f"{statistics.median(frames[mode]):.2f} |")
         ratio = statistics.median(results["coroutine"]) / statistics.median(results["thread"])
         print(f"\ncoroutine mode / thread mode: {ratio:.2f}")
 

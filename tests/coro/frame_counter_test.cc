@@ -1,5 +1,6 @@
 // LiveCoroutineFrames: what the other tests rely on to prove that no frame
-// leaks, checked against counts known exactly.
+// leaks, checked against counts known exactly; and LiveCoroutineFrameBytes,
+// which must return to exactly where it was.
 #include "coro/frame_counter.h"
 
 #include <gtest/gtest.h>
@@ -22,14 +23,20 @@ Task<int> Seven() { co_return 7; }
 
 TEST(Frames, ATaskFrameLivesFromItsCallUntilItsTaskIsGone) {
   const int64_t baseline = LiveCoroutineFrames();
+  const int64_t baseline_bytes = LiveCoroutineFrameBytes();
   {
     Task<int> task = Seven();
     EXPECT_EQ(LiveCoroutineFrames(), baseline + 1);
+    // The frame holds at least the resume and destroy pointers and the
+    // promise with its result.
+    EXPECT_GE(LiveCoroutineFrameBytes(),
+              baseline_bytes + static_cast<int64_t>(2 * sizeof(void*) + sizeof(int)));
     // SyncWait's own driver is a frame too, gone by the time it returns here
     // because nothing suspended.
     EXPECT_EQ(SyncWait(std::move(task)), 7);
   }
   EXPECT_EQ(LiveCoroutineFrames(), baseline);
+  EXPECT_EQ(LiveCoroutineFrameBytes(), baseline_bytes);
 }
 
 // A spawned coroutine suspended on an alarm is two frames (the Detached

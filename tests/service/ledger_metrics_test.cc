@@ -93,6 +93,9 @@ TEST(LedgerMetrics, EverySeriesIsThereAtZeroFromStartUp) {
   EXPECT_EQ(scrape.Value("ledger_mode_threads", {{"mode", "coroutine"}}), 2 + 3);
   EXPECT_EQ(scrape.Value("ledger_mode_threads", {{"mode", "thread"}}), 0);  // no call yet
   EXPECT_GT(scrape.Value("ledger_coroutine_frames"), 0);                    // the accepts in wait
+  // Every frame holds at least its promise and resume/destroy pointers.
+  EXPECT_GT(scrape.Value("ledger_coroutine_frame_bytes"),
+            16 * scrape.Value("ledger_coroutine_frames"));
 
   EXPECT_GT(scrape.Value("process_resident_memory_bytes"), 1 << 20);
   EXPECT_GT(scrape.Value("process_virtual_memory_bytes"),
@@ -284,6 +287,8 @@ TEST_P(LedgerMetricsInFlight, WaitingCallsShowInTheGaugesOfTheirMode) {
     // Each waiting call is a suspended coroutine, on the same threads as ever.
     EXPECT_GE(during.Value("ledger_coroutine_frames"),
               before.Value("ledger_coroutine_frames") + kWaiting);
+    EXPECT_GT(during.Value("ledger_coroutine_frame_bytes"),
+              before.Value("ledger_coroutine_frame_bytes"));
     EXPECT_EQ(during.Value("ledger_mode_threads", {{"mode", "coroutine"}}),
               before.Value("ledger_mode_threads", {{"mode", "coroutine"}}));
   }
