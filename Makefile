@@ -80,15 +80,18 @@ bench: configure
 	  --benchmark_report_aggregates_only=true $(BENCH_ARGS)
 
 # What the coroutine layer and the ledger cost in server CPU per call, against
-# a minimal hand-written completion-queue server (tests/bench/baseline/): each
-# server alone on core 0, ledger-load on core 1, GetAccount and Transfer at no
-# store latency; rounds alternate the servers; medians and ranges of CPU
-# microseconds per call and the ratio to the baseline. Not part of `make
-# test`; the README's figures come from docs/bench/cpu-per-call*.txt.
-# E.g. make bench-cpu BENCH_CPU_ARGS="--rounds=5 --duration=20"
+# a minimal hand-written completion-queue server (tests/bench/baseline/), with
+# gRPC's callback API and coro/ alone on the same map as two more yardsticks:
+# each server alone on core 0, ledger-load on core 1, GetAccount and Transfer
+# measured apart at no store latency; rounds alternate the servers; medians
+# and ranges of CPU microseconds per call and the ratio to the hand-written
+# server. Not part of `make test`; the README's figures come from
+# docs/bench/cpu-per-call*.txt.
+# E.g. make bench-cpu BENCH_CPU_ARGS="--rounds=5 --duration=20 --servers=hand-written,coroutine-layer"
 BENCH_CPU_ARGS ?=
 bench-cpu: configure
-	cmake --build $(BUILD_DIR) --target ledger-server ledger-load handwritten_cq_server
+	cmake --build $(BUILD_DIR) --target ledger-server ledger-load handwritten_cq_server \
+	  callback_server coroutine_layer_server
 	/usr/bin/python3 tests/bench/cpu_per_call.py --build_dir=$(BUILD_DIR) $(BENCH_CPU_ARGS)
 
 # Resident memory per waiting call in each mode (tests/bench/memory_per_call.py),

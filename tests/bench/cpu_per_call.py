@@ -1,7 +1,10 @@
 #!/usr/bin/python3
-"""Server CPU per call: ledger-server in each mode against a hand-written gRPC
-completion-queue server (tests/bench/baseline/), all under the same load from
-ledger-load. `make bench-cpu` runs it; --help lists the settings.
+"""Server CPU per call of ledger-server and three yardsticks, GetAccount and Transfer apart.
+
+ledger-server in each mode, gRPC's callback API and ledger's coroutine layer
+alone are measured against a hand-written gRPC completion-queue server
+(tests/bench/baseline/), all under the same load from ledger-load. `make
+bench-cpu` runs it; --help lists the settings.
 
 Throughput on a shared machine says little; the CPU a server burns per call
 says what its layers cost. Each server runs alone, pinned to core 0 (ledger-load
@@ -10,6 +13,19 @@ CPU. The server's utime+stime from /proc/<pid>/stat is read when ledger-load's
 measured window opens and when it closes (timed from its `running:` line), and
 divided by the calls ledger-load saw complete in that window
 (completed_in_window in its JSON): the same count for every server.
+
+The five servers, all serving OpenAccount, GetAccount and Transfer:
+  hand-written     handwritten_cq_server: the classic completion-queue state
+                   machine on a map behind a mutex; every ratio's denominator
+  callback         callback_server: gRPC's callback API on the same map, on
+                   gRPC's own threads
+  coroutine-layer  coroutine_layer_server: ledger's coro/ alone (coro::Serve) on
+                   the same map, nothing of service/
+  coroutine        ledger-server --mode=coroutine (all of it: journal, metrics,
+                   limits, auth checks)
+  thread           ledger-server --mode=thread
+Each method is its own set of rounds; a round runs every server once, the
+first one rotating, so slow drifts of a shared machine fall on all alike.
 """
 import argparse
 import json
@@ -24,21 +40,50 @@ import tempfile
 import time
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+DENOMINATOR = "hand-written"
+SERVER_NAMES = [DENOMINATOR, "callback", "coroutine-layer", "coroutine", "thread"]
+# Each measured method and the ledger-load mix that calls only it; "mixed" is
+# the half-and-half workload of the earlier runs (docs/bench/cpu-per-call*.txt).
+METHOD_MIXES = {"get": "get:100", "transfer": "transfer:100", "mixed": "get:50,transfer:50"}
+
+
+def comma_list(choices):
+    def parse(text):
+        items = [item.strip() for item in text.split(",") if item.strip()]
+        unknown = [item for item in items if item not in choices]
+        if unknown or not items or len(set(items)) != len(items):
+            raise argparse.ArgumentTypeError(
+                f"{text!r}: give each of {', '.join(choices)} at most once, comma-separated")
+        return items
+    return parse
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--build_dir", default="build")
+    parser.add_argument("--servers", type=comma_list(SERVER_NAMES), default=SERVER_NAMES,
+                        help=f"servers to run, in this order (default: {','.join(SERVER_NAMES)}); "
+                             f"ratios need {DENOMINATOR}")
+    parser.add_argument("--methods", type=comma_list(list(METHOD_MIXES)),
+                        default=["get", "transfer"],
+                        help="methods measured apart, each with its own rounds: "
+                             + ", ".join(f"{m} (ledger-load --mix={mix})"
+                                         for m, mix in METHOD_MIXES.items())
+                             + " (default: get,transfer)")
     parser.add_argument("--rounds", type=int, default=3,
-                        help="rounds; each runs every server once, the first one rotating")
-    parser.add_argument("--duration", type=int, default=10, help="measured seconds per run")
-    parser.add_argument("--warmup", type=int, default=2, help="unmeasured seconds before it")
-    parser.add_argument("--concurrency", type=int, default=1000, help="calls in flight")
-    parser.add_argument("--connections", type=int, default=50, help="HTTP/2 connections")
+                        help="rounds per method; each runs every server once, the first one "
+                             "rotating (default: 3)")
+    parser.add_argument("--duration", type=int, default=10,
+                        help="measured seconds per run (default: 10)")
+    parser.add_argument("--warmup", type=int, default=2,
+                        help="unmeasured seconds before it (default: 2)")
+    parser.add_argument("--concurrency", type=int, default=1000,
+                        help="calls in flight (default: 1000)")
+    parser.add_argument("--connections", type=int, default=50,
+                        help="HTTP/2 connections (default: 50)")
     parser.add_argument("--rate", type=int, default=0,
                         help="open loop at this many calls/s instead, so every server serves "
-                             "the same rate (0: closed loop at --concurrency)")
-    parser.add_argument("--mix", default="get:50,transfer:50", help="ledger-load --mix")
+                             "the same rate (default 0: closed loop at --concurrency)")
     return parser.parse_args()
 
 
@@ -48,16 +93,22 @@ def free_port():
         return probe.getsockname()[1]
 
 
-def server_commands(build_dir, port):
-    """Name and argv of each server, the baseline first (the ratios' denominator)."""
+def server_commands(build_dir, port, names):
+    """Name and argv of each server asked for, in the order asked."""
     server = os.path.join(build_dir, "service", "ledger-server")
+    baseline_dir = os.path.join(build_dir, "tests", "bench", "baseline")
     common = ["--host=127.0.0.1", "--store_latency=0", "--metrics_port=0"]
-    return [
-        ("baseline", [os.path.join(build_dir, "tests", "bench", "baseline",
-                                   "handwritten_cq_server"), f"--port={port}", "--threads=1"]),
-        ("coroutine", [server, "--mode=coroutine", "--threads=1", f"--port={port}"] + common),
-        ("thread", [server, "--mode=thread", f"--thread_port={port}"] + common),
-    ]
+    commands = {
+        DENOMINATOR: [os.path.join(baseline_dir, "handwritten_cq_server"), f"--port={port}",
+                      "--threads=1"],
+        # No --threads: gRPC runs the callback API's threads (callback_server.cc says how many).
+        "callback": [os.path.join(baseline_dir, "callback_server"), f"--port={port}"],
+        "coroutine-layer": [os.path.join(baseline_dir, "coroutine_layer_server"),
+                            f"--port={port}", "--threads=1"],
+        "coroutine": [server, "--mode=coroutine", "--threads=1", f"--port={port}"] + common,
+        "thread": [server, "--mode=thread", f"--thread_port={port}"] + common,
+    }
+    return [(name, commands[name]) for name in names]
 
 
 def pinned(core, argv, pin):
@@ -97,11 +148,15 @@ def loop_flag(args):
     return f"--rate={args.rate}" if args.rate else f"--concurrency={args.concurrency}"
 
 
-def measure(args, name, server_argv, port, pin):
+def load_command(args, port, mix, pin):
+    return pinned(1, [os.path.join(args.build_dir, "client", "load", "ledger-load"),
+                      f"--target=127.0.0.1:{port}", loop_flag(args),
+                      f"--connections={args.connections}", f"--mix={mix}",
+                      f"--duration={args.duration}s", f"--warmup={args.warmup}s"], pin)
+
+
+def measure(args, name, server_argv, load_argv, port, pin):
     """One run: the server under load; its CPU over the window and the calls in it."""
-    load_argv = pinned(1, [os.path.join(args.build_dir, "client", "load", "ledger-load"),
-                           f"--target=127.0.0.1:{port}", loop_flag(args), f"--connections={args.connections}", f"--mix={args.mix}",
-                           f"--duration={args.duration}s", f"--warmup={args.warmup}s"], pin)
     server = subprocess.Popen(pinned(0, server_argv, pin), stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
     try:
@@ -133,8 +188,7 @@ def measure(args, name, server_argv, port, pin):
     calls = result["completed_in_window"]
     cpu = cpu_after - cpu_before
     return {"server": name, "calls": calls, "errors": result["errors"], "cpu_s": cpu,
-            "window_s": closed - opened, "us_per_call": cpu * 1e6 / calls,
-            "load_argv": load_argv}
+            "window_s": closed - opened, "us_per_call": cpu * 1e6 / calls}
 
 
 def cpu_model():
@@ -145,53 +199,82 @@ def cpu_model():
     return platform.processor() or "unknown"
 
 
+def run_method(args, method, servers, port, pin):
+    """Alternating rounds of one method; returns its runs, each with its round."""
+    mix = METHOD_MIXES[method]
+    load_argv = load_command(args, port, mix, pin)
+    print(f"\n## {method} (ledger-load --mix={mix})")
+    print(f"load      {' '.join(load_argv)} --json=TMP")
+    print("\nround  server            calls  errors  window s  server CPU s  CPU busy  "
+          "µs CPU/call")
+    runs = []
+    for round_index in range(args.rounds):
+        shift = round_index % len(servers)
+        for name, argv in servers[shift:] + servers[:shift]:
+            run = measure(args, name, argv, load_argv, port, pin)
+            run["round"] = round_index
+            runs.append(run)
+            print(f"{round_index + 1:5}  {name:15} {run['calls']:7} {run['errors']:7}  "
+                  f"{run['window_s']:8.2f}  {run['cpu_s']:12.2f}  "
+                  f"{run['cpu_s'] / run['window_s']:7.0%}  {run['us_per_call']:11.1f}",
+                  flush=True)
+    return runs
+
+
+def print_summary(method, servers, runs):
+    """Per server: median and range of µs/call; the ratio of its median to the
+    hand-written median, with the range of its per-round ratios (each run over
+    the hand-written run of the same round)."""
+    by_round = {r["round"]: r["us_per_call"] for r in runs if r["server"] == DENOMINATOR}
+    denominator = statistics.median(by_round.values()) if by_round else None
+    errors = sum(r["errors"] for r in runs)
+    print(f"\n{method}: µs server CPU per call, median (min-max) of the rounds; ratio to the "
+          f"{DENOMINATOR} median (min-max of the per-round ratios); calls/s median")
+    print(f"{'server':15}  {'µs CPU/call':>22}  {'ratio':>17}  {'calls/s':>8}")
+    for name, _ in servers:
+        mine = [r for r in runs if r["server"] == name]
+        costs = [r["us_per_call"] for r in mine]
+        median = statistics.median(costs)
+        rate = statistics.median(r["calls"] / r["window_s"] for r in mine)
+        cost_text = f"{median:.1f} ({min(costs):.1f}-{max(costs):.1f})"
+        if denominator:
+            ratios = [r["us_per_call"] / by_round[r["round"]] for r in mine]
+            ratio_text = f"{median / denominator:.2f} ({min(ratios):.2f}-{max(ratios):.2f})"
+        else:
+            ratio_text = f"(no {DENOMINATOR})"
+        print(f"{name:15}  {cost_text:>22}  {ratio_text:>17}  {rate:8.0f}")
+    if errors:
+        print(f"{method}: {errors} calls failed in these runs: their figures are suspect")
+
+
 def main():
     args = parse_args()
     cores = len(os.sched_getaffinity(0))
     pin = cores >= 2
     port = free_port()
-    servers = server_commands(args.build_dir, port)
-    print(f"# Server CPU per call: ledger-server against a hand-written completion-queue server")
+    servers = server_commands(args.build_dir, port, args.servers)
+    print("# Server CPU per call: ledger-server and two yardsticks against a hand-written "
+          "completion-queue server")
     print(f"date      {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
     print(f"machine   {os.cpu_count()} cores (nproc {cores}), {cpu_model()}, "
           f"Linux {platform.release()}")
     print("pinning   " + ("servers on core 0 (taskset -c 0), ledger-load on core 1"
                           if pin else "none (fewer than 2 cores)"))
-    print(f"settings  {args.rounds} rounds, each server once per round (first one rotating); "
-          f"{args.warmup}s warmup + {args.duration}s measured; "
+    print(f"settings  methods {','.join(args.methods)}, each {args.rounds} rounds, each server "
+          f"once per round (first one rotating); {args.warmup}s warmup + {args.duration}s "
+          "measured; "
           + (f"open loop, {args.rate} calls/s" if args.rate
              else f"closed loop, {args.concurrency} calls in flight")
-          + f" over {args.connections} connections, mix "
-          f"{args.mix}, store latency 0")
+          + f" over {args.connections} connections, store latency 0")
     print(f"command   {' '.join(sys.argv)}")
     # Other work on a shared machine moves the figures: say how busy it was.
     print("load avg  %.2f %.2f %.2f at the start" % os.getloadavg())
     for name, argv in servers:
-        print(f"server    {name:10} {' '.join(pinned(0, argv, pin))}")
-    runs = []
-    for round_index in range(args.rounds):
-        shift = round_index % len(servers)
-        for name, argv in servers[shift:] + servers[:shift]:
-            run = measure(args, name, argv, port, pin)
-            if not runs:
-                print(f"load      {' '.join(run['load_argv'])} --json=TMP")
-                print("\nround  server      calls   errors  window s  server CPU s  CPU busy  "
-                      "µs CPU/call")
-            runs.append(run)
-            print(f"{round_index + 1:5}  {name:10} {run['calls']:7} {run['errors']:7}  "
-                  f"{run['window_s']:8.2f}  {run['cpu_s']:12.2f}  {run['cpu_s'] / run['window_s']:7.0%}  "
-                  f"{run['us_per_call']:11.1f}", flush=True)
-    print("load avg  %.2f %.2f %.2f at the end" % os.getloadavg())
-    baseline = statistics.median(r["us_per_call"] for r in runs if r["server"] == "baseline")
-    print("\nserver      µs server CPU/call: median (min-max)   ratio to baseline median "
-          "(min-max)   calls/s median")
-    for name, _ in servers:
-        costs = [r["us_per_call"] for r in runs if r["server"] == name]
-        rates = [r["calls"] / r["window_s"] for r in runs if r["server"] == name]
-        median = statistics.median(costs)
-        print(f"{name:10}  {median:8.1f} ({min(costs):.1f}-{max(costs):.1f})"
-              f"{'':18}{median / baseline:5.2f} ({min(costs) / baseline:.2f}-"
-              f"{max(costs) / baseline:.2f}){'':17}{statistics.median(rates):8.0f}")
+        print(f"server    {name:15} {' '.join(pinned(0, argv, pin))}")
+    results = [(method, run_method(args, method, servers, port, pin)) for method in args.methods]
+    print("\nload avg  %.2f %.2f %.2f at the end" % os.getloadavg())
+    for method, runs in results:
+        print_summary(method, servers, runs)
 
 
 if __name__ == "__main__":
