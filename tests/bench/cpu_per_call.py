@@ -253,14 +253,14 @@ def main():
     pin = cores >= 2
     port = free_port()
     servers = server_commands(args.build_dir, port, args.servers)
-    print("# Server CPU per call: ledger-server and two yardsticks against a hand-written "
-          "completion-queue server")
+    print("# Server CPU per call: ledger-server, gRPC's callback API and coro/ alone against "
+          "a hand-written completion-queue server")
     print(f"date      {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
     print(f"machine   {os.cpu_count()} cores (nproc {cores}), {cpu_model()}, "
           f"Linux {platform.release()}")
     print("pinning   " + ("servers on core 0 (taskset -c 0), ledger-load on core 1"
                           if pin else "none (fewer than 2 cores)"))
-    print(f"settings  methods {','.join(args.methods)}, each {args.rounds} rounds, each server "
+    print(f"settings  methods {','.join(args.methods)}, each in {args.rounds} round(s), each server "
           f"once per round (first one rotating); {args.warmup}s warmup + {args.duration}s "
           "measured; "
           + (f"open loop, {args.rate} calls/s" if args.rate
