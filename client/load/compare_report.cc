@@ -282,7 +282,8 @@ std::string CompareMarkdown(const Options& options, const CompareResult& result,
   }
   absl::StrAppend(&text,
                   "- latency is measured by the client, p99.9 needs 1000+ calls per round to "
-                  "mean much\n\n");
+                  "mean much; calls/s counts every call that ended in the window, failed ones "
+                  "too (a refusal is quick: see the failed calls below the table)\n\n");
   absl::StrAppend(&text, CompareTable(options, result), "\n");
   absl::StrAppend(
       &text, "How to read it: each cell is the median of the mode's ", rounds,
