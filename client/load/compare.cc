@@ -1,7 +1,13 @@
 #include "client/load/compare.h"
 
+#include <sched.h>
+#include <unistd.h>
+
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "client/load/log.h"
 #include "client/load/metrics_probe.h"
 #include "client/load/report.h"
@@ -30,10 +36,10 @@ std::string DescribeSlice(const RunResult& run, const std::string& mode) {
 }
 
 // One mode's slice of a level: its own warmup, then a closed loop for its
-// share of --duration; what it measured is added to `merged`.
+// share of --duration; what it measured is one of `rounds`.
 void RunSlice(const Options& options, int round, Channels& channels,
               coro::CompletionQueueThreads& client, ProgressLine& progress, int concurrency,
-              const std::string& mode, RunResult& merged) {
+              const std::string& mode, std::vector<RunResult>& rounds) {
   LoadPlan plan = options.plan;
   plan.loop = Loop::kClosed;
   plan.concurrency = concurrency;
@@ -53,15 +59,38 @@ void RunSlice(const Options& options, int round, Channels& channels,
   progress.Clear();
   run.server = probe.Stop();
   Log("%s: %s", label, DescribeSlice(run, mode));
-  merged.Merge(run);
+  rounds.push_back(std::move(run));
+}
+
+// "0-1,4": the set as runs of consecutive cores.
+std::string FormatCpuSet(const cpu_set_t& set) {
+  std::vector<std::string> runs;
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (!CPU_ISSET(cpu, &set)) continue;
+    int last = cpu;
+    while (last + 1 < CPU_SETSIZE && CPU_ISSET(last + 1, &set)) ++last;
+    runs.push_back(last == cpu ? absl::StrCat(cpu) : absl::StrCat(cpu, "-", last));
+    cpu = last;
+  }
+  return absl::StrJoin(runs, ",");
 }
 
 }  // namespace
+
+CoresSeen SeeCores() {
+  CoresSeen cores;
+  cores.online = static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) cores.load_cpus = FormatCpuSet(set);
+  return cores;
+}
 
 CompareResult RunCompare(const Options& options,
                          const std::array<Channels*, kModeNames.size()>& channels,
                          coro::CompletionQueueThreads& client, ProgressLine& progress) {
   CompareResult result;
+  result.cores = SeeCores();
   const std::vector<int>& levels = options.compare.levels;
   for (size_t level_index = 0; level_index < levels.size(); ++level_index) {
     LevelResult level;
@@ -71,8 +100,11 @@ CompareResult RunCompare(const Options& options,
         // The mode that goes first alternates by round and by level (ABBA).
         const size_t m = (turn + round + level_index) % kModeNames.size();
         RunSlice(options, round, *channels[m], client, progress, level.concurrency, kModeNames[m],
-                 level.by_mode[m]);
+                 level.rounds[m]);
       }
+    }
+    for (size_t m = 0; m < kModeNames.size(); ++m) {
+      for (const RunResult& run : level.rounds[m]) level.merged[m].Merge(run);
     }
     result.levels.push_back(std::move(level));
   }

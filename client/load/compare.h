@@ -9,10 +9,14 @@
 // slice and level to level (ABBA...), so a machine that speeds up or slows
 // down during the run (thermal limits, a noisy neighbour) favours neither.
 // Each slice is measured after its own warmup, since switching modes
-// switches which threads are hot. Slices of a mode and level are merged.
+// switches which threads are hot. A mode's slices at a level are its rounds:
+// the report gives each figure as their median and range (compare_stats.h),
+// so a difference between the modes can be weighed against the spread of
+// the rounds.
 #pragma once
 
 #include <array>
+#include <string>
 #include <vector>
 
 #include "client/load/channels.h"
@@ -29,12 +33,26 @@ namespace ledger::load {
 // all drawn (with the Options it ran with).
 struct LevelResult {
   int concurrency = 0;
-  std::array<RunResult, kModeNames.size()> by_mode;  // the rounds merged, as kModeNames
+  // Each mode's rounds in the order they ran, as kModeNames.
+  std::array<std::vector<RunResult>, kModeNames.size()> rounds;
+  // Each mode's rounds added up: the totals of calls, codes and error kinds.
+  std::array<RunResult, kModeNames.size()> merged;
+};
+// Where the run ran: the machine's online cores and those this process
+// may run on ("0-1"), so the report can say whether load and servers shared
+// cores.
+struct CoresSeen {
+  int online = 0;
+  std::string load_cpus;
 };
 struct CompareResult {
   std::vector<LevelResult> levels;
+  CoresSeen cores;
   LedgerCheck ledger;
 };
+
+// This machine's cores and this process's affinity, read now.
+CoresSeen SeeCores();
 
 // Runs every level of options.compare and every mode; `channels` by mode, as
 // kModeNames. Each slice takes options.plan's call timeout, and the workload

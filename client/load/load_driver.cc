@@ -133,8 +133,9 @@ coro::Task<void> LoadRun::Call(Operation operation, Clock::time_point due) {
   ++in_flight_;
   result_.peak_in_flight = std::max(result_.peak_in_flight, in_flight_);
   in_flight_now_.store(in_flight_, std::memory_order_relaxed);
-  const grpc::StatusCode code =
+  const CallOutcome outcome =
       co_await CallOperation(channels_.Next(), operation, plan_.call_timeout);
+  const grpc::StatusCode code = outcome.code;
   const Clock::time_point end = Clock::now();
   --in_flight_;
   in_flight_now_.store(in_flight_, std::memory_order_relaxed);
@@ -148,7 +149,8 @@ coro::Task<void> LoadRun::Call(Operation operation, Clock::time_point due) {
     co_return;
   }
   result_.Record(operation.index(), code,
-                 std::chrono::duration_cast<std::chrono::nanoseconds>(end - due).count());
+                 std::chrono::duration_cast<std::chrono::nanoseconds>(end - due).count(),
+                 outcome.message);
 }
 
 }  // namespace

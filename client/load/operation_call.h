@@ -5,6 +5,8 @@
 
 #include <grpcpp/support/status.h>
 
+#include <string>
+
 #include "absl/time/time.h"
 #include "client/load/workload.h"
 #include "coro/task.h"
@@ -12,13 +14,20 @@
 
 namespace ledger::load {
 
-// The call's status code. A TransferStream that ends OK but carries a failed
-// result reports that result's code, so a refused transfer counts the same
+// How a call ended: its status code, and the message only when it failed
+// (an OK call copies nothing).
+struct CallOutcome {
+  grpc::StatusCode code = grpc::StatusCode::OK;
+  std::string message;
+};
+
+// How the call ended. A TransferStream that ends OK but carries a failed
+// result reports that result's code and message, so a refused transfer counts the same
 // whether it went alone or in a stream; an ImportTransfers whose summary
 // counts a rejected transfer reports FAILED_PRECONDITION; an Audit whose
 // report is not consistent reports DATA_LOSS. `operation` must outlive the
 // await.
-coro::Task<grpc::StatusCode> CallOperation(v1::Ledger::Stub& stub, const Operation& operation,
-                                           absl::Duration timeout);
+coro::Task<CallOutcome> CallOperation(v1::Ledger::Stub& stub, const Operation& operation,
+                                      absl::Duration timeout);
 
 }  // namespace ledger::load

@@ -31,9 +31,10 @@ struct AccountOptions {
 struct CompareOptions {
   bool enabled = false;
   std::vector<int> levels;  // closed-loop concurrency
-  int rounds = 1;
+  int rounds = 3;
   std::string out_dir;
   bool shared_store = false;  // the two servers share one store (a database)
+  std::string placement;      // how the servers sit on the cores, as the report says it
 };
 
 // The mix of --soak unless --mix is given: transfers mostly (alone, streamed

@@ -10,7 +10,9 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <string_view>
 
+#include "client/load/error_kinds.h"
 #include "client/load/latency_histogram.h"
 #include "client/load/metrics_probe.h"
 #include "client/load/workload.h"
@@ -34,6 +36,7 @@ struct RunResult {
   LatencyHistogram latency;  // every measured call, OK or not
   std::array<OperationResult, kOperationKinds> by_operation;
   std::array<int64_t, kStatusCodes> by_code{};
+  ErrorKinds error_kinds;    // the failed calls of by_code, by code and message kind
   int64_t warmup_calls = 0;  // made during --warmup, measured nowhere
   // Throughput = completed_in_window / window_seconds: calls that completed
   // inside the measured window, over its length, so a run's draining tail
@@ -49,12 +52,16 @@ struct RunResult {
     return window_seconds > 0 ? completed_in_window / window_seconds : 0;
   }
 
-  // `kind` is the Operation's index.
-  void Record(size_t kind, grpc::StatusCode code, int64_t latency_nanos) {
+  // `kind` is the Operation's index; `message` is the failed call's.
+  void Record(size_t kind, grpc::StatusCode code, int64_t latency_nanos,
+              std::string_view message = {}) {
     latency.RecordNanos(latency_nanos);
     OperationResult& operation = by_operation[kind];
     operation.latency.RecordNanos(latency_nanos);
-    if (code != grpc::StatusCode::OK) ++operation.errors;
+    if (code != grpc::StatusCode::OK) {
+      ++operation.errors;
+      CountErrorKind(error_kinds, CodeIndex(code), message);
+    }
     ++by_code[CodeIndex(code)];
   }
 
@@ -65,6 +72,9 @@ struct RunResult {
       by_operation[k].errors += other.by_operation[k].errors;
     }
     for (int c = 0; c < kStatusCodes; ++c) by_code[c] += other.by_code[c];
+    for (const auto& [key, count] : other.error_kinds) {
+      CountErrorKind(error_kinds, key.first, key.second, count);
+    }
     warmup_calls += other.warmup_calls;
     completed_in_window += other.completed_in_window;
     window_seconds += other.window_seconds;

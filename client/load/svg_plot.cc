@@ -44,15 +44,22 @@ struct Panel {
   const char* name;  // data-panel
   const char* title;
   bool log_scale;
-  std::optional<double> (*value)(const RunResult&);  // nullopt: not plotted
-  std::string (*label)(double);                      // a value, in a tooltip
-  std::string (*tick_label)(double);                 // a round value, on the axis
+  Figure figure;                      // its median is plotted, its range as a bar
+  std::string (*label)(double);       // a value, in a tooltip
+  std::string (*tick_label)(double);  // a round value, on the axis
 };
 
-std::optional<double> P99Milliseconds(const RunResult& run) {
-  if (run.calls() == 0) return std::nullopt;
-  // Log scale: a p99 under a microsecond is shown as one.
-  return std::max(Milliseconds(run.latency.PercentileNanos(99)), 1e-3);
+// A mode's figure at a level, nullopt where no round measured it. Log
+// scale: a p99 under a microsecond is shown as one.
+std::optional<Spread> PlottedSpread(const Panel& panel, const LevelResult& level, size_t m) {
+  Spread spread = ModeFigures(level.rounds[m], kModeNames[m])[panel.figure];
+  if (spread.rounds == 0) return std::nullopt;
+  if (panel.log_scale) {
+    for (double* value : {&spread.median, &spread.min, &spread.max}) {
+      *value = std::max(*value, 1e-3);
+    }
+  }
+  return spread;
 }
 std::string LatencyLabel(double ms) { return FormatLatency(std::llround(ms * 1e6)); }
 std::string LatencyTick(double ms) {
@@ -60,7 +67,6 @@ std::string LatencyTick(double ms) {
   if (ms >= 1) return absl::StrFormat("%g ms", ms);
   return absl::StrFormat("%g us", ms * 1000);
 }
-std::optional<double> Throughput(const RunResult& run) { return run.throughput(); }
 std::string ThroughputLabel(double rate) { return absl::StrFormat("%.0f calls/s", rate); }
 std::string CountTick(double count) {
   if (count >= 1e6) return absl::StrFormat("%gM", count / 1e6);
@@ -69,8 +75,8 @@ std::string CountTick(double count) {
 }
 
 constexpr std::array<Panel, 2> kPanels = {{
-    {"p99", "p99 latency (log scale)", true, P99Milliseconds, LatencyLabel, LatencyTick},
-    {"throughput", "throughput (calls/s)", false, Throughput, ThroughputLabel, CountTick},
+    {"p99", "p99 latency (log scale)", true, kP99, LatencyLabel, LatencyTick},
+    {"throughput", "throughput (calls/s)", false, kCallsPerSecond, ThroughputLabel, CountTick},
 }};
 
 // 1, 2 or 5 times a power of ten, at least `value`: a round top for an axis.
@@ -100,13 +106,18 @@ Axis FitY(const Panel& panel, std::vector<double> values, std::vector<double>& t
 }
 
 // A <g class="panel">: its title, frame, grid and ticks, then per mode a
-// <polyline class="series"> and a <circle class="point"> per level whose
-// data-* attributes hold the plotted value for scripts.
+// <polyline class="series"> through the medians and per level a <line
+// class="range"> from the lowest to the highest round and a <circle
+// class="point"> at the median, whose data-* attributes hold the plotted
+// values for scripts.
 std::string DrawPanel(const CompareResult& result, const Panel& panel, const Axis& x) {
   std::vector<double> values;
   for (const LevelResult& level : result.levels) {
-    for (const RunResult& run : level.by_mode) {
-      if (std::optional<double> value = panel.value(run)) values.push_back(*value);
+    for (size_t m = 0; m < kModeNames.size(); ++m) {
+      if (std::optional<Spread> spread = PlottedSpread(panel, level, m)) {
+        values.push_back(spread->min);
+        values.push_back(spread->max);
+      }
     }
   }
   std::vector<double> ticks;
@@ -141,18 +152,26 @@ std::string DrawPanel(const CompareResult& result, const Panel& panel, const Axi
     std::vector<std::string> points;
     std::string circles;
     for (const LevelResult& level : result.levels) {
-      const std::optional<double> value = panel.value(level.by_mode[m]);
-      if (!value) continue;
+      const std::optional<Spread> spread = PlottedSpread(panel, level, m);
+      if (!spread) continue;
       const double px = x(level.concurrency);
-      const double py = y(*value);
+      const double py = y(spread->median);
       points.push_back(absl::StrFormat("%.1f,%.1f", px, py));
+      absl::StrAppendFormat(
+          &circles,
+          "<line class=\"range\" data-mode=\"%s\" data-panel=\"%s\" data-concurrency=\"%d\" "
+          "data-min=\"%g\" data-max=\"%g\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+          "stroke=\"%s\" stroke-width=\"1.5\"/>\n",
+          kModeNames[m], panel.name, level.concurrency, spread->min, spread->max, px,
+          y(spread->min), px, y(spread->max), kColors[m]);
       absl::StrAppendFormat(
           &circles,
           "<circle class=\"point\" data-mode=\"%s\" data-panel=\"%s\" data-concurrency=\"%d\" "
           "data-value=\"%g\" cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\"><title>%s, %d in flight: "
-          "%s</title></circle>\n",
-          kModeNames[m], panel.name, level.concurrency, *value, px, py, kColors[m], kModeNames[m],
-          level.concurrency, panel.label(*value));
+          "%s, median of %d round(s), %s to %s</title></circle>\n",
+          kModeNames[m], panel.name, level.concurrency, spread->median, px, py, kColors[m],
+          kModeNames[m], level.concurrency, panel.label(spread->median), spread->rounds,
+          panel.label(spread->min), panel.label(spread->max));
     }
     absl::StrAppendFormat(&svg,
                           "<polyline class=\"series\" data-mode=\"%s\" data-panel=\"%s\" "

@@ -206,7 +206,9 @@ class LedgerLoadTest(unittest.TestCase):
         self.assertLess(closed["latency"]["p99_ms"], 1000)
         self.assertGreaterEqual(open_slow, 10 * closed_slow)
 
-    # (b) --compare: both modes at each level, as JSON, Markdown and SVG.
+    # (b) --compare: both modes at each level in three alternating rounds,
+    # each figure as the median and range of the rounds, as JSON, Markdown
+    # and SVG.
     def test_compare_writes_both_modes_at_every_level(self):
         server = self.start_server("--threads=2", "--workers=2")
         out_dir = self.path("compare")
@@ -214,40 +216,79 @@ class LedgerLoadTest(unittest.TestCase):
         code, table, log = run_load([
             "--compare", self.target(server, "coroutine"),
             f"--thread_target=127.0.0.1:{server.ports['thread']}",
-            f"--metrics=127.0.0.1:{server.metrics_port}", "--levels=4,16", "--duration=1s",
-            "--warmup=0.25s", "--rounds=1", "--accounts=50", "--connections=2",
+            f"--metrics=127.0.0.1:{server.metrics_port}", "--levels=4,16", "--duration=1.5s",
+            "--warmup=0.25s", "--accounts=50", "--connections=2",
             "--out_dir=" + out_dir])
         self.assertEqual(code, 0, log)
-        # The modes take turns, and the one that goes first alternates from
-        # level to level, so drift of the machine hits both alike.
-        order = re.findall(r"(\d+) in flight, (\w+) mode, round 1/1:", log)
-        self.assertEqual(order, [("4", "coroutine"), ("4", "thread"),
-                                 ("16", "thread"), ("16", "coroutine")])
+        # Three rounds by default. The modes take turns, and the one that
+        # goes first alternates from round to round and level to level, so
+        # drift of the machine hits both alike.
+        order = re.findall(r"(\d+) in flight, (\w+) mode, round (\d)/3:", log)
+        self.assertEqual(order, [
+            ("4", "coroutine", "1"), ("4", "thread", "1"), ("4", "thread", "2"),
+            ("4", "coroutine", "2"), ("4", "coroutine", "3"), ("4", "thread", "3"),
+            ("16", "thread", "1"), ("16", "coroutine", "1"), ("16", "coroutine", "2"),
+            ("16", "thread", "2"), ("16", "thread", "3"), ("16", "coroutine", "3")])
 
         with open(os.path.join(out_dir, "compare.json")) as f:
             result = json.load(f)
         self.assertEqual(result["levels"], levels)
+        self.assertEqual(result["settings"]["rounds"], 3)
+        self.assertEqual(result["settings"]["cores_online"], os.cpu_count())
+        self.assertNotEqual(result["settings"]["load_cpus"], "")
+        self.assertEqual(result["settings"]["placement"], "")
         rows = {(row["concurrency"], row["mode"]): row for row in result["rows"]}
         self.assertEqual(len(result["rows"]), 4)
         self.assertEqual(set(rows), {(level, mode) for level in levels for mode in MODES})
         for (level, mode), row in rows.items():
             where = f"{mode} at {level}"
-            self.assertGreater(row["calls"], 0, where)
-            self.assertEqual(row["errors"], 0, where)
-            self.assertEqual(row["status_codes"], {"OK": row["calls"]}, where)
-            self.assertGreater(row["throughput"], 0, where)
-            self.assertEqual(row["peak_in_flight"], level, where)
-            latency = row["latency"]
-            self.assertLessEqual(latency["p50_ms"], latency["p99_ms"], where)
-            self.assertLessEqual(latency["p99_ms"], latency["p999_ms"], where)
-            self.assertLessEqual(latency["p999_ms"], latency["max_ms"], where)
-            self.assertGreater(row["resident_memory_bytes_max"], 1 << 20, where)
-            self.assertGreater(row["server"]["samples"], 0, where)
+            self.assertEqual(row["rounds"], 3, where)
+            self.assertEqual(len(row["by_round"]), 3, where)
+            figures = row["figures"]
+            for name, spread in figures.items():
+                self.assertEqual(spread["rounds"], 3, f"{where}: {name}")
+                self.assertLessEqual(spread["min"], spread["median"], f"{where}: {name}")
+                self.assertLessEqual(spread["median"], spread["max"], f"{where}: {name}")
+            # The median of three is one of the rounds' own values.
+            self.assertIn(figures["throughput"]["median"],
+                          [run["throughput"] for run in row["by_round"]], where)
+            self.assertEqual(figures["throughput"]["min"],
+                             min(run["throughput"] for run in row["by_round"]), where)
+            self.assertGreater(figures["throughput"]["min"], 0, where)
+            self.assertEqual(figures["errors"], {"median": 0, "min": 0, "max": 0, "rounds": 3},
+                             where)
+            totals = row["totals"]
+            self.assertEqual(totals["calls"], sum(run["calls"] for run in row["by_round"]), where)
+            self.assertEqual(totals["errors"], 0, where)
+            self.assertEqual(totals["status_codes"], {"OK": totals["calls"]}, where)
+            self.assertEqual(totals["peak_in_flight"], level, where)
+            self.assertEqual(row["error_kinds"], [], where)
+            for run in row["by_round"]:
+                latency = run["latency"]
+                self.assertLessEqual(latency["p50_ms"], latency["p99_ms"], where)
+                self.assertLessEqual(latency["p99_ms"], latency["p999_ms"], where)
+                self.assertLessEqual(latency["p999_ms"], latency["max_ms"], where)
+                self.assertGreater(run["server"]["samples"], 0, where)
+            self.assertGreater(figures["resident_memory_bytes_max"]["min"], 1 << 20, where)
             # The server's own count of the threads serving each mode.
             if mode == "coroutine":
-                self.assertEqual(row["mode_threads_max"], 4, where)  # 2 queue + 2 worker threads
+                self.assertEqual(figures["mode_threads_max"],
+                                 {"median": 4, "min": 4, "max": 4, "rounds": 3},
+                                 where)  # 2 queue + 2 worker threads
             else:
-                self.assertGreaterEqual(row["mode_threads_max"], 1, where)
+                self.assertGreaterEqual(figures["mode_threads_max"]["min"], 1, where)
+        verdicts = {(d["concurrency"], d["figure"]): d for d in result["differences"]}
+        self.assertEqual(set(verdicts), {(level, figure) for level in levels
+                                         for figure in rows[(4, "coroutine")]["figures"]})
+        for (level, figure), difference in verdicts.items():
+            coroutine = rows[(level, "coroutine")]["figures"][figure]
+            thread = rows[(level, "thread")]["figures"][figure]
+            apart = coroutine["min"] > thread["max"] or thread["min"] > coroutine["max"]
+            self.assertEqual(difference["verdict"] != "no clear difference", apart,
+                             (level, figure))
+        # No call failed: both modes' error counts are the same.
+        self.assertEqual(verdicts[(4, "errors")]["verdict"], "no clear difference")
+        self.assertIsNone(verdicts[(4, "errors")]["ratio"])
         self.assertTrue(result["ledger_check"]["conserved"])
 
         with open(os.path.join(out_dir, "compare.md")) as f:
@@ -255,16 +296,24 @@ class LedgerLoadTest(unittest.TestCase):
         self.assertIn(table.strip(), markdown)  # stdout's table is the file's
         table_rows = [line for line in markdown.splitlines() if line.startswith("|")]
         header = [cell.strip() for cell in table_rows[0].strip("|").split("|")]
-        self.assertEqual(header[0], "in flight")
-        for quantity in ("calls/s", "p50", "p99", "p99.9", "errors", "threads", "RSS"):
-            for mode in MODES:
-                self.assertIn(f"{mode} {quantity}", header)
+        self.assertEqual(header, ["in flight", "figure", "coroutine", "thread",
+                                  "coroutine ÷ thread"])
         body = [[cell.strip() for cell in line.strip("|").split("|")] for line in table_rows[2:]]
-        self.assertEqual([cells[0] for cells in body], [str(level) for level in levels])
+        figures = ["calls/s", "p50", "p99", "p99.9", "errors", "threads", "RSS"]
+        self.assertEqual([(cells[0], cells[1]) for cells in body],
+                         [(str(level), figure) for level in levels for figure in figures])
         for cells in body:
             self.assertEqual(len(cells), len(header))
-            errors = [cells[header.index(f"{mode} errors")] for mode in MODES]
-            self.assertEqual(errors, ["0", "0"])
+            if cells[1] == "errors":
+                self.assertEqual(cells[2:], ["0", "0", "no clear difference"])
+            if cells[1] == "calls/s":
+                # The median, then the range of the rounds.
+                self.assertRegex(cells[2], r"^\d+( \(\d+–\d+\))?$")
+        self.assertIn("How to read it: each cell is the median of the mode's 3 round(s)",
+                      markdown)
+        self.assertIn("No call failed.", markdown)
+        self.assertIn(f"- cores: {os.cpu_count()} online; ledger-load ran on cores ", markdown)
+        self.assertIn("the servers' placement was not given (--placement)", markdown)
 
         svg = ET.parse(os.path.join(out_dir, "compare.svg")).getroot()
         self.assertEqual(svg.tag, SVG + "svg")
@@ -276,12 +325,58 @@ class LedgerLoadTest(unittest.TestCase):
             self.assertEqual(len(line.get("points").split()), len(levels))
         points = list(svg.iter(SVG + "circle"))
         self.assertEqual(len(points), 2 * len(MODES) * len(levels))
+        key = {"p99": "p99_ms", "throughput": "throughput"}
         for point in points:
             row = rows[(int(point.get("data-concurrency")), point.get("data-mode"))]
-            plotted = float(point.get("data-value"))
-            expected = (row["latency"]["p99_ms"] if point.get("data-panel") == "p99"
-                        else row["throughput"])
-            self.assertAlmostEqual(plotted, expected, delta=expected * 1e-4)
+            expected = row["figures"][key[point.get("data-panel")]]["median"]
+            self.assertAlmostEqual(float(point.get("data-value")), expected,
+                                   delta=expected * 1e-4)
+        ranges = [line for line in svg.iter(SVG + "line") if line.get("class") == "range"]
+        self.assertEqual(len(ranges), len(points))
+        for bar in ranges:
+            row = rows[(int(bar.get("data-concurrency")), bar.get("data-mode"))]
+            spread = row["figures"][key[bar.get("data-panel")]]
+            self.assertAlmostEqual(float(bar.get("data-min")), spread["min"],
+                                   delta=spread["min"] * 1e-4)
+            self.assertAlmostEqual(float(bar.get("data-max")), spread["max"],
+                                   delta=spread["max"] * 1e-4)
+
+    # (b2) Failed calls are counted by code and message and explained: a
+    # thread mode allowed 2 threads refuses most of 16 calls in flight with
+    # gRPC's own RESOURCE_EXHAUSTED, and the report says which limit that is.
+    def test_compare_explains_the_errors_of_a_mode_at_its_thread_limit(self):
+        server = self.start_server("--threads=2", "--workers=2", "--max_threads=2")
+        out_dir = self.path("compare")
+        code, _, log = run_load([
+            "--compare", self.target(server, "coroutine"),
+            f"--thread_target=127.0.0.1:{server.ports['thread']}", "--levels=16",
+            "--duration=1.5s", "--warmup=0.1s", "--accounts=50", "--connections=1",
+            "--placement=shared with the test's other processes", "--out_dir=" + out_dir])
+        self.assertEqual(code, 0, log)
+        with open(os.path.join(out_dir, "compare.json")) as f:
+            result = json.load(f)
+        rows = {row["mode"]: row for row in result["rows"]}
+        self.assertEqual(rows["coroutine"]["error_kinds"], [])
+        thread = rows["thread"]
+        self.assertGreater(thread["totals"]["errors"], 0)
+        self.assertEqual(thread["totals"]["status_codes"]["ResourceExhausted"],
+                         thread["totals"]["errors"])
+        self.assertEqual([(kind["code"], kind["message_kind"], kind["count"])
+                          for kind in thread["error_kinds"]],
+                         [("RESOURCE_EXHAUSTED", "Server Threadpool Exhausted",
+                           thread["totals"]["errors"])])
+        self.assertEqual(thread["figures"]["errors"]["median"],
+                         sorted(run["errors"] for run in thread["by_round"])[1])
+        self.assertEqual(result["settings"]["placement"], "shared with the test's other processes")
+        with open(os.path.join(out_dir, "compare.md")) as f:
+            markdown = f.read()
+        self.assertIn(f"- 16 in flight, thread mode: {thread['totals']['errors']} of "
+                      f"{thread['totals']['calls']} calls failed in 3 round(s)", markdown)
+        self.assertIn(f"  - {thread['totals']['errors']} × RESOURCE_EXHAUSTED: Server "
+                      "Threadpool Exhausted — thread mode reached --max_threads", markdown)
+        self.assertIn("ledger-load ran on cores ", markdown)
+        self.assertIn("; shared with the test's other processes\n", markdown)
+        self.assertTrue(result["ledger_check"]["conserved"])
 
     # (c) Ten thousand calls in flight on one client thread, and money conserved.
     def test_ten_thousand_calls_in_flight_on_one_client_thread(self):
@@ -496,7 +591,7 @@ class LedgerLoadTest(unittest.TestCase):
         with open(os.path.join(out_dir, "compare.json")) as f:
             compared = json.load(f)
         self.assertEqual(compared["settings"]["security"], "TLS, bearer token")
-        self.assertEqual({row["mode"]: row["errors"] for row in compared["rows"]},
+        self.assertEqual({row["mode"]: row["totals"]["errors"] for row in compared["rows"]},
                          {"coroutine": 0, "thread": 0})
         self.assertTrue(compared["ledger_check"]["conserved"])
 
@@ -545,6 +640,7 @@ class LedgerLoadTest(unittest.TestCase):
             "--account_prefix=a/b": "account ids are",
             "--existing": "--existing needs the --account_prefix",
             "--levels=16": "--levels applies only with --compare",
+            "--placement=x": "--placement applies only with --compare",
             "--metrics=host:99999": "is not host or host:port",
             "stray": "unexpected argument 'stray'",
             "--tls_ca_file=/no/such/ca.pem": "--tls_ca_file: cannot read /no/such/ca.pem",
@@ -565,6 +661,7 @@ class LedgerLoadTest(unittest.TestCase):
                 "--requests=10 --duration=2s": "not both",
                 "--compare --rate=100": "--rate does not apply to --compare",
                 "--compare --levels=8,x": "each level is a number",
+                "--compare --rounds=0": "--rounds=0 must be 1 to 100",
                 "--soak --compare --metrics=localhost": "give --compare or --soak, not both",
                 "--soak --metrics=localhost --report_every=0": "--report_every must be positive",
                 "--soak --metrics=localhost --warmup=1s": "the soak's first third is its warm-up",
