@@ -3,6 +3,7 @@
 #include <cassert>
 
 #include "coro/operation.h"
+#include "coro/shared_alarms.h"
 
 namespace coro {
 namespace {
@@ -36,6 +37,8 @@ void CompletionQueueThreads::Start() {
 
 void CompletionQueueThreads::Poll(int index) {
   grpc::CompletionQueue* queue = queues_[index].get();
+  // Outlives the loop, which drains every bucket's alarm before it ends.
+  detail::SharedAlarms alarms(queue);
   current_queue = queue;
   void* tag = nullptr;
   bool ok = false;
