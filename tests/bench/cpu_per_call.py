@@ -39,6 +39,9 @@ def parse_args():
                         help="open loop at this many calls/s instead, so every server serves "
                              "the same rate (0: closed loop at --concurrency)")
     parser.add_argument("--mix", default="get:50,transfer:50", help="ledger-load --mix")
+    parser.add_argument("--server_binary", action="append", default=[], metavar="NAME=PATH",
+                        help="also run this ledger-server build in each mode, as coroutine-NAME "
+                             "and thread-NAME, to compare two builds in one run (repeatable)")
     return parser.parse_args()
 
 
@@ -48,16 +51,20 @@ def free_port():
         return probe.getsockname()[1]
 
 
-def server_commands(build_dir, port):
+def server_commands(build_dir, port, extra_binaries=()):
     """Name and argv of each server, the baseline first (the ratios' denominator)."""
     server = os.path.join(build_dir, "service", "ledger-server")
     common = ["--host=127.0.0.1", "--store_latency=0", "--metrics_port=0"]
-    return [
+    commands = [
         ("baseline", [os.path.join(build_dir, "tests", "bench", "baseline",
                                    "handwritten_cq_server"), f"--port={port}", "--threads=1"]),
         ("coroutine", [server, "--mode=coroutine", "--threads=1", f"--port={port}"] + common),
         ("thread", [server, "--mode=thread", f"--thread_port={port}"] + common),
     ]
+    for name, path in (extra.split("=", 1) for extra in extra_binaries):
+        commands += [(f"coroutine-{name}", [path] + commands[1][1][1:]),
+                     (f"thread-{name}", [path] + commands[2][1][1:])]
+    return commands
 
 
 def pinned(core, argv, pin):
@@ -150,7 +157,7 @@ def main():
     cores = len(os.sched_getaffinity(0))
     pin = cores >= 2
     port = free_port()
-    servers = server_commands(args.build_dir, port)
+    servers = server_commands(args.build_dir, port, args.server_binary)
     print(f"# Server CPU per call: ledger-server against a hand-written completion-queue server")
     print(f"date      {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
     print(f"machine   {os.cpu_count()} cores (nproc {cores}), {cpu_model()}, "
