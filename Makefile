@@ -10,7 +10,7 @@ export CCACHE_NOHASHDIR := true
 # Flags for `make run`, e.g. make run ARGS="--store_latency=0 --port=50060"
 ARGS ?=
 
-.PHONY: all deps configure build run postgres postgres-stop compare bench bench-cpu bench-memory soak monitor test test-release test-asan test-tsan fuzz fuzz-build test-fuzz image-test clean
+.PHONY: all deps configure build run postgres postgres-stop compare bench bench-cpu bench-attribution bench-memory soak monitor test test-release test-asan test-tsan fuzz fuzz-build test-fuzz image-test clean
 
 all: build
 
@@ -90,6 +90,16 @@ BENCH_CPU_ARGS ?=
 bench-cpu: configure
 	cmake --build $(BUILD_DIR) --target ledger-server ledger-load handwritten_cq_server
 	/usr/bin/python3 tests/bench/cpu_per_call.py --build_dir=$(BUILD_DIR) $(BENCH_CPU_ARGS)
+
+# Where that CPU goes: perf samples of each server under the same load, split
+# into named pieces (tests/bench/cpu_attribution.py lists their patterns), each
+# with its share of the samples and its microseconds per call. Needs Debian's
+# linux-perf; without it the script says it skipped. Not part of `make test`.
+# E.g. make bench-attribution BENCH_ATTRIBUTION_ARGS="--servers=coroutine --call_graph=fp"
+BENCH_ATTRIBUTION_ARGS ?=
+bench-attribution: configure
+	cmake --build $(BUILD_DIR) --target ledger-server ledger-load handwritten_cq_server
+	/usr/bin/python3 tests/bench/cpu_attribution.py --build_dir=$(BUILD_DIR) $(BENCH_ATTRIBUTION_ARGS)
 
 # Resident memory per waiting call in each mode (tests/bench/memory_per_call.py),
 # not part of `make test`: 2,000 calls held in the embedded store, alternating
