@@ -39,17 +39,23 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cpu_per_call  # noqa: E402  (same servers, pinning, load and /proc reading)
 
 # (name, how, pattern, why). how: "thread" matches the sampled thread's name,
-# "any" any frame's symbol or library, "leaf" the sampled frame's symbol or
-# library. Patterns are regular expressions searched in "symbol (library)".
+# "any" any frame's function or library, "leaf" the sampled frame's.
+# Patterns are regular expressions searched in "function (library)", where
+# function is the symbol's qualified name without template arguments or
+# parameter lists (so a lambda that takes an Authenticator is not
+# authentication), e.g. "ledger::MemoryStore::GetAccount (/path/ledger-server)".
 PIECES = [
     ("gRPC callback-API threads", "thread", r"^nexting_thread",
      "gRPC 1.51 on Linux serves its callback API from a process-wide queue "
      "whose threads ('nexting_thread') poll the server's sockets too; gRPC's "
      "default health service is written to that API"),
-    ("metrics (interceptor, Prometheus)", "any",
-     r"ledger::metrics::|grpc::experimental::Interceptor|InterceptorBatchMethods|ServerRpcInfo"
-     r"|prometheus::|libprometheus|libcivetweb",
-     "grpc_server_* series, counted by a gRPC server interceptor (call_metrics.cc)"),
+    ("metrics: our interceptor, Prometheus", "any",
+     r"ledger::metrics::|prometheus::|libprometheus|libcivetweb",
+     "grpc_server_* series counted in a gRPC server interceptor (call_metrics.cc), the "
+     "store and pool histograms, what they call"),
+    ("gRPC interceptor machinery", "leaf", r"Interceptor|ServerRpcInfo",
+     "gRPC's own instructions that run interceptors; the batches they hold back and "
+     "resume are counted where their work lands, mostly gRPC library"),
     ("authentication", "any", r"ledger::security::", "service/security: tokens, TLS identity"),
     ("cancellation watch (thread mode)", "any", r"CancellationWatch",
      "service/serving/cancellation_watch.cc"),
@@ -67,9 +73,9 @@ PIECES = [
      r"grpc::health::|HealthService|HealthCheckService|ProtoServerReflection|grpc::reflection",
      "the calls themselves (few under this load)"),
     ("serving layer, own code", "leaf",
-     r"coro::|\.Frame\.(actor|destroy)|ledger::[^ ]*(Admitted|StartCoroutineHandlers"
+     r"coro::|ledger::[^ ]*(Admitted|StartCoroutineHandlers"
      r"|ThreadHandlers|InflightLimit|CoroutineServer|ThreadServer|ParsedReads|Respond)"
-     r"|CallData|handwritten_cq",
+     r"|UnaryCallData|UnimplementedCallData",
      "coro/ and the coroutine handlers, the thread handlers, the baseline's CallData: "
      "their own instructions (what they call is counted where it lands)"),
     ("malloc and free", "leaf",
@@ -89,6 +95,9 @@ def parse_args():
     parser.add_argument("--build_dir", default="build")
     parser.add_argument("--servers", default="baseline,coroutine,thread",
                         help="which of cpu_per_call.py's servers to profile, in order")
+    parser.add_argument("--server_binary", action="append", default=[], metavar="NAME=PATH",
+                        help="another ledger-server build, profiled when --servers names "
+                             "coroutine-NAME or thread-NAME (as in cpu_per_call.py)")
     parser.add_argument("--duration", type=int, default=8, help="sampled seconds per server")
     parser.add_argument("--warmup", type=int, default=2, help="unsampled seconds before it")
     parser.add_argument("--concurrency", type=int, default=1000, help="calls in flight")
@@ -148,10 +157,14 @@ def profile(args, name, server_argv, port, pin, data_path):
             threads = sorted(thread_names(server.pid).items())
             cpu_before = cpu_per_call.cpu_seconds(server.pid)
             # perf on core 1 with the client: its own work never lands on the server's core.
+            # Pinned, it samples core 0 and keeps the server's samples (samples()): one
+            # buffer for the core, where -p would map one per thread, too many for the
+            # kernel's limit on locked memory with thread mode's thread per call.
+            target = ["-C", "0"] if pin else ["-p", str(server.pid)]
             perf = subprocess.run(
                 cpu_per_call.pinned(1, ["perf", "record", "-q", "-F", str(args.frequency)]
                                     + call_graph_flags(args.call_graph)
-                                    + ["-p", str(server.pid), "-o", data_path, "--", "sleep",
+                                    + target + ["-o", data_path, "--", "sleep",
                                        str(max(1.0, started + args.warmup + args.duration
                                                - time.monotonic()))], pin),
                 capture_output=True, text=True)
@@ -168,7 +181,7 @@ def profile(args, name, server_argv, port, pin, data_path):
     calls = result["completed_in_window"]
     return {"calls": calls, "errors": result["errors"], "cpu_s": cpu_after - cpu_before,
             "us_per_call": (cpu_after - cpu_before) * 1e6 / calls, "threads": threads,
-            "load_argv": load_argv}
+            "load_argv": load_argv, "pid": server.pid}
 
 
 def thread_names(pid):
@@ -182,24 +195,60 @@ def thread_names(pid):
     return names
 
 
-def samples(data_path):
-    """(thread name, period, [frame "symbol (library)", leaf first]) of each sample."""
+def samples(data_path, pid):
+    """(thread name, period, [frame "function (library)", leaf first]) of each
+    sample of process `pid`."""
     script = subprocess.run(["perf", "script", "-i", data_path, "--no-inline",
-                             "-F", "comm,tid,period,ip,sym,dso"],
+                             "-F", "comm,pid,tid,period,ip,sym,dso"],
                             capture_output=True, text=True, check=True).stdout
     for block in script.split("\n\n"):
         lines = block.strip("\n").splitlines()
         if not lines or lines[0].startswith((" ", "\t")):
             continue
         header = lines[0].split()
-        comm, period = " ".join(header[:-2]), int(header[-1])
+        comm, process, period = " ".join(header[:-2]), header[-2].split("/")[0], int(header[-1])
+        if process != str(pid):
+            continue
         frames = []
         for line in lines[1:]:
             # "    addr symbol+off (library)": drop the address.
             parts = line.strip().split(" ", 1)
-            if len(parts) == 2:
-                frames.append(parts[1])
+            if len(parts) == 2 and parts[1].endswith(")") and " (" in parts[1]:
+                symbol, library = parts[1][:-1].rsplit(" (", 1)
+                frames.append(f"{function_name(symbol)} ({library})")
         yield comm, period, frames
+
+
+def function_name(symbol):
+    """The qualified name of a symbol, without template arguments or parameter
+    lists ("Task<int> coro::X<T>::Y(int) const" -> "coro::X::Y"). perf leaves
+    some (coroutine frames) mangled: their outer name is read from the mangling."""
+    symbol = re.sub(r"\+0x[0-9a-f]+$", "", symbol)
+    if symbol.startswith(("_ZN", "_ZZN")):
+        names, rest = [], symbol[symbol.index("N") + 1:]
+        while True:
+            digits = re.match(r"\d+", rest)
+            if not digits:
+                break
+            length = int(digits.group())
+            rest = rest[digits.end():]
+            names.append(rest[:length])
+            rest = rest[length:]
+        return "::".join(names) or symbol
+    symbol = symbol.replace("(anonymous namespace)", "{anonymous}")
+    symbol = re.sub(r"operator(\(\)|<<|>>|<=|>=|<|>|->)", "operator", symbol)
+    kept, depth = [], 0
+    for char in symbol:
+        if char in "<(":
+            depth += 1
+        elif char in ">)":
+            depth = max(0, depth - 1)
+        elif depth == 0:
+            kept.append(char)
+    name = re.sub(r"( const| volatile| noexcept| ?&&?)+$", "", "".join(kept).strip())
+    # The return type, if any, stands before the name, separated by a space.
+    name = name.replace("operator ", "operator~").split(" ")[-1].replace("operator~", "operator ")
+    return name or symbol
 
 
 def classify(comm, frames):
@@ -221,10 +270,10 @@ COMPILED = [re.compile(pattern) for _, _, pattern, _ in PIECES]
 def table(name, run, data_path, top):
     weight = collections.Counter()
     symbols = collections.defaultdict(collections.Counter)
-    for comm, period, frames in samples(data_path):
+    for comm, period, frames in samples(data_path, run["pid"]):
         piece, leaf = classify(comm, frames)
         weight[piece] += period
-        symbols[piece][re.sub(r"\+0x[0-9a-f]+", "", leaf)[:90]] += period
+        symbols[piece][leaf[:100]] += period
     total = sum(weight.values())
     print(f"\n## {name}: {run['us_per_call']:.1f} µs server CPU per call ({run['calls']} calls, "
           f"{run['errors']} errors, {run['cpu_s']:.2f} CPU s), {total / 1e9:.2f} s sampled")
@@ -250,14 +299,15 @@ def main():
     cores = len(os.sched_getaffinity(0))
     pin = cores >= 2
     port = cpu_per_call.free_port()
-    known = dict(cpu_per_call.server_commands(args.build_dir, port))
+    known = dict(cpu_per_call.server_commands(args.build_dir, port, args.server_binary))
     wanted = [name for name in args.servers.split(",") if name]
     unknown = [name for name in wanted if name not in known]
     if unknown:
         sys.exit(f"unknown server(s) {unknown}; known: {sorted(known)}")
     print(f"date      {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
     print(f"machine   {os.cpu_count()} cores (nproc {cores}), {cpu_per_call.cpu_model()}")
-    print("pinning   " + ("server on core 0, ledger-load and perf on core 1" if pin
+    print("pinning   " + ("server on core 0, ledger-load and perf on core 1; perf samples "
+                          "core 0 and keeps the server's samples" if pin
                           else "none (fewer than 2 cores)"))
     print(f"settings  {args.warmup}s warmup + {args.duration}s sampled at {args.frequency} Hz "
           f"(cpu-clock, call graph {args.call_graph}); closed loop, {args.concurrency} calls in "
@@ -278,12 +328,13 @@ def main():
     print("\nload avg  %.2f %.2f %.2f at the end" % os.getloadavg())
     if len(results) > 1:
         names = list(results)
-        print(f"\n## µs per call by piece\n{'piece':38}" + "".join(f"{n:>11}" for n in names))
+        width = max(len(n) for n in names) + 2
+        print(f"\n## µs per call by piece\n{'piece':38}" + "".join(f"{n:>{width}}" for n in names))
         for piece, _, _, _ in PIECES:
             row = [results[n].get(piece, 0.0) for n in names]
             if any(row):
-                print(f"{piece:38}" + "".join(f"{value:11.1f}" for value in row))
-        print(f"{'total':38}" + "".join(f"{sum(results[n].values()):11.1f}" for n in names))
+                print(f"{piece:38}" + "".join(f"{value:{width}.1f}" for value in row))
+        print(f"{'total':38}" + "".join(f"{sum(results[n].values()):{width}.1f}" for n in names))
 
 
 if __name__ == "__main__":
