@@ -10,7 +10,7 @@ export CCACHE_NOHASHDIR := true
 # Flags for `make run`, e.g. make run ARGS="--store_latency=0 --port=50060"
 ARGS ?=
 
-.PHONY: all deps configure build run postgres postgres-stop compare bench bench-micro bench-cpu bench-waiting bench-memory soak monitor test test-release test-asan test-tsan fuzz fuzz-build test-fuzz image-test clean
+.PHONY: all deps configure build run postgres postgres-stop compare bench bench-micro bench-cpu bench-attribution bench-waiting bench-memory soak monitor test test-release test-asan test-tsan fuzz fuzz-build test-fuzz image-test clean
 
 all: build
 
@@ -70,7 +70,7 @@ endif
 # other, each one's output also written to docs/bench/<name>.txt, which the
 # README quotes. About 25 minutes on 2 cores; run it on an otherwise idle
 # machine. Each part runs alone too, e.g. `make bench-cpu`.
-BENCH_PARTS = bench-micro bench-cpu bench-waiting bench-memory
+BENCH_PARTS = bench-micro bench-cpu bench-attribution bench-waiting bench-memory
 bench:
 	@mkdir -p docs/bench
 	@for part in $(BENCH_PARTS); do \
@@ -109,6 +109,17 @@ bench-cpu: configure
 	cmake --build $(BUILD_DIR) --target ledger-server ledger-load handwritten_cq_server \
 	  callback_server coroutine_layer_server
 	/usr/bin/python3 tests/bench/cpu_per_call.py --build_dir=$(BUILD_DIR) $(BENCH_CPU_ARGS)
+
+# Where that CPU goes: perf samples of each server under the same load, split
+# into named pieces (tests/bench/cpu_attribution.py lists their patterns), each
+# with its share of the samples and its microseconds per call. Needs Debian's
+# linux-perf; without it the script says it skipped. Not part of `make test`.
+# E.g. make bench-attribution BENCH_ATTRIBUTION_ARGS="--servers=coroutine --call_graph=fp"
+BENCH_ATTRIBUTION_ARGS ?=
+bench-attribution: configure
+	cmake --build $(BUILD_DIR) --target ledger-server ledger-load handwritten_cq_server \
+	  coroutine_layer_server
+	/usr/bin/python3 tests/bench/cpu_attribution.py --build_dir=$(BUILD_DIR) $(BENCH_ATTRIBUTION_ARGS)
 
 # Throughput of coroutine mode with 10,000 calls in flight when every store
 # call waits 1 ms, against no wait (tests/bench/waiting_throughput.py): the

@@ -23,7 +23,7 @@ build_packages="
   prometheus-cpp-dev libssl-dev libpq-dev
 "
 test_packages="$build_packages
-  libgtest-dev libgmock-dev libbenchmark-dev clang-14 libclang-rt-14-dev
+  libgtest-dev libgmock-dev libbenchmark-dev linux-perf clang-14 libclang-rt-14-dev
   python3 python3-grpcio python3-protobuf python3-yaml prometheus
   debootstrap buildah podman postgresql-15
 "

@@ -16,7 +16,7 @@ CoroutineServer::CoroutineServer(const std::string& address,
                                  metrics::CallMetrics& metrics)
     : limit_(max_inflight) {
   grpc::ServerBuilder builder;
-  AddStandardServices(builder, metrics);
+  AddStandardServices(builder, metrics, health_);
   ApplyConnectionLimits(limits, builder);
   builder.AddListeningPort(address, credentials, &port_);
   builder.RegisterService(&service_);
@@ -30,9 +30,10 @@ CoroutineServer::CoroutineServer(const std::string& address,
   queues_->Start();
 }
 
-void CoroutineServer::SetServing(bool serving) { ledger::SetServing(server_.get(), serving); }
+void CoroutineServer::SetServing(bool serving) { health_.SetServing(serving); }
 
 void CoroutineServer::Shutdown(absl::Time deadline) {
+  health_.Shutdown();
   if (server_) coro::ShutdownServer(*server_, *queues_, deadline);
 }
 

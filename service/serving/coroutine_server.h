@@ -15,6 +15,7 @@
 #include "service/security/authenticator.h"
 #include "service/serving/connection_limits.h"
 #include "service/serving/coroutine_service.h"
+#include "service/serving/health_service.h"
 #include "service/serving/inflight_limit.h"
 
 namespace ledger {
@@ -42,6 +43,7 @@ class CoroutineServer {
   int port_ = 0;
   InflightLimit limit_;
   CoroutineService service_;
+  HealthService health_;
   std::unique_ptr<coro::CompletionQueueThreads> queues_;
   std::unique_ptr<grpc::Server> server_;  // last: destroyed before what it uses
 };

@@ -13,6 +13,7 @@
 
 #include "absl/time/time.h"
 #include "service/serving/connection_limits.h"
+#include "service/serving/health_service.h"
 
 namespace ledger {
 
@@ -27,6 +28,7 @@ class HealthServer {
 
  private:
   int port_ = 0;
+  HealthService health_;
   std::unique_ptr<grpc::Server> server_;
 };
 

@@ -6,14 +6,13 @@
 #include <grpcpp/server_builder.h>
 
 #include "service/metrics/call_metrics.h"
+#include "service/serving/health_service.h"
 
 namespace ledger {
 
-// Health and reflection on the server `builder` builds; its calls counted
-// in `metrics`.
-void AddStandardServices(grpc::ServerBuilder& builder, metrics::CallMetrics& metrics);
-
-// Health (grpc.health.v1) answers SERVING or NOT_SERVING from now on.
-void SetServing(grpc::Server* server, bool serving);
+// `health` and reflection on the server `builder` builds; its calls counted
+// in `metrics`. `health` must outlive that server.
+void AddStandardServices(grpc::ServerBuilder& builder, metrics::CallMetrics& metrics,
+                         HealthService& health);
 
 }  // namespace ledger

@@ -16,7 +16,7 @@ ThreadServer::ThreadServer(const std::string& address,
                            int max_inflight, metrics::CallMetrics& metrics)
     : limit_(max_inflight), handlers_(ledger, authenticator, limit_) {
   grpc::ServerBuilder builder;
-  AddStandardServices(builder, metrics);
+  AddStandardServices(builder, metrics, health_);
   ApplyConnectionLimits(limits, builder);
   builder.AddListeningPort(address, credentials, &port_);
   builder.RegisterService(&handlers_);
@@ -27,9 +27,10 @@ ThreadServer::ThreadServer(const std::string& address,
   if (server_ == nullptr) port_ = 0;
 }
 
-void ThreadServer::SetServing(bool serving) { ledger::SetServing(server_.get(), serving); }
+void ThreadServer::SetServing(bool serving) { health_.SetServing(serving); }
 
 void ThreadServer::Shutdown(absl::Time deadline) {
+  health_.Shutdown();
   if (!server_) return;
   // A call gRPC matched just before Shutdown reaches its handler (and the
   // in-flight count) within microseconds; seeing none in flight twice, 50 ms

@@ -12,6 +12,7 @@
 #include "service/ledger/ledger.h"
 #include "service/metrics/call_metrics.h"
 #include "service/serving/connection_limits.h"
+#include "service/serving/health_service.h"
 #include "service/serving/inflight_limit.h"
 #include "service/serving/thread_handlers.h"
 
@@ -41,6 +42,7 @@ class ThreadServer {
   int port_ = 0;
   InflightLimit limit_;
   ThreadHandlers handlers_;
+  HealthService health_;
   std::unique_ptr<grpc::Server> server_;
 };
 

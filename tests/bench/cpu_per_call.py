@@ -61,9 +61,13 @@ def comma_list(choices):
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--build_dir", default="build")
-    parser.add_argument("--servers", type=comma_list(SERVER_NAMES), default=SERVER_NAMES,
-                        help=f"servers to run, in this order (default: {','.join(SERVER_NAMES)}); "
-                             f"ratios need {DENOMINATOR}")
+    parser.add_argument("--servers", type=lambda text: [n for n in text.split(",") if n],
+                        default=None,
+                        help=f"servers to run, in this order (default: {','.join(SERVER_NAMES)}, "
+                             f"and the --server_binary builds); ratios need {DENOMINATOR}")
+    parser.add_argument("--server_binary", action="append", default=[], metavar="NAME=PATH",
+                        help="also run this ledger-server build in each mode, as coroutine-NAME "
+                             "and thread-NAME, to compare two builds in one run (repeatable)")
     parser.add_argument("--methods", type=comma_list(list(METHOD_MIXES)),
                         default=["get", "transfer"],
                         help="methods measured apart, each with its own rounds: "
@@ -93,8 +97,9 @@ def free_port():
         return probe.getsockname()[1]
 
 
-def server_commands(build_dir, port, names):
-    """Name and argv of each server asked for, in the order asked."""
+def known_servers(build_dir, port, extra_binaries=()):
+    """Every server by name: the five, and coroutine-NAME and thread-NAME for
+    each NAME=PATH of another ledger-server build."""
     server = os.path.join(build_dir, "service", "ledger-server")
     baseline_dir = os.path.join(build_dir, "tests", "bench", "baseline")
     common = ["--host=127.0.0.1", "--store_latency=0", "--metrics_port=0"]
@@ -108,7 +113,19 @@ def server_commands(build_dir, port, names):
         "coroutine": [server, "--mode=coroutine", "--threads=1", f"--port={port}"] + common,
         "thread": [server, "--mode=thread", f"--thread_port={port}"] + common,
     }
-    return [(name, commands[name]) for name in names]
+    for name, path in (extra.split("=", 1) for extra in extra_binaries):
+        commands[f"coroutine-{name}"] = [path] + commands["coroutine"][1:]
+        commands[f"thread-{name}"] = [path] + commands["thread"][1:]
+    return commands
+
+
+def server_commands(build_dir, port, names, extra_binaries=()):
+    """Name and argv of each server asked for, in the order asked."""
+    known = known_servers(build_dir, port, extra_binaries)
+    unknown = [name for name in names if name not in known]
+    if unknown or len(set(names)) != len(names):
+        sys.exit(f"--servers: unknown or repeated {unknown or names}; known: {', '.join(known)}")
+    return [(name, known[name]) for name in names]
 
 
 def pinned(core, argv, pin):
@@ -252,7 +269,10 @@ def main():
     cores = len(os.sched_getaffinity(0))
     pin = cores >= 2
     port = free_port()
-    servers = server_commands(args.build_dir, port, args.servers)
+    names = args.servers or SERVER_NAMES + [
+        f"{mode}-{extra.split('=', 1)[0]}" for extra in args.server_binary
+        for mode in ("coroutine", "thread")]
+    servers = server_commands(args.build_dir, port, names, args.server_binary)
     print("# Server CPU per call: ledger-server, gRPC's callback API and coro/ alone against "
           "a hand-written completion-queue server")
     print(f"date      {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -250,8 +251,7 @@ TEST_P(LedgerContract, AReusedRequestIdWithOtherFieldsIsAlreadyExists) {
 
 // --- The standard services, and the process as operators see it ----------
 
-INSTANTIATE_TEST_SUITE_P(Modes, LedgerContract, ::testing::ValuesIn(AllModes()),
-                         ModeTestName);
+INSTANTIATE_TEST_SUITE_P(Modes, LedgerContract, ::testing::ValuesIn(AllModes()), ModeTestName);
 
 TEST(LedgerServerProcess, BothPortsServeHealth) {
   ServerProcess server({"--mode=both"});
@@ -272,6 +272,44 @@ TEST(LedgerServerProcess, HealthIsServingAndSigtermExitsZeroPromptly) {
     // The channel stays open: the server must not wait for it to hang up.
     const absl::Time start = absl::Now();
     EXPECT_EQ(server.Stop(SIGTERM), 0) << mode;
+    EXPECT_LT(absl::Now() - start, absl::Seconds(30)) << mode;
+  }
+}
+
+// Health as watchers see it: the whole server SERVING, then NOT_SERVING at
+// SIGTERM, and then the watch ends, so the shutdown does not wait for the
+// watcher to hang up. A service other than the whole server's is unknown.
+TEST(LedgerServerProcess, HealthWatchSeesSigtermAndEnds) {
+  using grpc::health::v1::HealthCheckResponse;
+  for (const std::string mode : {"coroutine", "thread"}) {
+    ServerProcess server({"--mode=" + mode, "--shutdown_timeout=60s"});
+    ASSERT_NE(server.port(), 0);
+    auto health = grpc::health::v1::Health::NewStub(Connect(server.address()));
+    grpc::health::v1::HealthCheckRequest request;
+    request.set_service("no.such.Service");
+    HealthCheckResponse response;
+    {
+      grpc::ClientContext context;
+      SetDeadline(context);
+      EXPECT_EQ(health->Check(&context, request, &response).error_code(),
+                grpc::StatusCode::NOT_FOUND)
+          << mode;
+    }
+    request.clear_service();
+    grpc::ClientContext context;
+    SetDeadline(context);
+    auto watch = health->Watch(&context, request);
+    ASSERT_TRUE(watch->Read(&response)) << mode;
+    EXPECT_EQ(response.status(), HealthCheckResponse::SERVING) << mode;
+    const absl::Time start = absl::Now();
+    int exit_code = -1;
+    std::thread stop([&] { exit_code = server.Stop(SIGTERM); });
+    ASSERT_TRUE(watch->Read(&response)) << mode;
+    EXPECT_EQ(response.status(), HealthCheckResponse::NOT_SERVING) << mode;
+    EXPECT_FALSE(watch->Read(&response)) << mode;
+    watch->Finish().IgnoreError();
+    stop.join();
+    EXPECT_EQ(exit_code, 0) << mode;
     EXPECT_LT(absl::Now() - start, absl::Seconds(30)) << mode;
   }
 }
