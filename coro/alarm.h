@@ -1,6 +1,6 @@
 // Timers and hops between threads, without blocking any thread: each is a
 // grpc::Alarm whose tag is the awaiter itself, except the cancellable sleep,
-// whose alarm is shared (coro/shared_alarms.h).
+// which its queue's thread times itself (coro/queue_timers.h).
 #pragma once
 
 #include <grpcpp/alarm.h>
@@ -14,7 +14,7 @@
 #include "coro/cancellation.h"
 #include "coro/completion_queue_threads.h"
 #include "coro/operation.h"
-#include "coro/shared_alarms.h"
+#include "coro/queue_timers.h"
 
 namespace coro {
 
@@ -50,11 +50,10 @@ inline SleepUntil Sleep(absl::Duration duration,
   return SleepUntil(absl::Now() + duration, queue);
 }
 
-// Sleeps for `duration`, or less if `cancellation` says stop: a SharedSleep,
-// which shares its alarm with the calling thread's other sleeps that end in
-// the same millisecond.
-inline SharedSleep Sleep(absl::Duration duration, const Cancellation& cancellation) {
-  return SharedSleep(duration, cancellation);
+// Sleeps for `duration`, or less if `cancellation` says stop: a
+// CancellableSleep, timed by the calling completion-queue thread itself.
+inline CancellableSleep Sleep(absl::Duration duration, const Cancellation& cancellation) {
+  return CancellableSleep(duration, cancellation);
 }
 
 // co_await ResumeOn(queue) continues the coroutine on `queue`'s thread: an

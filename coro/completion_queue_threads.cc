@@ -1,9 +1,11 @@
 #include "coro/completion_queue_threads.h"
 
+#include <grpc/support/time.h>
+
 #include <cassert>
 
 #include "coro/operation.h"
-#include "coro/shared_alarms.h"
+#include "coro/queue_timers.h"
 
 namespace coro {
 namespace {
@@ -37,12 +39,27 @@ void CompletionQueueThreads::Start() {
 
 void CompletionQueueThreads::Poll(int index) {
   grpc::CompletionQueue* queue = queues_[index].get();
-  // Outlives the loop, which drains every bucket's alarm before it ends.
-  detail::SharedAlarms alarms(queue);
+  // This thread's cancellable sleeps: it polls only until the earliest one
+  // ends and resumes it itself, so no timer thread is woken for them.
+  detail::QueueTimers timers(queue);
   current_queue = queue;
   void* tag = nullptr;
   bool ok = false;
-  while (queue->Next(&tag, &ok)) detail::Operation::Complete(tag, ok);
+  for (;;) {
+    const int64_t earliest = timers.earliest_end_ms();
+    const gpr_timespec until = earliest == detail::QueueTimers::kNone
+                                   ? gpr_inf_future(GPR_CLOCK_REALTIME)
+                                   : gpr_time_from_millis(earliest, GPR_CLOCK_REALTIME);
+    const grpc::CompletionQueue::NextStatus status = queue->AsyncNext(&tag, &ok, until);
+    if (status == grpc::CompletionQueue::SHUTDOWN) break;
+    if (status == grpc::CompletionQueue::GOT_EVENT) detail::Operation::Complete(tag, ok);
+    // Read again: the event may have started a sleep that ends sooner.
+    const int64_t due = timers.earliest_end_ms();
+    if (due != detail::QueueTimers::kNone) {
+      const absl::Time now = absl::Now();
+      if (absl::ToUnixMillis(now) >= due) timers.ResumeDue(now);
+    }
+  }
   current_queue = nullptr;
 }
 

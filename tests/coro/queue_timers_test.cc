@@ -1,8 +1,8 @@
-// coro::SharedSleep: sleeps of one completion-queue thread that end in the
-// same millisecond share one gRPC alarm, wake no earlier than their end, and
-// a stop takes one out early without disturbing the others or leaving an
-// alarm behind.
-#include "coro/shared_alarms.h"
+// coro::CancellableSleep: sleeps of one completion-queue thread that end in
+// the same millisecond share one bucket, which that thread itself resumes,
+// no earlier than their end; a stop takes one out early without disturbing
+// the others or leaving anything for the thread to wait for.
+#include "coro/queue_timers.h"
 
 #include <gtest/gtest.h>
 
@@ -36,7 +36,7 @@ struct Outcome {
 Task<void> SleepUntilEnd(absl::Time end, Cancellation cancellation, Outcome& outcome,
                          CompletionQueueThreads::KeepAlive) {
   const std::thread::id thread = std::this_thread::get_id();
-  const bool slept = co_await SharedSleep(end, cancellation);
+  const bool slept = co_await CancellableSleep(end, cancellation);
   if (slept) outcome.slept.fetch_add(1);
   if (slept && absl::Now() < end) outcome.early.fetch_add(1);
   if (std::this_thread::get_id() != thread) outcome.off_thread.fetch_add(1);
@@ -44,73 +44,71 @@ Task<void> SleepUntilEnd(absl::Time end, Cancellation cancellation, Outcome& out
 }
 
 // Starts `ends.size()` sleeps on the queue thread, all before returning.
-Task<detail::SharedAlarms*> StartSleeps(CompletionQueueThreads& queues,
-                                        std::vector<absl::Time> ends,
-                                        std::vector<Cancellation> cancellations, Outcome& outcome) {
+Task<detail::QueueTimers*> StartSleeps(CompletionQueueThreads& queues, std::vector<absl::Time> ends,
+                                       std::vector<Cancellation> cancellations, Outcome& outcome) {
   for (size_t i = 0; i < ends.size(); ++i) {
     Spawn(SleepUntilEnd(ends[i], cancellations[i], outcome, queues.keep_alive()));
   }
-  co_return detail::SharedAlarms::Current();
+  co_return detail::QueueTimers::Current();
 }
 
-TEST(SharedSleep, AThousandSleepsEndingInOneMillisecondShareOneAlarm) {
+TEST(CancellableSleep, AThousandSleepsEndingInOneMillisecondShareOneBucket) {
   CompletionQueueThreads queues(1);
   queues.Start();
   Outcome outcome;
   const absl::Time end = absl::Now() + absl::Seconds(3);
   std::stop_source never_stopped;
-  detail::SharedAlarms* alarms = RunOn(
+  detail::QueueTimers* timers = RunOn(
       queues, StartSleeps(queues, std::vector<absl::Time>(1000, end),
                           std::vector<Cancellation>(1000, Cancellation(never_stopped.get_token(),
                                                                        absl::InfiniteFuture())),
                           outcome));
-  ASSERT_NE(alarms, nullptr);
-  EXPECT_EQ(alarms->armed_alarms(), 1);
+  ASSERT_NE(timers, nullptr);
+  EXPECT_EQ(timers->buckets(), 1);
   EXPECT_TRUE(WaitFor([&] { return outcome.woken.load() == 1000; }));
   EXPECT_EQ(outcome.slept.load(), 1000);
   EXPECT_EQ(outcome.early.load(), 0);
   EXPECT_EQ(outcome.off_thread.load(), 0);
-  EXPECT_EQ(alarms->armed_alarms(), 0);
+  EXPECT_EQ(timers->buckets(), 0);
   queues.Shutdown();
 }
 
-TEST(SharedSleep, EachMillisecondOfEndsHasItsOwnAlarm) {
+TEST(CancellableSleep, EachMillisecondOfEndsHasItsOwnBucket) {
   CompletionQueueThreads queues(1);
   queues.Start();
   Outcome outcome;
   // Whole milliseconds, so each end is the very millisecond of its bucket.
-  const absl::Time base =
-      absl::FromUnixMillis(absl::ToUnixMillis(absl::Now())) + absl::Seconds(2);
+  const absl::Time base = absl::FromUnixMillis(absl::ToUnixMillis(absl::Now())) + absl::Seconds(2);
   std::vector<absl::Time> ends;
   for (int ms : {0, 0, 5, 5, 5, 40}) ends.push_back(base + absl::Milliseconds(ms));
-  detail::SharedAlarms* alarms =
+  detail::QueueTimers* timers =
       RunOn(queues, StartSleeps(queues, ends, std::vector<Cancellation>(ends.size()), outcome));
-  EXPECT_EQ(alarms->armed_alarms(), 3);
+  EXPECT_EQ(timers->buckets(), 3);
   EXPECT_TRUE(WaitFor([&] { return outcome.woken.load() == 6; }));
   EXPECT_EQ(outcome.slept.load(), 6);
   EXPECT_EQ(outcome.early.load(), 0);
-  EXPECT_EQ(alarms->armed_alarms(), 0);
+  EXPECT_EQ(timers->buckets(), 0);
   queues.Shutdown();
 }
 
 // One of two sleeps sharing a bucket is stopped from another thread: it comes
 // back at once with false; the other still sleeps to its end.
-TEST(SharedSleep, AStopTakesOneSleepOutOfItsBucketAndLeavesTheOther) {
+TEST(CancellableSleep, AStopTakesOneSleepOutOfItsBucketAndLeavesTheOther) {
   CompletionQueueThreads queues(1);
   queues.Start();
   Outcome outcome;
   std::stop_source stopped, running;
   const absl::Time end = absl::Now() + absl::Seconds(5);
-  detail::SharedAlarms* alarms =
+  detail::QueueTimers* timers =
       RunOn(queues, StartSleeps(queues, {end, end},
                                 {Cancellation(stopped.get_token(), absl::InfiniteFuture()),
                                  Cancellation(running.get_token(), absl::InfiniteFuture())},
                                 outcome));
-  EXPECT_EQ(alarms->armed_alarms(), 1);
+  EXPECT_EQ(timers->buckets(), 1);
   stopped.request_stop();
   EXPECT_TRUE(WaitFor([&] { return outcome.woken.load() == 1; }, absl::Seconds(1)));
   EXPECT_EQ(outcome.slept.load(), 0);
-  EXPECT_EQ(alarms->armed_alarms(), 1);  // the other one's
+  EXPECT_EQ(timers->buckets(), 1);  // the other one's
   EXPECT_TRUE(WaitFor([&] { return outcome.woken.load() == 2; }));
   EXPECT_EQ(outcome.slept.load(), 1);
   EXPECT_EQ(outcome.early.load(), 0);
@@ -120,18 +118,18 @@ TEST(SharedSleep, AStopTakesOneSleepOutOfItsBucketAndLeavesTheOther) {
 
 // The last sleep of a bucket stopped: its alarm is cancelled, so shutting the
 // queue down does not wait for the sleep's end.
-TEST(SharedSleep, AStoppedLastSleepLeavesNoAlarmForShutdownToWaitFor) {
+TEST(CancellableSleep, AStoppedLastSleepLeavesNoBucketForShutdownToWaitFor) {
   CompletionQueueThreads queues(1);
   queues.Start();
   Outcome outcome;
   std::stop_source stop;
-  detail::SharedAlarms* alarms =
+  detail::QueueTimers* timers =
       RunOn(queues, StartSleeps(queues, {absl::Now() + kLongSleep},
                                 {Cancellation(stop.get_token(), absl::InfiniteFuture())}, outcome));
-  EXPECT_EQ(alarms->armed_alarms(), 1);
+  EXPECT_EQ(timers->buckets(), 1);
   stop.request_stop();
   EXPECT_TRUE(WaitFor([&] { return outcome.woken.load() == 1; }, kLongSleep / 3));
-  EXPECT_EQ(alarms->armed_alarms(), 0);
+  EXPECT_EQ(timers->buckets(), 0);
   const absl::Time shutting_down = absl::Now();
   queues.Shutdown();
   EXPECT_LT(absl::Now() - shutting_down, kLongSleep / 3);
@@ -139,7 +137,7 @@ TEST(SharedSleep, AStoppedLastSleepLeavesNoAlarmForShutdownToWaitFor) {
 }
 
 // A deadline before the end cuts the sleep short at the deadline: false.
-TEST(SharedSleep, ADeadlineBeforeTheEndCutsItShort) {
+TEST(CancellableSleep, ADeadlineBeforeTheEndCutsItShort) {
   CompletionQueueThreads queues(1);
   queues.Start();
   Outcome outcome;
