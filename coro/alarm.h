@@ -33,8 +33,11 @@ class [[nodiscard]] SleepUntil final : public detail::ResumeOnCompletion {
   void await_suspend(std::coroutine_handle<> waiting) {
     waiting_ = waiting;
     // The tag may complete on another queue's thread at once, freeing this
-    // frame: nothing of *this may be touched after Set().
-    alarm_.Set(queue_, absl::ToChronoTime(deadline_), tag());
+    // frame: nothing of *this may be touched after Set(), nor read after
+    // tag() publishes it (so the arguments are read first).
+    grpc::CompletionQueue* const queue = queue_;
+    const auto deadline = absl::ToChronoTime(deadline_);
+    alarm_.Set(queue, deadline, tag());
   }
   bool await_resume() const { return ok(); }
 
