@@ -100,8 +100,12 @@ int64_t EndMillisecond(absl::Time end);
 // Resumes on the calling completion-queue thread, which it must be on.
 class [[nodiscard]] CancellableSleep final : public detail::ResumeOnCompletion {
  public:
+  // A duration of zero or less yields: the thread resumes the sleep as soon
+  // as its current tag's work is done, without a gRPC operation.
   CancellableSleep(absl::Duration duration, const Cancellation& cancellation)
-      : CancellableSleep(absl::Now() + duration, cancellation) {}
+      : CancellableSleep(
+            duration > absl::ZeroDuration() ? absl::Now() + duration : absl::InfinitePast(),
+            cancellation) {}
   // Until `end` rather than for a duration.
   CancellableSleep(absl::Time end, const Cancellation& cancellation)
       : end_(std::min(end, cancellation.deadline())),

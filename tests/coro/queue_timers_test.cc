@@ -152,5 +152,25 @@ TEST(CancellableSleep, ADeadlineBeforeTheEndCutsItShort) {
   queues.Shutdown();
 }
 
+// A zero sleep yields to the thread's loop and comes back on the same thread
+// with true, leaving no bucket behind.
+TEST(CancellableSleep, AZeroSleepYieldsAndReturnsTrue) {
+  CompletionQueueThreads queues(1);
+  queues.Start();
+  std::stop_source running;
+  const int slept = RunOn(queues, [](Cancellation cancellation) -> Task<int> {
+    const std::thread::id thread = std::this_thread::get_id();
+    int count = 0;
+    for (int i = 0; i < 1000; ++i) {
+      const bool slept = co_await Sleep(absl::ZeroDuration(), cancellation);
+      if (slept && std::this_thread::get_id() == thread) ++count;
+    }
+    EXPECT_EQ(detail::QueueTimers::Current()->buckets(), 0);
+    co_return count;
+  }(Cancellation(running.get_token(), absl::InfiniteFuture())));
+  EXPECT_EQ(slept, 1000);
+  queues.Shutdown();
+}
+
 }  // namespace
 }  // namespace coro
