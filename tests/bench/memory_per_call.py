@@ -21,7 +21,7 @@ Each growth is split by where it lands, from /proc/<pid>/smaps at the same two
 moments: malloc's heaps (the main heap and glibc's per-thread arenas), thread
 stacks (the mappings the threads' stack pointers are in), and the rest. With
 gdb at hand, malloc_info() read from the stopped server also gives the bytes
-malloc handed out (requested plus its 16-byte headers), beside what became
+malloc handed out (its chunks: what was asked, rounded up, with headers), beside what became
 resident. And a separate server lists, with a gdb breakpoint on the frame
 allocator, every coroutine frame a waiting GetAccount holds and its size.
 
