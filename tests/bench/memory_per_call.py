@@ -21,9 +21,10 @@ Each growth is split by where it lands, from /proc/<pid>/smaps at the same two
 moments: malloc's heaps (the main heap and glibc's per-thread arenas), thread
 stacks (the mappings the threads' stack pointers are in), and the rest. With
 gdb at hand, malloc_info() read from the stopped server also gives the bytes
-malloc handed out (its chunks: what was asked, rounded up, with headers), beside what became
-resident. And a separate server lists, with a gdb breakpoint on the frame
-allocator, every coroutine frame a waiting GetAccount holds and its size.
+malloc handed out (its chunks: what was asked, rounded up, with headers),
+beside what became resident. And a separate server lists, with a gdb
+breakpoint on the frame allocator, every coroutine frame a waiting GetAccount
+holds and its size.
 
 Prints each round, then per server the median and range over the rounds, and
 the ratio of the medians. Not a test: the figures depend on the machine, the
