@@ -34,8 +34,8 @@ void BlockThisThreadUntil(absl::Time end, const std::stop_token& stop) {
 // Sleeps for `duration`, or for none only hops through the queue, as any I/O
 // completion would. One function for both, so that AwaitAlarm::Wait awaits one
 // awaiter: its frame, which every waiting call holds, keeps a slot of its own
-// for each awaiter in it. (A conditional expression inside co_await instead
-// makes GCC 12 destroy the chosen awaiter twice.)
+// for each awaiter in it. (A conditional expression inside co_await instead,
+// built by GCC 12, failed gRPC's reference-count assertion on shutdown.)
 coro::SleepUntil SleepOrHop(absl::Duration duration, const coro::Cancellation& cancellation) {
   if (duration <= absl::ZeroDuration()) {
     return coro::ResumeOn(coro::CompletionQueueThreads::Current());
