@@ -132,11 +132,15 @@ bench-waiting: configure
 
 # Resident memory per waiting call in each mode (tests/bench/memory_per_call.py),
 # not part of `make test`: 2,000 calls held in the embedded store, alternating
-# modes for 3 rounds. E.g. make bench-memory BENCH_MEMORY_ARGS="--calls=5000"
+# the two modes and the hand-written baseline holding its calls on alarms (the
+# gRPC floor) for 3 rounds, each split into malloc heaps, thread stacks and the
+# rest, and with gdb installed the bytes malloc handed out and the frames of a
+# waiting call. E.g. make bench-memory BENCH_MEMORY_ARGS="--calls=5000 --arena_max=2"
 BENCH_MEMORY_ARGS ?=
 bench-memory: configure
-	cmake --build $(BUILD_DIR) --target ledger-server
+	cmake --build $(BUILD_DIR) --target ledger-server handwritten_cq_server
 	/usr/bin/python3 tests/bench/memory_per_call.py --server $(BUILD_DIR)/service/ledger-server \
+	  --baseline $(BUILD_DIR)/tests/bench/baseline/handwritten_cq_server \
 	  --proto_root proto $(BENCH_MEMORY_ARGS)
 
 # A soak, not part of `make test`: one ledger-server per mode on the embedded

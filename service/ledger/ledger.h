@@ -75,11 +75,6 @@ class Ledger {
                                                     coro::Cancellation cancellation);
 
  private:
-  // The account, read for `caller` to `action` it: NOT_FOUND, or
-  // PERMISSION_DENIED unless the caller owns it or is admin.
-  coro::Task<absl::StatusOr<AccountRecord>> ReadOwned(const Caller& caller, const std::string& id,
-                                                      absl::string_view action,
-                                                      const coro::Cancellation& cancellation);
   coro::Task<void> TransferAndReport(const Caller& caller, v1::TransferRequest request,
                                      WriteNext<v1::TransferResult> write,
                                      coro::Cancellation cancellation);

@@ -3,6 +3,8 @@
 #include <grpcpp/impl/codegen/proto_utils.h>
 #include <grpcpp/support/byte_buffer.h>
 
+#include <type_traits>
+
 #include "coro/serve.h"
 #include "service/serving/grpc_status.h"
 #include "service/serving/handler_failure.h"
@@ -34,24 +36,30 @@ auto ParsedReads(Stream& stream, StreamedRequests& requests) {
   };
 }
 
-// Awaits a Ledger result and turns it into the call's response and status.
-template <typename Response>
-coro::Task<grpc::Status> Respond(coro::Task<absl::StatusOr<Response>> pending, Response& response) {
-  absl::StatusOr<Response> result = co_await std::move(pending);
-  if (!result.ok()) co_return ToGrpcStatus(result.status());
-  response = *std::move(result);
-  co_return grpc::Status::OK;
-}
-
 coro::Task<grpc::Status> Respond(coro::Task<absl::Status> pending) {
   co_return ToGrpcStatus(co_await std::move(pending));
 }
+
+// A unary call's Ledger result as its response (the handler's last argument)
+// and status.
+template <typename Response, typename Request>
+grpc::Status ToResponse(absl::StatusOr<Response> result, const Request&, Response& response) {
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  response = *std::move(result);
+  return grpc::Status::OK;
+}
+
+template <typename T>
+constexpr bool kIsStatusTask = std::is_same_v<T, coro::Task<grpc::Status>>;
 
 // Wraps a handler of any kind of call: the caller is authenticated, then the
 // call gets a place in flight for its whole life; either may refuse it at
 // once. The Caller lives in this frame, which outlives the handler's. A
 // handler that throws ends its call here, as in thread mode, with the
 // exception's word for the log (coro::Serve's own catch never sees it).
+// A unary handler may hand back the Ledger's Task of its result, which is
+// awaited and turned into the response here rather than in a coroutine of
+// its own: every waiting call would hold that frame too.
 template <typename Handler>
 auto Admitted(const security::Authenticator& authenticator, InflightLimit& limit, Handler handler) {
   return [&authenticator, &limit, handler](coro::CallContext& call,
@@ -62,7 +70,13 @@ auto Admitted(const security::Authenticator& authenticator, InflightLimit& limit
     if (!slot) co_return limit.Refusal();
     grpc::Status status;
     try {
-      status = co_await handler(call, *caller, args...);
+      auto pending = handler(call, *caller, args...);
+      if constexpr (kIsStatusTask<decltype(pending)>) {
+        status = co_await std::move(pending);
+      } else {
+        auto result = co_await std::move(pending);
+        status = ToResponse(std::move(result), args...);
+      }
     } catch (...) {
       status = HandlerThrew(call.grpc());
     }
@@ -79,24 +93,24 @@ void StartCoroutineHandlers(Service& service, coro::CompletionQueueThreads& queu
       service, queues,
       Admitted(authenticator, limit,
                [&ledger](coro::CallContext& call, const Caller& caller,
-                         const v1::OpenAccountRequest& request, v1::Account& response) {
-                 return Respond(ledger.OpenAccount(caller, request, call.cancellation()), response);
+                         const v1::OpenAccountRequest& request, v1::Account& /*response*/) {
+                 return ledger.OpenAccount(caller, request, call.cancellation());
                }),
       accepts_per_queue);
   coro::Serve<&Service::RequestGetAccount>(
       service, queues,
       Admitted(authenticator, limit,
                [&ledger](coro::CallContext& call, const Caller& caller,
-                         const v1::GetAccountRequest& request, v1::Account& response) {
-                 return Respond(ledger.GetAccount(caller, request, call.cancellation()), response);
+                         const v1::GetAccountRequest& request, v1::Account& /*response*/) {
+                 return ledger.GetAccount(caller, request, call.cancellation());
                }),
       accepts_per_queue);
   coro::Serve<&Service::RequestTransfer>(
       service, queues,
       Admitted(authenticator, limit,
                [&ledger](coro::CallContext& call, const Caller& caller,
-                         const v1::TransferRequest& request, v1::TransferReceipt& response) {
-                 return Respond(ledger.Transfer(caller, request, call.cancellation()), response);
+                         const v1::TransferRequest& request, v1::TransferReceipt& /*response*/) {
+                 return ledger.Transfer(caller, request, call.cancellation());
                }),
       accepts_per_queue);
   coro::Serve<&Service::RequestListTransfers>(
@@ -153,8 +167,8 @@ void StartCoroutineHandlers(Service& service, coro::CompletionQueueThreads& queu
       service, queues,
       Admitted(authenticator, limit,
                [&ledger](coro::CallContext& call, const Caller& caller,
-                         const v1::AuditRequest& request, v1::AuditReport& response) {
-                 return Respond(ledger.Audit(caller, request, call.cancellation()), response);
+                         const v1::AuditRequest& request, v1::AuditReport& /*response*/) {
+                 return ledger.Audit(caller, request, call.cancellation());
                }),
       accepts_per_queue);
 }

@@ -8,18 +8,25 @@
 // that answers UNIMPLEMENTED. No TLS, auth, metrics, deadlines or
 // graceful drain. Built only for tests/bench/cpu_per_call.py (`make bench-cpu`).
 //
-// Usage: handwritten_cq_server --port=50061 [--threads=1] [--host=127.0.0.1]
+// Usage: handwritten_cq_server --port=50061 [--threads=1] [--host=127.0.0.1] [--hold_ms=0]
+//
+// --hold_ms=N makes every unary call wait N ms on a grpc::Alarm before it is
+// answered, the way a call waits for a database, so that tests/bench/
+// memory_per_call.py can measure what gRPC itself holds per waiting call.
 #include <signal.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
+#include "grpcpp/alarm.h"
 #include "grpcpp/grpcpp.h"
 #include "ledger/v1/ledger.grpc.pb.h"
 #include "tests/bench/baseline/baseline_ledger.h"
@@ -42,6 +49,9 @@ using Service = Ledger::WithAsyncMethod_OpenAccount<Ledger::WithAsyncMethod_GetA
 // calls alike.
 constexpr int kRequestedPerMethod = 16;
 
+// --hold_ms: set once before any queue thread starts, read-only after.
+std::chrono::milliseconds hold_for{0};
+
 // Every tag on a queue is a CallData, so a queue thread needs no lookup.
 class CallData {
  public:
@@ -63,13 +73,16 @@ class UnaryCallData final : public CallData {
     if (state_ == State::kRequested && ok) {
       // Stand ready for the next call of this method before serving this one.
       new UnaryCallData(service_, queue_, ledger_);
-      state_ = State::kFinishing;
-      const grpc::Status status = (ledger_.*kHandle)(request_, &reply_);
-      if (status.ok()) {
-        responder_.Finish(reply_, status, this);
-      } else {
-        responder_.FinishWithError(status, this);
+      if (hold_for.count() > 0) {
+        state_ = State::kHolding;
+        alarm_.emplace().Set(&queue_, std::chrono::system_clock::now() + hold_for, this);
+        return;
       }
+      Answer();
+      return;
+    }
+    if (state_ == State::kHolding) {
+      Answer();
       return;
     }
     // Finished (sent or the client left), or a request cut short by shutdown.
@@ -77,7 +90,17 @@ class UnaryCallData final : public CallData {
   }
 
  private:
-  enum class State { kRequested, kFinishing };
+  enum class State { kRequested, kHolding, kFinishing };
+
+  void Answer() {
+    state_ = State::kFinishing;
+    const grpc::Status status = (ledger_.*kHandle)(request_, &reply_);
+    if (status.ok()) {
+      responder_.Finish(reply_, status, this);
+    } else {
+      responder_.FinishWithError(status, this);
+    }
+  }
 
   Service& service_;
   grpc::ServerCompletionQueue& queue_;
@@ -86,6 +109,9 @@ class UnaryCallData final : public CallData {
   Request request_;
   Reply reply_;
   grpc::ServerAsyncResponseWriter<Reply> responder_;
+  // Only with --hold_ms: constructing an alarm allocates, which the CPU
+  // comparison should not pay for.
+  std::optional<grpc::Alarm> alarm_;
   State state_ = State::kRequested;
 };
 
@@ -140,9 +166,10 @@ struct Flags {
   std::string host = "127.0.0.1";
   int port = 50061;
   int threads = 1;
+  int hold_ms = 0;
 };
 
-// --name=value only: three flags do not justify a flags library.
+// --name=value only: four flags do not justify a flags library.
 bool ParseFlags(int argc, char** argv, Flags& flags) {
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -155,19 +182,23 @@ bool ParseFlags(int argc, char** argv, Flags& flags) {
       flags.port = std::atoi(port);
     } else if (const char* threads = value("--threads=")) {
       flags.threads = std::atoi(threads);
+    } else if (const char* hold_ms = value("--hold_ms=")) {
+      flags.hold_ms = std::atoi(hold_ms);
     } else {
       std::fprintf(stderr,
                    "usage: handwritten_cq_server [--port=50061] [--threads=1 completion-queue "
-                   "threads] [--host=127.0.0.1]\n");
+                   "threads] [--host=127.0.0.1] [--hold_ms=0 each unary call waits this long "
+                   "before it is answered; a held call delays shutdown until it is]\n");
       return false;
     }
   }
-  return flags.port > 0 && flags.port < 65536 && flags.threads >= 1;
+  return flags.port > 0 && flags.port < 65536 && flags.threads >= 1 && flags.hold_ms >= 0;
 }
 
 int Run(int argc, char** argv) {
   Flags flags;
   if (!ParseFlags(argc, argv, flags)) return 2;
+  hold_for = std::chrono::milliseconds(flags.hold_ms);
   // As ledger-server does: gRPC's own mutexes are Abseil's, and Debian's
   // Abseil checks each acquisition for lock-order cycles unless told not to;
   // both sides of the comparison pay the same.
