@@ -31,26 +31,15 @@ void BlockThisThreadUntil(absl::Time end, const std::stop_token& stop) {
   }
 }
 
-// Sleeps for `duration`, or for none only hops through the queue, as any I/O
-// completion would. One function for both, so that AwaitAlarm::Wait awaits one
-// awaiter: its frame, which every waiting call holds, keeps a slot of its own
-// for each awaiter in it. (A conditional expression inside co_await instead,
-// built by GCC 12, failed gRPC's reference-count assertion on shutdown.)
-coro::SleepUntil SleepOrHop(absl::Duration duration, const coro::Cancellation& cancellation) {
-  if (duration <= absl::ZeroDuration()) {
-    return coro::ResumeOn(coro::CompletionQueueThreads::Current());
-  }
-  return coro::Sleep(duration, cancellation);
-}
-
 }  // namespace
 
 coro::Task<absl::Status> AwaitAlarm::Wait(absl::Duration duration,
                                           const coro::Cancellation& cancellation) {
   if (absl::Status stop = cancellation.Check(); !stop.ok()) co_return stop;
-  const bool zero = duration <= absl::ZeroDuration();
-  const bool slept = co_await SleepOrHop(duration, cancellation);
-  if (!slept && !zero) {
+  // One awaiter, whatever the duration: every waiting call holds this frame,
+  // which keeps a slot for each awaiter in it.
+  const bool slept = co_await coro::Sleep(duration, cancellation);
+  if (!slept) {
     absl::Status stop = cancellation.Check();
     co_return stop.ok() ? absl::UnavailableError("the server is shutting down") : stop;
   }

@@ -21,17 +21,18 @@ class IoWait {
                                         const coro::Cancellation& cancellation) = 0;
 };
 
-// Awaits a gRPC alarm on the calling completion-queue thread's queue; zero
-// still goes through the queue, as any I/O completion would. A cancelled call
-// stops waiting at once. Only for coroutines on a completion-queue thread.
+// Sleeps on the calling completion-queue thread (coro::Sleep, timed by that
+// thread itself); zero yields to the thread's loop, as an I/O completion would
+// come back through it. A cancelled call stops waiting at once. Only for
+// coroutines on a completion-queue thread.
 class AwaitAlarm final : public IoWait {
  public:
   coro::Task<absl::Status> Wait(absl::Duration duration,
                                 const coro::Cancellation& cancellation) override;
 };
 
-// Blocks the calling thread on a gRPC alarm: the very timer AwaitAlarm awaits,
-// which rounds up to whole milliseconds, so both modes wait alike and
+// Blocks the calling thread on a gRPC alarm, which rounds up to whole
+// milliseconds as AwaitAlarm's sleep does, so both modes wait alike and
 // comparing them measures how they wait, not two clocks. Like AwaitAlarm, the
 // wait ends at the call's deadline, or at once when its stop is requested
 // (from another thread: thread mode's CancellationWatch).
