@@ -329,8 +329,9 @@ def main():
     if len(results) > 1:
         names = list(results)
         # What each layer adds over the one below it, where both were profiled.
-        steps = [(f"{upper}-{lower}", upper, lower) for upper, lower in
-                 (("coroutine-layer", "hand-written"), ("coroutine", "coroutine-layer"))
+        steps = [(step, upper, lower) for step, upper, lower in
+                 (("layer-hand", "coroutine-layer", "hand-written"),
+                  ("server-layer", "coroutine", "coroutine-layer"))
                  if upper in results and lower in results]
         columns = names + [step for step, _, _ in steps]
         for step, upper, lower in steps:
@@ -344,9 +345,11 @@ def main():
                 print(f"{piece:38}" + "".join(f"{value:{width}.1f}" for value in row))
         print(f"{'total':38}" + "".join(f"{sum(results[n].values()):{width}.1f}" for n in columns))
         if steps:
-            print("\nA-B columns: what A adds over B, piece by piece (negative: A spends less "
-                  "there), from one run each, so only differences well beyond a run's spread "
-                  "(see cpu_per_call.py's ranges) mean anything.")
+            print("\nlayer-hand: what coro/ adds over the hand-written server (coroutine-layer "
+                  "minus hand-written); server-layer: what the rest of ledger-server adds over "
+                  "coro/ alone (coroutine minus coroutine-layer). Negative: it spends less "
+                  "there. One run each, so only differences well beyond a run's spread (see "
+                  "cpu_per_call.py's ranges) mean anything.")
 
 if __name__ == "__main__":
     main()
