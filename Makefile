@@ -68,7 +68,7 @@ endif
 # The performance figures of the README, not part of `make test` (timings on a
 # shared machine cannot pass or fail): every benchmark below, one after the
 # other, each one's output also written to docs/bench/<name>.txt, which the
-# README quotes. About 25 minutes on 2 cores; run it on an otherwise idle
+# README quotes. About 15 minutes on 2 cores; run it on an otherwise idle
 # machine. Each part runs alone too, e.g. `make bench-cpu`.
 BENCH_PARTS = bench-micro bench-cpu bench-attribution bench-waiting bench-memory
 bench:
@@ -101,8 +101,7 @@ bench-micro: configure
 # each server alone on core 0, ledger-load on core 1, GetAccount and Transfer
 # measured apart at no store latency; rounds alternate the servers; medians
 # and ranges of CPU microseconds per call and the ratio to the hand-written
-# server. Not part of `make test`; the README's figures come from
-# docs/bench/cpu-per-call*.txt.
+# server.
 # E.g. make bench-cpu BENCH_CPU_ARGS="--rounds=5 --duration=20 --servers=hand-written,coroutine-layer"
 BENCH_CPU_ARGS ?=
 bench-cpu: configure

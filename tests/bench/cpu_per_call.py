@@ -43,7 +43,7 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 DENOMINATOR = "hand-written"
 SERVER_NAMES = [DENOMINATOR, "callback", "coroutine-layer", "coroutine", "thread"]
 # Each measured method and the ledger-load mix that calls only it; "mixed" is
-# the half-and-half workload of the earlier runs (docs/bench/cpu-per-call*.txt).
+# the half-and-half workload that make bench-attribution profiles.
 METHOD_MIXES = {"get": "get:100", "transfer": "transfer:100", "mixed": "get:50,transfer:50"}
 
 
