@@ -16,18 +16,15 @@
 // every gRPC server process has; none of a sync thread pool appears.
 //
 // Usage: callback_server --port=50062 [--host=127.0.0.1]
-#include <signal.h>
 
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <memory>
 #include <string>
 
-#include "absl/synchronization/mutex.h"
 #include "grpcpp/grpcpp.h"
 #include "ledger/v1/ledger.grpc.pb.h"
 #include "tests/bench/baseline/baseline_ledger.h"
+#include "tests/bench/baseline/yardstick_process.h"
 
 namespace ledger::baseline {
 namespace {
@@ -71,46 +68,16 @@ class CallbackLedgerService final : public Ledger::CallbackService {
   BaselineLedger& ledger_;
 };
 
-struct Flags {
-  std::string host = "127.0.0.1";
-  int port = 50062;
-};
-
-// --name=value only, as the hand-written server.
-bool ParseFlags(int argc, char** argv, Flags& flags) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    const auto value = [&](const char* prefix) -> const char* {
-      return arg.rfind(prefix, 0) == 0 ? argv[i] + std::strlen(prefix) : nullptr;
-    };
-    if (const char* host = value("--host=")) {
-      flags.host = host;
-    } else if (const char* port = value("--port=")) {
-      flags.port = std::atoi(port);
-    } else {
-      std::fprintf(stderr,
-                   "usage: callback_server [--port=50062] [--host=127.0.0.1]\n"
-                   "(no --threads: the callback API runs handlers on gRPC's own threads)\n");
-      return false;
-    }
-  }
-  return flags.port > 0 && flags.port < 65536;
-}
-
 int Run(int argc, char** argv) {
-  Flags flags;
-  if (!ParseFlags(argc, argv, flags)) return 2;
-  // As ledger-server and the hand-written server do: gRPC's own mutexes are
-  // Abseil's, and Debian's Abseil checks each acquisition for lock-order
-  // cycles unless told not to.
-  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
-  // Blocked before gRPC starts its threads, so only the main thread's sigwait
-  // sees SIGTERM and SIGINT.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  YardstickFlags flags;
+  flags.port = 50062;
+  if (!ParseYardstickFlags(argc, argv, {},
+                           "callback_server [--port=50062] [--host=127.0.0.1] (no --threads: "
+                           "the callback API runs handlers on gRPC's own threads)",
+                           flags)) {
+    return 2;
+  }
+  const sigset_t stop_signals = PrepareYardstickProcess();
 
   BaselineLedger ledger;
   CallbackLedgerService service(ledger);
@@ -126,8 +93,7 @@ int Run(int argc, char** argv) {
   std::fprintf(stderr, "callback_server: serving on %s on gRPC's callback threads\n",
                address.c_str());
 
-  int signal = 0;
-  sigwait(&stop_signals, &signal);
+  WaitForStopSignal(stop_signals);
   // Every handler finishes its call before it returns, so Shutdown waits for
   // nothing of ours.
   server->Shutdown();

@@ -22,15 +22,11 @@
 // them, and a synchronous method would start gRPC's sync thread pool.
 //
 // Usage: coroutine_layer_server --port=50063 [--threads=1] [--host=127.0.0.1]
-#include <signal.h>
 
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <memory>
 #include <string>
 
-#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "coro/call_context.h"
@@ -41,6 +37,7 @@
 #include "grpcpp/grpcpp.h"
 #include "ledger/v1/ledger.grpc.pb.h"
 #include "tests/bench/baseline/baseline_ledger.h"
+#include "tests/bench/baseline/yardstick_process.h"
 
 namespace ledger::baseline {
 namespace {
@@ -86,49 +83,16 @@ void ServeAll(Service& service, coro::CompletionQueueThreads& queues, BaselineLe
   coro::Serve<&Service::RequestAudit>(service, queues, Unimplemented{}, 1);
 }
 
-struct Flags {
-  std::string host = "127.0.0.1";
-  int port = 50063;
-  int threads = 1;
-};
-
-// --name=value only, as the hand-written server.
-bool ParseFlags(int argc, char** argv, Flags& flags) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    const auto value = [&](const char* prefix) -> const char* {
-      return arg.rfind(prefix, 0) == 0 ? argv[i] + std::strlen(prefix) : nullptr;
-    };
-    if (const char* host = value("--host=")) {
-      flags.host = host;
-    } else if (const char* port = value("--port=")) {
-      flags.port = std::atoi(port);
-    } else if (const char* threads = value("--threads=")) {
-      flags.threads = std::atoi(threads);
-    } else {
-      std::fprintf(stderr,
-                   "usage: coroutine_layer_server [--port=50063] [--threads=1 completion-queue "
-                   "threads] [--host=127.0.0.1]\n");
-      return false;
-    }
-  }
-  return flags.port > 0 && flags.port < 65536 && flags.threads >= 1;
-}
-
 int Run(int argc, char** argv) {
-  Flags flags;
-  if (!ParseFlags(argc, argv, flags)) return 2;
-  // As ledger-server and the hand-written server do: gRPC's own mutexes are
-  // Abseil's, and Debian's Abseil checks each acquisition for lock-order
-  // cycles unless told not to.
-  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
-  // Blocked before any thread starts, so every thread inherits the mask and
-  // only the main thread's sigwait sees SIGTERM and SIGINT.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  YardstickFlags flags;
+  flags.port = 50063;
+  if (!ParseYardstickFlags(argc, argv, {.threads = true},
+                           "coroutine_layer_server [--port=50063] [--threads=1 "
+                           "completion-queue threads] [--host=127.0.0.1]",
+                           flags)) {
+    return 2;
+  }
+  const sigset_t stop_signals = PrepareYardstickProcess();
 
   // Declared before the server, so the server goes first (coro/README.md).
   Service service;
@@ -148,8 +112,7 @@ int Run(int argc, char** argv) {
   std::fprintf(stderr, "coroutine_layer_server: serving on %s with %d completion-queue thread(s)\n",
                address.c_str(), flags.threads);
 
-  int signal = 0;
-  sigwait(&stop_signals, &signal);
+  WaitForStopSignal(stop_signals);
   // Every call ends as soon as it is answered, so a short deadline is plenty.
   coro::ShutdownServer(*server, queues, absl::Now() + absl::Seconds(5));
   return 0;

@@ -13,23 +13,20 @@
 // --hold_ms=N makes every unary call wait N ms on a grpc::Alarm before it is
 // answered, the way a call waits for a database, so that tests/bench/
 // memory_per_call.py can measure what gRPC itself holds per waiting call.
-#include <signal.h>
 
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
 #include "grpcpp/alarm.h"
 #include "grpcpp/grpcpp.h"
 #include "ledger/v1/ledger.grpc.pb.h"
 #include "tests/bench/baseline/baseline_ledger.h"
+#include "tests/bench/baseline/yardstick_process.h"
 
 namespace ledger::baseline {
 namespace {
@@ -162,54 +159,18 @@ void ServeQueue(Service& service, grpc::AsyncGenericService& unimplemented,
   while (queue.Next(&tag, &ok)) static_cast<CallData*>(tag)->Proceed(ok);
 }
 
-struct Flags {
-  std::string host = "127.0.0.1";
-  int port = 50061;
-  int threads = 1;
-  int hold_ms = 0;
-};
-
-// --name=value only: four flags do not justify a flags library.
-bool ParseFlags(int argc, char** argv, Flags& flags) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    const auto value = [&](const char* prefix) -> const char* {
-      return arg.rfind(prefix, 0) == 0 ? argv[i] + std::strlen(prefix) : nullptr;
-    };
-    if (const char* host = value("--host=")) {
-      flags.host = host;
-    } else if (const char* port = value("--port=")) {
-      flags.port = std::atoi(port);
-    } else if (const char* threads = value("--threads=")) {
-      flags.threads = std::atoi(threads);
-    } else if (const char* hold_ms = value("--hold_ms=")) {
-      flags.hold_ms = std::atoi(hold_ms);
-    } else {
-      std::fprintf(stderr,
-                   "usage: handwritten_cq_server [--port=50061] [--threads=1 completion-queue "
-                   "threads] [--host=127.0.0.1] [--hold_ms=0 each unary call waits this long "
-                   "before it is answered; a held call delays shutdown until it is]\n");
-      return false;
-    }
-  }
-  return flags.port > 0 && flags.port < 65536 && flags.threads >= 1 && flags.hold_ms >= 0;
-}
-
 int Run(int argc, char** argv) {
-  Flags flags;
-  if (!ParseFlags(argc, argv, flags)) return 2;
+  YardstickFlags flags;
+  flags.port = 50061;
+  if (!ParseYardstickFlags(argc, argv, {.threads = true, .hold_ms = true},
+                           "handwritten_cq_server [--port=50061] [--threads=1 completion-queue "
+                           "threads] [--host=127.0.0.1] [--hold_ms=0 each unary call waits this "
+                           "long before it is answered; a held call delays shutdown until it is]",
+                           flags)) {
+    return 2;
+  }
   hold_for = std::chrono::milliseconds(flags.hold_ms);
-  // As ledger-server does: gRPC's own mutexes are Abseil's, and Debian's
-  // Abseil checks each acquisition for lock-order cycles unless told not to;
-  // both sides of the comparison pay the same.
-  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
-  // Blocked before any thread starts, so every thread inherits the mask and
-  // only the main thread's sigwait sees SIGTERM and SIGINT.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  const sigset_t stop_signals = PrepareYardstickProcess();
 
   Service service;
   grpc::AsyncGenericService unimplemented;
@@ -235,8 +196,7 @@ int Run(int argc, char** argv) {
   std::fprintf(stderr, "handwritten_cq_server: serving on %s with %d completion-queue thread(s)\n",
                address.c_str(), flags.threads);
 
-  int signal = 0;
-  sigwait(&stop_signals, &signal);
+  WaitForStopSignal(stop_signals);
   // Shutdown first, so no new call arrives; then the queues, whose threads
   // delete the calls still requested as their tags come back not ok.
   server->Shutdown();
