@@ -26,7 +26,6 @@ forbids sampling, the script says so and prints no table.
 """
 import argparse
 import collections
-import json
 import os
 import re
 import shutil
@@ -108,7 +107,9 @@ def parse_args():
                         help="how perf unwinds the call chains (see above)")
     parser.add_argument("--top", type=int, default=3,
                         help="the most sampled symbols shown under each piece")
-    return parser.parse_args()
+    args = parser.parse_args()
+    args.rate = 0  # closed loop, for cpu_per_call's load_command
+    return args
 
 
 def perf_usable():
@@ -132,56 +133,28 @@ def call_graph_flags(mode):
 
 def profile(args, name, server_argv, port, pin, data_path):
     """One server under load: perf samples over the window, CPU and calls in it."""
-    load_argv = cpu_per_call.pinned(1, [
-        os.path.join(args.build_dir, "client", "load", "ledger-load"),
-        f"--target=127.0.0.1:{port}", f"--concurrency={args.concurrency}",
-        f"--connections={args.connections}", f"--mix={args.mix}",
-        f"--duration={args.duration}s", f"--warmup={args.warmup}s"], pin)
-    server = subprocess.Popen(cpu_per_call.pinned(0, server_argv, pin),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        cpu_per_call.wait_for_port(port, server)
-        with tempfile.NamedTemporaryFile(suffix=".json") as result_file:
-            load = subprocess.Popen(load_argv + [f"--json={result_file.name}"],
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-            log = []
-            for line in load.stderr:
-                log.append(line)
-                if " running: " in line:
-                    break
-            else:
-                load.wait()
-                raise RuntimeError(f"{name}: ledger-load never started its load:\n{''.join(log)}")
-            started = time.monotonic()
-            time.sleep(args.warmup)
-            threads = sorted(thread_names(server.pid).items())
-            cpu_before = cpu_per_call.cpu_seconds(server.pid)
-            # perf on core 1 with the client: its own work never lands on the server's core.
-            # Pinned, it samples core 0 and keeps the server's samples (samples()): one
-            # buffer for the core, where -p would map one per thread, too many for the
-            # kernel's limit on locked memory with thread mode's thread per call.
-            target = ["-C", "0"] if pin else ["-p", str(server.pid)]
-            perf = subprocess.run(
-                cpu_per_call.pinned(1, ["perf", "record", "-q", "-F", str(args.frequency)]
-                                    + call_graph_flags(args.call_graph)
-                                    + target + ["-o", data_path, "--", "sleep",
-                                       str(max(1.0, started + args.warmup + args.duration
-                                               - time.monotonic()))], pin),
-                capture_output=True, text=True)
-            cpu_after = cpu_per_call.cpu_seconds(server.pid)
-            log += load.stderr.readlines()
-            if load.wait() != 0:
-                raise RuntimeError(f"{name}: ledger-load failed:\n{''.join(log)}")
-            if perf.returncode != 0:
-                raise RuntimeError(f"{name}: perf record failed:\n{perf.stderr}")
-            with open(result_file.name) as result_json:
-                result = json.load(result_json)
-    finally:
-        cpu_per_call.stop(server)
-    calls = result["completed_in_window"]
-    return {"calls": calls, "errors": result["errors"], "cpu_s": cpu_after - cpu_before,
-            "us_per_call": (cpu_after - cpu_before) * 1e6 / calls, "threads": threads,
-            "load_argv": load_argv, "pid": server.pid}
+    load_argv = cpu_per_call.load_command(args, port, args.mix, pin)
+
+    def sample(pid, seconds):
+        threads = sorted(thread_names(pid).items())
+        # perf on core 1 with the client: its own work never lands on the server's core.
+        # Pinned, it samples core 0 and keeps the server's samples (samples()): one
+        # buffer for the core, where -p would map one per thread, too many for the
+        # kernel's limit on locked memory with thread mode's thread per call.
+        target = ["-C", "0"] if pin else ["-p", str(pid)]
+        perf = subprocess.run(
+            cpu_per_call.pinned(1, ["perf", "record", "-q", "-F", str(args.frequency)]
+                                + call_graph_flags(args.call_graph)
+                                + target + ["-o", data_path, "--", "sleep",
+                                            str(max(1.0, seconds))], pin),
+            capture_output=True, text=True)
+        if perf.returncode != 0:
+            raise RuntimeError(f"{name}: perf record failed:\n{perf.stderr}")
+        return {"threads": threads}
+
+    run = cpu_per_call.measure(args, name, server_argv, load_argv, port, pin, during=sample)
+    run["load_argv"] = load_argv
+    return run
 
 
 def thread_names(pid):

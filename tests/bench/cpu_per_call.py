@@ -172,8 +172,10 @@ def load_command(args, port, mix, pin):
                       f"--duration={args.duration}s", f"--warmup={args.warmup}s"], pin)
 
 
-def measure(args, name, server_argv, load_argv, port, pin):
-    """One run: the server under load; its CPU over the window and the calls in it."""
+def measure(args, name, server_argv, load_argv, port, pin, during=None):
+    """One run: the server under load; its CPU over the window and the calls in it.
+    `during(pid, seconds)`, if given, spends the window instead of a sleep (say,
+    profiling the server) and returns more fields for the result."""
     server = subprocess.Popen(pinned(0, server_argv, pin), stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
     try:
@@ -193,7 +195,8 @@ def measure(args, name, server_argv, load_argv, port, pin):
             started = time.monotonic()
             time.sleep(args.warmup)
             cpu_before, opened = cpu_seconds(server.pid), time.monotonic()
-            time.sleep(max(0.0, started + args.warmup + args.duration - time.monotonic()))
+            window = max(0.0, started + args.warmup + args.duration - time.monotonic())
+            extra = during(server.pid, window) if during else time.sleep(window) or {}
             cpu_after, closed = cpu_seconds(server.pid), time.monotonic()
             log += load.stderr.readlines()
             if load.wait() != 0:
@@ -205,7 +208,8 @@ def measure(args, name, server_argv, load_argv, port, pin):
     calls = result["completed_in_window"]
     cpu = cpu_after - cpu_before
     return {"server": name, "calls": calls, "errors": result["errors"], "cpu_s": cpu,
-            "window_s": closed - opened, "us_per_call": cpu * 1e6 / calls}
+            "window_s": closed - opened, "us_per_call": cpu * 1e6 / calls,
+            "pid": server.pid, **extra}
 
 
 def cpu_model():
