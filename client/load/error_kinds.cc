@@ -1,26 +1,22 @@
 #include "client/load/error_kinds.h"
 
-#include <array>
 #include <cctype>
 
+#include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "client/common/exit_codes.h"
 
 namespace ledger::load {
 namespace {
 
-constexpr std::array<const char*, 17> kCanonicalNames = {
-    "OK",        "CANCELLED",      "UNKNOWN",           "INVALID_ARGUMENT",   "DEADLINE_EXCEEDED",
-    "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
-    "ABORTED",   "OUT_OF_RANGE",   "UNIMPLEMENTED",     "INTERNAL",           "UNAVAILABLE",
-    "DATA_LOSS", "UNAUTHENTICATED"};
-
 constexpr size_t kMaxKindLength = 80;
-constexpr int kDeadlineExceeded = 4;
-constexpr int kResourceExhausted = 8;
-constexpr int kFailedPrecondition = 9;
-constexpr int kUnavailable = 14;
-constexpr int kDataLoss = 15;
+// gRPC's numbering, which absl::StatusCode shares (both are google.rpc.Code).
+constexpr int kDeadlineExceeded = static_cast<int>(absl::StatusCode::kDeadlineExceeded);
+constexpr int kResourceExhausted = static_cast<int>(absl::StatusCode::kResourceExhausted);
+constexpr int kFailedPrecondition = static_cast<int>(absl::StatusCode::kFailedPrecondition);
+constexpr int kUnavailable = static_cast<int>(absl::StatusCode::kUnavailable);
+constexpr int kDataLoss = static_cast<int>(absl::StatusCode::kDataLoss);
 
 // What the limits the load can reach say, as the server and gRPC word them.
 std::string Explain(int code, const std::string& kind) {
@@ -50,9 +46,9 @@ std::string Explain(int code, const std::string& kind) {
 
 }  // namespace
 
-const char* CanonicalCodeName(int code) {
-  return code >= 0 && code < static_cast<int>(kCanonicalNames.size()) ? kCanonicalNames[code]
-                                                                      : "UNKNOWN";
+std::string CanonicalCodeName(int code) {
+  const bool known = code >= 0 && code <= static_cast<int>(absl::StatusCode::kUnauthenticated);
+  return StatusCodeName(known ? code : static_cast<int>(absl::StatusCode::kUnknown));
 }
 
 std::string MessageKind(std::string_view message) {

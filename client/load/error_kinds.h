@@ -12,8 +12,9 @@
 
 namespace ledger::load {
 
-// gRPC's own spelling of a code, "RESOURCE_EXHAUSTED"; "UNKNOWN" past 16.
-const char* CanonicalCodeName(int code);
+// gRPC's own spelling of a code, "RESOURCE_EXHAUSTED" (client/common's
+// StatusCodeName); "UNKNOWN" past the last, as gRPC reads such a code.
+std::string CanonicalCodeName(int code);
 
 // The message with every run of digits made "N" and cut to 80 characters,
 // so "the server has 8192 calls in flight" and the same with 4096 are one
