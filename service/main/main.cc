@@ -72,7 +72,8 @@ ABSL_FLAG(std::string, store, ledger::kDefaultStore,
           "share it) or postgres (PostgreSQL at --postgres_dsn; both modes, and every server "
           "pointed there, share it).");
 ABSL_FLAG(absl::Duration, store_latency, ledger::kDefaultStoreLatency,
-          "--store=memory: simulated I/O latency of every store call, e.g. 1ms, 250us, 0.");
+          "--store=memory: simulated I/O latency of every store call, e.g. 1ms, 250us; 0 calls "
+          "the memory store directly, with no wait.");
 ABSL_FLAG(std::string, postgres_dsn, "",
           "--store=postgres: the libpq connection string, key=value pairs or a postgresql:// "
           "URI. Default: the LEDGER_POSTGRES_DSN environment variable. Its password is never "

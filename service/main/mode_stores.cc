@@ -19,8 +19,8 @@ class MemoryStores final : public ModeStores {
       : latency_(latency),
         coroutine_io_(store_, latency, await_alarm_),
         thread_io_(store_, latency, block_thread_),
-        coroutine_(coroutine_io_, ServingMode::kCoroutine, metrics.store_seconds()),
-        thread_(thread_io_, ServingMode::kThread, metrics.store_seconds()) {}
+        coroutine_(Waiting(coroutine_io_), ServingMode::kCoroutine, metrics.store_seconds()),
+        thread_(Waiting(thread_io_), ServingMode::kThread, metrics.store_seconds()) {}
 
   LedgerStore& For(ServingMode mode) override {
     return mode == ServingMode::kCoroutine ? coroutine_ : thread_;
@@ -30,6 +30,14 @@ class MemoryStores final : public ModeStores {
   }
 
  private:
+  // At zero latency there is no I/O to wait for: calls go straight to the
+  // memory store, as they would to any embedded map, with no wait's frames
+  // and trip through the queue's loop on each of them.
+  LedgerStore& Waiting(SimulatedIoStore& io) {
+    if (latency_ == absl::ZeroDuration()) return store_;
+    return io;
+  }
+
   const absl::Duration latency_;
   MemoryStore store_;
   AwaitAlarm await_alarm_;
