@@ -8,11 +8,13 @@
 // both readings come from the same clock.
 #include <benchmark/benchmark.h>
 
+#include <stop_token>
 #include <utility>
 
 #include "absl/time/time.h"
 #include "coro/alarm.h"
 #include "coro/async_mutex.h"
+#include "coro/cancellation.h"
 #include "coro/completion_queue_threads.h"
 #include "coro/sync_wait.h"
 #include "coro/task.h"
@@ -68,6 +70,40 @@ void BM_AlarmRoundTrip(benchmark::State& state) {
   queues.Shutdown();
 }
 BENCHMARK(BM_AlarmRoundTrip)->Arg(100)->Arg(1000)->UseRealTime()->Unit(benchmark::kMicrosecond);
+
+// The sleep every store wait takes (Sleep with a Cancellation), timed by the
+// queue thread itself: how late it wakes, in wall-clock time. Its end rounds
+// up to the next millisecond, as a gRPC alarm's does.
+void BM_CancellableSleepRoundTrip(benchmark::State& state) {
+  const absl::Duration duration = absl::Microseconds(state.range(0));
+  CompletionQueueThreads queues(1);
+  queues.Start();
+  RunOnQueue(queues, [](benchmark::State& state, absl::Duration duration) -> Task<void> {
+    std::stop_source stop;
+    const Cancellation cancellation(stop.get_token(), absl::InfiniteFuture());
+    for (auto _ : state) co_await Sleep(duration, cancellation);
+  }(state, duration));
+  queues.Shutdown();
+}
+BENCHMARK(BM_CancellableSleepRoundTrip)
+    ->Arg(100)
+    ->Arg(1000)
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
+
+// A zero sleep: what the bookkeeping of one sleep costs (its bucket, its stop
+// callback, a turn of the queue thread's loop) without the wait.
+void BM_CancellableSleepZero(benchmark::State& state) {
+  CompletionQueueThreads queues(1);
+  queues.Start();
+  RunOnQueue(queues, [](benchmark::State& state) -> Task<void> {
+    std::stop_source stop;
+    const Cancellation cancellation(stop.get_token(), absl::InfiniteFuture());
+    for (auto _ : state) co_await Sleep(absl::ZeroDuration(), cancellation);
+  }(state));
+  queues.Shutdown();
+}
+BENCHMARK(BM_CancellableSleepZero);
 
 // The common case for a stream's write lock: nobody else holds it, so Lock()
 // takes it without suspending and the guard's unlock finds no waiter.
