@@ -1,70 +1,158 @@
 #!/usr/bin/python3
-"""Did a re-run of `make compare` land where earlier runs said it would?
+"""Ranges of `make compare` over several runs, and whether a re-run lands in them.
 
-  tests/bench/compare_rerun.py EARLIER.json [EARLIER.json ...] RERUN.json
+  tests/bench/compare_ranges.py table RUN.json [RUN.json ...]
+  tests/bench/compare_ranges.py check EARLIER.json [EARLIER.json ...] RERUN.json
 
-For every level, mode and figure, the stated range is the lowest to the
-highest round of the earlier runs taken together (one run: its own rounds;
-several: all their rounds, so the range includes the drift between runs).
-Prints each figure whose re-run median falls outside, then the count within,
-and does the same for the ratio of the modes' calls/s, p50 and p99, whose
-range is that of the per-round ratios (each round runs both modes back to
-back). Exit status 0 when every figure and ratio landed within, 1 otherwise.
+One run's three rounds of 5 s do not bound the next run: this kind of machine
+drifts by 10 to 20 % between runs minutes apart. So the figures worth stating
+are the ranges over several runs: every round of every run taken together.
+
+`table` prints, for every level, figure and mode, the median of all the runs'
+rounds and their lowest and highest, in the layout of ledger-load's table.
+The last column is the median of the per-round coroutine/thread ratios (each
+round runs both modes back to back) and their range, where the modes' ranges
+do not overlap, and "no clear difference" where they do (as in ledger-load).
+
+`check` takes each figure's range over the EARLIER runs' rounds and prints each
+one the RERUN's median falls outside of, then the count within; the same for
+the ratios of calls/s, p50 and p99, against the range of the per-round
+ratios. Exit status 0 when every one landed within, 1 otherwise.
 """
 import json
 import statistics
 import sys
 
-RATIOS = {"calls/s": lambda r: r["throughput"], "p50": lambda r: r["latency"]["p50_ms"],
-          "p99": lambda r: r["latency"]["p99_ms"]}
+# (name in the table, key in ledger-load's JSON, the value of one round)
+FIGURES = [
+    ("calls/s", "throughput", lambda r: r["throughput"]),
+    ("p50", "p50_ms", lambda r: r["latency"]["p50_ms"] if r["calls"] else None),
+    ("p99", "p99_ms", lambda r: r["latency"]["p99_ms"] if r["calls"] else None),
+    ("p99.9", "p999_ms", lambda r: r["latency"]["p999_ms"] if r["calls"] else None),
+    ("errors", "errors", lambda r: r["errors"]),
+    ("threads", "mode_threads_max", None),  # from the server's metrics, set per mode below
+    ("RSS", "resident_memory_bytes_max",
+     lambda r: r.get("server", {}).get("max_resident_memory_bytes")),
+]
+RATIOS = ["calls/s", "p50", "p99"]  # what the README states as coroutine ÷ thread
+MODES = ["coroutine", "thread"]
 
 
-def rows(path):
+def round_value(name, mode, run_round):
+    if name == "threads":
+        return run_round.get("server", {}).get("max_mode_threads", {}).get(mode)
+    return next(value for figure, _, value in FIGURES if figure == name)(run_round)
+
+
+def load(path):
     with open(path) as report:
-        return {(row["concurrency"], row["mode"]): row for row in json.load(report)["rows"]}
+        return {(row["concurrency"], row["mode"]): row["by_round"]
+                for row in json.load(report)["rows"]}
 
 
-def round_ratios(runs, level):
-    ratios = {name: [] for name in RATIOS}
+def values(runs, level, mode, name):
+    found = [round_value(name, mode, r) for run in runs for r in run.get((level, mode), [])]
+    return [v for v in found if v is not None]
+
+
+def ratios(runs, level, name):
+    found = []
     for run in runs:
-        coroutine, thread = run[(level, "coroutine")]["by_round"], run[(level, "thread")]["by_round"]
-        for name, figure in RATIOS.items():
-            ratios[name] += [figure(c) / figure(t) for c, t in zip(coroutine, thread) if figure(t)]
-    return ratios
+        pairs = zip(run.get((level, "coroutine"), []), run.get((level, "thread"), []))
+        for coroutine, thread in pairs:
+            c, t = round_value(name, "coroutine", coroutine), round_value(name, "thread", thread)
+            if c is not None and t:
+                found.append(c / t)
+    return found
 
 
-def main():
-    if len(sys.argv) < 3:
-        sys.exit(__doc__)
-    earlier, rerun = [rows(path) for path in sys.argv[1:-1]], rows(sys.argv[-1])
-    within = total = 0
-    for key, row in sorted(rerun.items()):
-        for figure, spread in row["figures"].items():
-            low = min(run[key]["figures"][figure]["min"] for run in earlier)
-            high = max(run[key]["figures"][figure]["max"] for run in earlier)
-            total += 1
-            if low <= spread["median"] <= high:
-                within += 1
-            else:
-                print(f"outside: {key[0]:5} {key[1]:9} {figure:26} re-run {spread['median']:.6g} "
-                      f"not in {low:.6g}-{high:.6g}")
-    print(f"figures within the earlier range: {within} of {total}")
-    ratio_within = ratio_total = 0
-    for level in sorted({key[0] for key in rerun}):
-        earlier_ratios, rerun_ratios = round_ratios(earlier, level), round_ratios([rerun], level)
-        for name in RATIOS:
-            if not earlier_ratios[name] or not rerun_ratios[name]:
+def show(name, value):
+    if name in ("p50", "p99", "p99.9"):
+        return f"{value / 1000:.3g} s" if value >= 1000 else f"{value:.3g} ms"
+    if name == "RSS":
+        return f"{value / 2**20:.1f} MiB"
+    if name == "ratio":
+        return f"{value:.3g}×"
+    return f"{value:.0f}" if name == "calls/s" else f"{value:.6g}"
+
+
+def spread(name, found):
+    low, high = min(found), max(found)
+    middle = show(name, statistics.median(found))
+    return middle if low == high else f"{middle} ({show(name, low)}–{show(name, high)})"
+
+
+def table(paths):
+    runs = [load(path) for path in paths]
+    levels = sorted({level for run in runs for level, _ in run})
+    rounds = sum(len(run[(levels[0], "coroutine")]) for run in runs)
+    rows = [["in flight", "figure", *MODES, "coroutine ÷ thread"]]
+    for level in levels:
+        for name, _, _ in FIGURES:
+            by_mode = [values(runs, level, mode, name) for mode in MODES]
+            if not all(by_mode):
                 continue
-            low, high = min(earlier_ratios[name]), max(earlier_ratios[name])
-            median = statistics.median(rerun_ratios[name])
+            cells = [spread(name, found) for found in by_mode]
+            (c_low, c_high), (t_low, t_high) = [(min(f), max(f)) for f in by_mode]
+            if c_low <= t_high and t_low <= c_high:
+                verdict = "no clear difference"
+            elif name in RATIOS:
+                verdict = spread("ratio", ratios(runs, level, name))
+            else:
+                verdict = "coroutine higher" if c_low > t_high else "thread higher"
+            rows.append([str(level), name, *cells, verdict])
+    widths = [max(len(row[c]) for row in rows) for c in range(len(rows[0]))]
+    line = lambda row: "| " + " | ".join(cell.rjust(w) for cell, w in zip(row, widths)) + " |"
+    print(f"Over {len(runs)} runs of `make compare`, {rounds} rounds per mode and level:\n")
+    print(line(rows[0]))
+    print("|" + "|".join("-" * (w + 1) + ":" for w in widths) + "|")
+    for row in rows[1:]:
+        print(line(row))
+
+
+def check(paths):
+    earlier, rerun = [load(path) for path in paths[:-1]], load(paths[-1])
+    levels = sorted({level for level, _ in rerun})
+    within = total = 0
+    for level in levels:
+        for mode in MODES:
+            for name, _, _ in FIGURES:
+                before, now = values(earlier, level, mode, name), values([rerun], level, mode, name)
+                if not before or not now:
+                    continue
+                total += 1
+                median, low, high = statistics.median(now), min(before), max(before)
+                if low <= median <= high:
+                    within += 1
+                else:
+                    print(f"outside: {level:5} {mode:9} {name:8} re-run {show(name, median)} "
+                          f"not in {show(name, low)}–{show(name, high)}")
+    print(f"figures within the earlier runs' range: {within} of {total}")
+    ratio_within = ratio_total = 0
+    for level in levels:
+        for name in RATIOS:
+            before, now = ratios(earlier, level, name), ratios([rerun], level, name)
+            if not before or not now:
+                continue
             ratio_total += 1
+            median, low, high = statistics.median(now), min(before), max(before)
             if low <= median <= high:
                 ratio_within += 1
             else:
-                print(f"outside: {level:5} coroutine/thread {name:8} re-run {median:.3g} "
-                      f"not in {low:.3g}-{high:.3g}")
-    print(f"coroutine/thread ratios within the earlier range: {ratio_within} of {ratio_total}")
-    sys.exit(0 if within == total and ratio_within == ratio_total else 1)
+                print(f"outside: {level:5} coroutine ÷ thread {name:8} re-run {median:.3g} "
+                      f"not in {low:.3g}–{high:.3g}")
+    print(f"coroutine ÷ thread ratios within the earlier runs' range: "
+          f"{ratio_within} of {ratio_total}")
+    return within == total and ratio_within == ratio_total
+
+
+def main():
+    if len(sys.argv) >= 3 and sys.argv[1] == "table":
+        table(sys.argv[2:])
+    elif len(sys.argv) >= 4 and sys.argv[1] == "check":
+        sys.exit(0 if check(sys.argv[2:]) else 1)
+    else:
+        sys.exit(__doc__)
 
 
 if __name__ == "__main__":
