@@ -71,7 +71,7 @@ endif
 # and writes the table over all their rounds to docs/compare/ranges.md. About
 # 3 minutes a run. make compare-check runs it once more and says which figures
 # landed outside those ranges (exit status 1 if any did).
-COMPARE_RUNS ?= 3
+COMPARE_RUNS ?= 4
 compare-ranges: build
 	rm -rf docs/compare/runs && mkdir -p docs/compare/runs
 	for run in $$(seq $(COMPARE_RUNS)); do \

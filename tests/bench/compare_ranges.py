@@ -45,9 +45,13 @@ def round_value(name, mode, run_round):
 
 
 def load(path):
-    with open(path) as report:
-        return {(row["concurrency"], row["mode"]): row["by_round"]
-                for row in json.load(report)["rows"]}
+    """Each (level, mode)'s rounds in a JSON report of ledger-load --compare."""
+    try:
+        with open(path) as report:
+            return {(row["concurrency"], row["mode"]): row["by_round"]
+                    for row in json.load(report)["rows"]}
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        sys.exit(f"{path}: not a ledger-load --compare JSON report ({error!r})")
 
 
 def values(runs, level, mode, name):
