@@ -74,9 +74,9 @@ def parse_args():
                              + ", ".join(f"{m} (ledger-load --mix={mix})"
                                          for m, mix in METHOD_MIXES.items())
                              + " (default: get,transfer)")
-    parser.add_argument("--rounds", type=int, default=3,
+    parser.add_argument("--rounds", type=int, default=5,
                         help="rounds per method; each runs every server once, the first one "
-                             "rotating (default: 3)")
+                             "rotating (default: 5)")
     parser.add_argument("--duration", type=int, default=10,
                         help="measured seconds per run (default: 10)")
     parser.add_argument("--warmup", type=int, default=2,
