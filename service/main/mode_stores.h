@@ -1,6 +1,6 @@
 // The store each serving mode calls, built as the flags say, timed per mode:
 //  - memory: one MemoryStore that both modes share, each mode waiting out the
-//    simulated I/O latency its own way (SimulatedIoStore);
+//    simulated I/O latency its own way (SimulatedIoStore), or not at all at 0;
 //  - postgres: one PostgresStore per mode over that mode's connection pool
 //    (coroutine mode's AsyncPool, thread mode's BlockingPool), both on the one
 //    database.

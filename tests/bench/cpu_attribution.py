@@ -62,9 +62,9 @@ PIECES = [
      "our log lines and gRPC's"),
     ("store timing, simulated I/O wait", "any",
      r"ledger::(TimedStore|SimulatedIoStore|AwaitAlarm|BlockThread)|grpc::Alarm",
-     "the store-latency histogram, and the wait --store_latency simulates (at 0 a "
-     "yield to the queue thread's loop in coroutine mode, io_wait.h); gRPC's own "
-     "work for it lands in gRPC library"),
+     "the store-latency histogram, and the wait --store_latency simulates (none at "
+     "0, as here: the store is called directly); gRPC's own work for it lands in "
+     "gRPC library"),
     ("ledger rules and store", "any",
      r"ledger::(Ledger|LedgerRules|MemoryStore|Sha256|AuditDigest|ModeStores)|BaselineLedger",
      "service/ledger + the memory store (the baseline: its map, BaselineLedger)"),
