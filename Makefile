@@ -88,7 +88,7 @@ compare-check: build
 # The performance figures of the README, not part of `make test` (timings on a
 # shared machine cannot pass or fail): every benchmark below, one after the
 # other, each one's output also written to docs/bench/<name>.txt, which the
-# README quotes. About 15 minutes on 2 cores; run it on an otherwise idle
+# README quotes. About 20 minutes on 2 cores; run it on an otherwise idle
 # machine. Each part runs alone too, e.g. `make bench-cpu`.
 BENCH_PARTS = bench-micro bench-cpu bench-attribution bench-waiting bench-memory
 bench:
