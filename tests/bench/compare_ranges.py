@@ -23,25 +23,24 @@ import json
 import statistics
 import sys
 
-# (name in the table, key in ledger-load's JSON, the value of one round)
-FIGURES = [
-    ("calls/s", "throughput", lambda r: r["throughput"]),
-    ("p50", "p50_ms", lambda r: r["latency"]["p50_ms"] if r["calls"] else None),
-    ("p99", "p99_ms", lambda r: r["latency"]["p99_ms"] if r["calls"] else None),
-    ("p99.9", "p999_ms", lambda r: r["latency"]["p999_ms"] if r["calls"] else None),
-    ("errors", "errors", lambda r: r["errors"]),
-    ("threads", "mode_threads_max", None),  # from the server's metrics, set per mode below
-    ("RSS", "resident_memory_bytes_max",
-     lambda r: r.get("server", {}).get("max_resident_memory_bytes")),
-]
+
+def latency(key):
+    return lambda mode, r: r["latency"][key] if r["calls"] else None
+
+
+# Each figure of the table, by its name there: its value in one round of a
+# mode (None where the round has none: no calls, no server metrics).
+FIGURES = {
+    "calls/s": lambda mode, r: r["throughput"],
+    "p50": latency("p50_ms"),
+    "p99": latency("p99_ms"),
+    "p99.9": latency("p999_ms"),
+    "errors": lambda mode, r: r["errors"],
+    "threads": lambda mode, r: r.get("server", {}).get("max_mode_threads", {}).get(mode),
+    "RSS": lambda mode, r: r.get("server", {}).get("max_resident_memory_bytes"),
+}
 RATIOS = ["calls/s", "p50", "p99"]  # what the README states as coroutine ÷ thread
 MODES = ["coroutine", "thread"]
-
-
-def round_value(name, mode, run_round):
-    if name == "threads":
-        return run_round.get("server", {}).get("max_mode_threads", {}).get(mode)
-    return next(value for figure, _, value in FIGURES if figure == name)(run_round)
 
 
 def load(path):
@@ -55,7 +54,7 @@ def load(path):
 
 
 def values(runs, level, mode, name):
-    found = [round_value(name, mode, r) for run in runs for r in run.get((level, mode), [])]
+    found = [FIGURES[name](mode, r) for run in runs for r in run.get((level, mode), [])]
     return [v for v in found if v is not None]
 
 
@@ -64,7 +63,7 @@ def ratios(runs, level, name):
     for run in runs:
         pairs = zip(run.get((level, "coroutine"), []), run.get((level, "thread"), []))
         for coroutine, thread in pairs:
-            c, t = round_value(name, "coroutine", coroutine), round_value(name, "thread", thread)
+            c, t = FIGURES[name]("coroutine", coroutine), FIGURES[name]("thread", thread)
             if c is not None and t:
                 found.append(c / t)
     return found
@@ -92,7 +91,7 @@ def table(paths):
     rounds = sum(len(run[(levels[0], "coroutine")]) for run in runs)
     rows = [["in flight", "figure", *MODES, "coroutine ÷ thread"]]
     for level in levels:
-        for name, _, _ in FIGURES:
+        for name in FIGURES:
             by_mode = [values(runs, level, mode, name) for mode in MODES]
             if not all(by_mode):
                 continue
@@ -114,40 +113,30 @@ def table(paths):
         print(line(row))
 
 
+def landed(label, shown, before, now):
+    """Whether the median of `now` lies within the range of `before`; says so if not."""
+    median, low, high = statistics.median(now), min(before), max(before)
+    if low <= median <= high:
+        return True
+    print(f"outside: {label} re-run {shown(median)} not in {shown(low)}–{shown(high)}")
+    return False
+
+
 def check(paths):
     earlier, rerun = [load(path) for path in paths[:-1]], load(paths[-1])
     levels = sorted({level for level, _ in rerun})
-    within = total = 0
-    for level in levels:
-        for mode in MODES:
-            for name, _, _ in FIGURES:
-                before, now = values(earlier, level, mode, name), values([rerun], level, mode, name)
-                if not before or not now:
-                    continue
-                total += 1
-                median, low, high = statistics.median(now), min(before), max(before)
-                if low <= median <= high:
-                    within += 1
-                else:
-                    print(f"outside: {level:5} {mode:9} {name:8} re-run {show(name, median)} "
-                          f"not in {show(name, low)}–{show(name, high)}")
-    print(f"figures within the earlier runs' range: {within} of {total}")
-    ratio_within = ratio_total = 0
-    for level in levels:
-        for name in RATIOS:
-            before, now = ratios(earlier, level, name), ratios([rerun], level, name)
-            if not before or not now:
-                continue
-            ratio_total += 1
-            median, low, high = statistics.median(now), min(before), max(before)
-            if low <= median <= high:
-                ratio_within += 1
-            else:
-                print(f"outside: {level:5} coroutine ÷ thread {name:8} re-run {median:.3g} "
-                      f"not in {low:.3g}–{high:.3g}")
+    figures = [landed(f"{level:5} {mode:9} {name:8}", lambda v, name=name: show(name, v),
+                      values(earlier, level, mode, name), values([rerun], level, mode, name))
+               for level in levels for mode in MODES for name in FIGURES
+               if values(earlier, level, mode, name) and values([rerun], level, mode, name)]
+    print(f"figures within the earlier runs' range: {sum(figures)} of {len(figures)}")
+    ratio_figures = [landed(f"{level:5} coroutine ÷ thread {name:8}", lambda v: f"{v:.3g}",
+                            ratios(earlier, level, name), ratios([rerun], level, name))
+                     for level in levels for name in RATIOS
+                     if ratios(earlier, level, name) and ratios([rerun], level, name)]
     print(f"coroutine ÷ thread ratios within the earlier runs' range: "
-          f"{ratio_within} of {ratio_total}")
-    return within == total and ratio_within == ratio_total
+          f"{sum(ratio_figures)} of {len(ratio_figures)}")
+    return all(figures) and all(ratio_figures)
 
 
 def main():
