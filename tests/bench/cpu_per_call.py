@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Server CPU per call of ledger-server and three yardsticks, GetAccount and Transfer apart.
+"""Server CPU per call of ledger-server and four yardsticks, GetAccount and Transfer apart.
 
 ledger-server in each mode, gRPC's callback API and ledger's coroutine layer
 alone are measured against a hand-written gRPC completion-queue server
@@ -14,9 +14,13 @@ measured window opens and when it closes (timed from its `running:` line), and
 divided by the calls ledger-load saw complete in that window
 (completed_in_window in its JSON): the same count for every server.
 
-The five servers, all serving OpenAccount, GetAccount and Transfer:
+The six servers, all serving OpenAccount, GetAccount and Transfer:
   hand-written     handwritten_cq_server: the classic completion-queue state
-                   machine on a map behind a mutex; every ratio's denominator
+                   machine on a map behind a mutex; the first table's
+                   denominator
+  hand-written-store  handwritten_on_store_server: the same state machine on
+                   the product's MemoryStore and rules, one store call per
+                   method; the second table's denominator
   callback         callback_server: gRPC's callback API on the same map, on
                    gRPC's own threads
   coroutine-layer  coroutine_layer_server: ledger's coro/ alone (coro::Serve) on
@@ -41,7 +45,9 @@ import time
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 DENOMINATOR = "hand-written"
-SERVER_NAMES = [DENOMINATOR, "callback", "coroutine-layer", "coroutine", "thread"]
+STORE_DENOMINATOR = "hand-written-store"
+SERVER_NAMES = [DENOMINATOR, STORE_DENOMINATOR, "callback", "coroutine-layer", "coroutine",
+                "thread"]
 # Each measured method and the ledger-load mix that calls only it; "mixed" is
 # the half-and-half workload that make bench-attribution profiles.
 METHOD_MIXES = {"get": "get:100", "transfer": "transfer:100", "mixed": "get:50,transfer:50"}
@@ -64,7 +70,8 @@ def parse_args():
     parser.add_argument("--servers", type=lambda text: [n for n in text.split(",") if n],
                         default=None,
                         help=f"servers to run, in this order (default: {','.join(SERVER_NAMES)}, "
-                             f"and the --server_binary builds); ratios need {DENOMINATOR}")
+                             f"and the --server_binary builds); ratios need {DENOMINATOR} "
+                             f"(the second table's, {STORE_DENOMINATOR})")
     parser.add_argument("--server_binary", action="append", default=[], metavar="NAME=PATH",
                         help="also run this ledger-server build in each mode, as coroutine-NAME "
                              "and thread-NAME, to compare two builds in one run (repeatable)")
@@ -106,6 +113,8 @@ def known_servers(build_dir, port, extra_binaries=()):
     commands = {
         DENOMINATOR: [os.path.join(baseline_dir, "handwritten_cq_server"), f"--port={port}",
                       "--threads=1"],
+        STORE_DENOMINATOR: [os.path.join(baseline_dir, "handwritten_on_store_server"),
+                            f"--port={port}", "--threads=1"],
         # No --threads: gRPC runs the callback API's threads (callback_server.cc says how many).
         "callback": [os.path.join(baseline_dir, "callback_server"), f"--port={port}"],
         "coroutine-layer": [os.path.join(baseline_dir, "coroutine_layer_server"),
@@ -242,15 +251,15 @@ def run_method(args, method, servers, port, pin):
     return runs
 
 
-def print_summary(method, servers, runs):
+def print_summary(method, servers, runs, denominator_name):
     """Per server: median and range of µs/call; the ratio of its median to the
-    hand-written median, with the range of its per-round ratios (each run over
-    the hand-written run of the same round)."""
-    by_round = {r["round"]: r["us_per_call"] for r in runs if r["server"] == DENOMINATOR}
+    denominator's median, with the range of its per-round ratios (each run
+    over the denominator's run of the same round)."""
+    by_round = {r["round"]: r["us_per_call"] for r in runs if r["server"] == denominator_name}
     denominator = statistics.median(by_round.values()) if by_round else None
     errors = sum(r["errors"] for r in runs)
     print(f"\n{method}: µs server CPU per call, median (min-max) of the rounds; ratio to the "
-          f"{DENOMINATOR} median (min-max of the per-round ratios); calls/s median")
+          f"{denominator_name} median (min-max of the per-round ratios); calls/s median")
     print(f"{'server':15}  {'µs CPU/call':>22}  {'ratio':>17}  {'calls/s':>8}")
     for name, _ in servers:
         mine = [r for r in runs if r["server"] == name]
@@ -262,7 +271,7 @@ def print_summary(method, servers, runs):
             ratios = [r["us_per_call"] / by_round[r["round"]] for r in mine]
             ratio_text = f"{median / denominator:.2f} ({min(ratios):.2f}-{max(ratios):.2f})"
         else:
-            ratio_text = f"(no {DENOMINATOR})"
+            ratio_text = f"(no {denominator_name})"
         print(f"{name:15}  {cost_text:>22}  {ratio_text:>17}  {rate:8.0f}")
     if errors:
         print(f"{method}: {errors} calls failed in these runs: their figures are suspect")
@@ -297,8 +306,10 @@ def main():
         print(f"server    {name:15} {' '.join(pinned(0, argv, pin))}")
     results = [(method, run_method(args, method, servers, port, pin)) for method in args.methods]
     print("\nload avg  %.2f %.2f %.2f at the end" % os.getloadavg())
-    for method, runs in results:
-        print_summary(method, servers, runs)
+    for denominator_name in (DENOMINATOR, STORE_DENOMINATOR):
+        if any(name == denominator_name for name, _ in servers):
+            for method, runs in results:
+                print_summary(method, servers, runs, denominator_name)
 
 
 if __name__ == "__main__":

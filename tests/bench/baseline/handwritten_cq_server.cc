@@ -4,7 +4,9 @@
 // per RPC kind, the object's address as the tag, a state enum), written from
 // gRPC's documented async API and nothing of coro/ or service/, serving
 // ledger.v1.Ledger's OpenAccount, GetAccount and Transfer from a map behind a
-// mutex (baseline_ledger.h). The other four methods reach a generic service
+// mutex (baseline_ledger.h); built as handwritten_on_store_server, from the
+// product's own embedded store instead (store_ledger.h). The other four
+// methods reach a generic service
 // that answers UNIMPLEMENTED. No TLS, auth, metrics, deadlines or
 // graceful drain. Built only for tests/bench/cpu_per_call.py (`make bench-cpu`).
 //
@@ -25,13 +27,23 @@
 #include "grpcpp/alarm.h"
 #include "grpcpp/grpcpp.h"
 #include "ledger/v1/ledger.grpc.pb.h"
+#ifdef HANDWRITTEN_ON_MEMORY_STORE
+#include "tests/bench/baseline/store_ledger.h"
+#else
 #include "tests/bench/baseline/baseline_ledger.h"
+#endif
 #include "tests/bench/baseline/yardstick_process.h"
 
 namespace ledger::baseline {
 namespace {
 
 using v1::Ledger;
+
+#ifdef HANDWRITTEN_ON_MEMORY_STORE
+using YardstickLedger = StoreLedger;
+#else
+using YardstickLedger = BaselineLedger;
+#endif
 
 // Only these three are served; the generic marking hands the rest to the
 // generic service instead of serving them synchronously, which would start
@@ -57,11 +69,11 @@ class CallData {
 };
 
 // One unary method: requested, then answered, then deleted. kRequest is the
-// generated RequestX member, kHandle the BaselineLedger method that answers.
+// generated RequestX member, kHandle the YardstickLedger method that answers.
 template <typename Request, typename Reply, auto kRequest, auto kHandle>
 class UnaryCallData final : public CallData {
  public:
-  UnaryCallData(Service& service, grpc::ServerCompletionQueue& queue, BaselineLedger& ledger)
+  UnaryCallData(Service& service, grpc::ServerCompletionQueue& queue, YardstickLedger& ledger)
       : service_(service), queue_(queue), ledger_(ledger), responder_(&context_) {
     (service_.*kRequest)(&context_, &request_, &responder_, &queue_, &queue_, this);
   }
@@ -101,7 +113,7 @@ class UnaryCallData final : public CallData {
 
   Service& service_;
   grpc::ServerCompletionQueue& queue_;
-  BaselineLedger& ledger_;
+  YardstickLedger& ledger_;
   grpc::ServerContext context_;
   Request request_;
   Reply reply_;
@@ -140,14 +152,14 @@ class UnimplementedCallData final : public CallData {
 };
 
 using OpenAccountCall = UnaryCallData<v1::OpenAccountRequest, v1::Account,
-                                      &Service::RequestOpenAccount, &BaselineLedger::OpenAccount>;
+                                      &Service::RequestOpenAccount, &YardstickLedger::OpenAccount>;
 using GetAccountCall = UnaryCallData<v1::GetAccountRequest, v1::Account,
-                                     &Service::RequestGetAccount, &BaselineLedger::GetAccount>;
+                                     &Service::RequestGetAccount, &YardstickLedger::GetAccount>;
 using TransferCall = UnaryCallData<v1::TransferRequest, v1::TransferReceipt,
-                                   &Service::RequestTransfer, &BaselineLedger::Transfer>;
+                                   &Service::RequestTransfer, &YardstickLedger::Transfer>;
 
 void ServeQueue(Service& service, grpc::AsyncGenericService& unimplemented,
-                grpc::ServerCompletionQueue& queue, BaselineLedger& ledger) {
+                grpc::ServerCompletionQueue& queue, YardstickLedger& ledger) {
   new UnimplementedCallData(unimplemented, queue);
   for (int i = 0; i < kRequestedPerMethod; ++i) {
     new OpenAccountCall(service, queue, ledger);
@@ -174,7 +186,7 @@ int Run(int argc, char** argv) {
 
   Service service;
   grpc::AsyncGenericService unimplemented;
-  BaselineLedger ledger;
+  YardstickLedger ledger;
   grpc::ServerBuilder builder;
   const std::string address = flags.host + ":" + std::to_string(flags.port);
   builder.AddListeningPort(address, grpc::InsecureServerCredentials());
