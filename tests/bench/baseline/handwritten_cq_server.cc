@@ -4,10 +4,10 @@
 // per RPC kind, the object's address as the tag, a state enum), written from
 // gRPC's documented async API and nothing of coro/ or service/, serving
 // ledger.v1.Ledger's OpenAccount, GetAccount and Transfer from a map behind a
-// mutex (baseline_ledger.h); built as handwritten_on_store_server, from the
-// product's own embedded store instead (store_ledger.h). The other four
-// methods reach a generic service
-// that answers UNIMPLEMENTED. No TLS, auth, metrics, deadlines or
+// mutex (baseline_ledger.h). Built as handwritten_on_store_server, it serves
+// them from the product's own embedded store instead (store_ledger.h), whose
+// coroutine calls bring coro/ in. The other four methods reach a generic
+// service that answers UNIMPLEMENTED. No TLS, auth, metrics, deadlines or
 // graceful drain. Built only for tests/bench/cpu_per_call.py (`make bench-cpu`).
 //
 // Usage: handwritten_cq_server --port=50061 [--threads=1] [--host=127.0.0.1] [--hold_ms=0]
