@@ -60,7 +60,9 @@ inline CancellableSleep Sleep(absl::Duration duration, const Cancellation& cance
 }
 
 // co_await ResumeOn(queue) continues the coroutine on `queue`'s thread: an
-// alarm already due is the cheapest way to post onto a given queue.
+// alarm already due is the cheapest way to post onto a given queue. It is no
+// way to let a queue's I/O in: the queue reads its sockets only when no event
+// is ready, and this one is. A loop yields with Sleep for that.
 inline SleepUntil ResumeOn(grpc::CompletionQueue* queue) {
   return SleepUntil(absl::UnixEpoch(), queue);
 }

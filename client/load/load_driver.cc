@@ -116,11 +116,15 @@ coro::Task<void> LoadRun::OpenLoop() {
       co_await coro::SleepUntil(ToAbslTime(due));
       started_without_waiting = 0;
     } else if (++started_without_waiting == 64) {
-      // Behind schedule (a burst, or this client is saturated): starting
-      // every overdue call before looking at a single completion would
-      // inflate latencies this client causes, so let completions in.
+      // Behind schedule (a burst, a stall, or this client is saturated):
+      // let completions in before starting more. An alarm already due would
+      // not do: a completion queue only reads its sockets when nothing is
+      // ready, so a loop that always leaves a ready event behind never sees
+      // a response, falls further behind, and the run collapses. An alarm
+      // due in the future empties the queue, and the thread polls until it
+      // fires (within a millisecond, gRPC's timer granularity).
       started_without_waiting = 0;
-      co_await coro::ResumeOn(coro::CompletionQueueThreads::Current());
+      co_await coro::Sleep(absl::Microseconds(1));
     }
     // Waits while max_outstanding calls are in flight; `due` stays put, so
     // the wait is part of the call's latency.
