@@ -216,8 +216,10 @@ def measure(args, name, server_argv, load_argv, port, pin, during=None):
         stop(server)
     calls = result["completed_in_window"]
     cpu = cpu_after - cpu_before
+    failed = {code: n for code, n in result["status_codes"].items() if code != "OK"}
     return {"server": name, "calls": calls, "errors": result["errors"], "cpu_s": cpu,
             "window_s": closed - opened, "us_per_call": cpu * 1e6 / calls,
+            "failed": failed, "peak_in_flight": result["peak_in_flight"],
             "pid": server.pid, **extra}
 
 
@@ -227,6 +229,17 @@ def cpu_model():
             if line.startswith("model name"):
                 return line.split(":", 1)[1].strip()
     return platform.processor() or "unknown"
+
+
+def failed_note(run, offered):
+    """Why a run's figure is suspect, after its row: the codes of its failed
+    calls, or, in an open loop, calls that did not complete in the window (a
+    stall: the backlog drains after it, and what it cost the server does not)."""
+    notes = [f"{n} {code}" for code, n in sorted(run["failed"].items())]
+    if offered and run["calls"] < 0.98 * offered:
+        notes.append(f"short of the {offered} calls offered; at most "
+                     f"{run['peak_in_flight']} in flight")
+    return f"  ({'; '.join(notes)})" if notes else ""
 
 
 def run_method(args, method, servers, port, pin):
@@ -246,8 +259,8 @@ def run_method(args, method, servers, port, pin):
             runs.append(run)
             print(f"{round_index + 1:5}  {name:15} {run['calls']:7} {run['errors']:7}  "
                   f"{run['window_s']:8.2f}  {run['cpu_s']:12.2f}  "
-                  f"{run['cpu_s'] / run['window_s']:7.0%}  {run['us_per_call']:11.1f}",
-                  flush=True)
+                  f"{run['cpu_s'] / run['window_s']:7.0%}  {run['us_per_call']:11.1f}"
+                  + failed_note(run, args.rate * args.duration), flush=True)
     return runs
 
 
