@@ -17,16 +17,24 @@ all: build
 deps:
 	@deploy/install-deps.sh test
 
+# A tree that `make run` configured has no tests (BUILD_TESTING=OFF): the
+# first build that needs them turns them on.
 configure: deps
-	@test -f $(BUILD_DIR)/build.ninja || \
-	  cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
+	@if [ ! -f $(BUILD_DIR)/build.ninja ] || \
+	    grep -q '^BUILD_TESTING:BOOL=OFF' $(BUILD_DIR)/CMakeCache.txt; then \
+	  cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DBUILD_TESTING=ON; \
+	fi
 
 build: configure
 	cmake --build $(BUILD_DIR)
 
-# Builds only the server, so the first `make run` does not wait for the tests.
-run: configure
-	cmake --build $(BUILD_DIR) --target ledger-server
+# Running needs only the compilers and libraries, not the test tools, and
+# builds only the server and the `ledger` CLI that calls it.
+run:
+	@deploy/install-deps.sh build
+	@test -f $(BUILD_DIR)/build.ninja || \
+	  cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DBUILD_TESTING=OFF
+	cmake --build $(BUILD_DIR) --target ledger-server ledger
 	$(BUILD_DIR)/service/ledger-server $(ARGS)
 
 # A throwaway PostgreSQL 15 for the server's PostgreSQL store: its data in
