@@ -9,6 +9,8 @@
 #                                    not kubectl, which Debian 12 lacks (README)
 #   deploy/install-deps.sh runtime   only the shared libraries the binaries load
 #
+# grpc-proto is gRPC's own protos: the health protocol's is compiled from it.
+#
 # postgresql-15 is the server the tests start in a directory of their own
 # (deploy/postgres/local_cluster.sh), psql included. Installing it also makes
 # Debian's system cluster (15/main), which we never use. Without an init
@@ -19,7 +21,7 @@ set -eu
 
 build_packages="
   g++ make cmake ninja-build ccache pkgconf
-  protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libgrpc++-dev libabsl-dev
+  protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libgrpc++-dev libabsl-dev grpc-proto
   prometheus-cpp-dev libssl-dev libpq-dev
 "
 test_packages="$build_packages

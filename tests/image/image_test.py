@@ -37,7 +37,7 @@ import grpc
 
 SOURCE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(SOURCE, "tests", "python"))
-from ledger_server import MODES, LedgerServer, generate_stubs  # noqa: E402
+from ledger_server import GRPC_PROTO_ROOT, MODES, LedgerServer, generate_stubs  # noqa: E402
 
 CACHE = os.environ.get("LEDGER_IMAGE_CACHE", "/var/cache/ledger-image")
 IMAGE = "localhost/ledger:test"
@@ -249,7 +249,7 @@ def main():
     stubs = tempfile.mkdtemp(prefix="ledger-image-stubs.")
     proto = os.path.join(SOURCE, "proto")
     generate_stubs(proto, stubs)
-    run("protoc", f"-I{proto}", f"--python_out={stubs}", f"--grpc_python_out={stubs}",
+    run("protoc", f"-I{GRPC_PROTO_ROOT}", f"--python_out={stubs}", f"--grpc_python_out={stubs}",
         "--plugin=protoc-gen-grpc_python=/usr/bin/grpc_python_plugin",
         "grpc/health/v1/health.proto")
 

@@ -12,15 +12,16 @@ const protoLoader = require("@grpc/proto-loader");
 // (from_id, not fromId); defaults fills unset fields, as C++ and Python read them.
 const LOAD_OPTIONS = { keepCase: true, longs: String, enums: String, defaults: true };
 
-// The ledger.v1.Ledger and grpc.health.v1.Health client constructors, from
-// the repository's proto/ folder.
-function loadServices(protoRoot) {
-  const load = (file) =>
+// The ledger.v1.Ledger and grpc.health.v1.Health client constructors: the
+// first from the repository's proto/ folder, the second from where Debian's
+// grpc-proto puts gRPC's own protos (the driver names it).
+function loadServices(protoRoot, grpcProtoRoot) {
+  const load = (file, root) =>
     grpc.loadPackageDefinition(
-      protoLoader.loadSync(file, { ...LOAD_OPTIONS, includeDirs: [protoRoot] }));
+      protoLoader.loadSync(file, { ...LOAD_OPTIONS, includeDirs: [root] }));
   return {
-    Ledger: load("ledger/v1/ledger.proto").ledger.v1.Ledger,
-    Health: load("grpc/health/v1/health.proto").grpc.health.v1.Health,
+    Ledger: load("ledger/v1/ledger.proto", protoRoot).ledger.v1.Ledger,
+    Health: load("grpc/health/v1/health.proto", grpcProtoRoot).grpc.health.v1.Health,
   };
 }
 

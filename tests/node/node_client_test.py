@@ -26,7 +26,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
-from ledger_server import LedgerServer  # noqa: E402
+from ledger_server import GRPC_PROTO_ROOT, LedgerServer  # noqa: E402
 from npm_lockfile import install_locked_packages  # noqa: E402
 from test_certificates import make_pki, new_token, write_tokens_file  # noqa: E402
 
@@ -99,7 +99,8 @@ def run(args):
             config = os.path.join(secrets, "config.json")
             with open(config, "w") as file:
                 json.dump({
-                    "proto_root": str(args.proto_root), "ca_file": pki.ca,
+                    "proto_root": str(args.proto_root), "grpc_proto_root": GRPC_PROTO_ROOT,
+                    "ca_file": pki.ca,
                     "tokens": tokens, "principals": PRINCIPALS,
                     "slow_store_latency_ms": SLOW_STORE_LATENCY_MS,
                     "servers": {name: {mode: server.address(mode) for mode in server.modes}

@@ -10,7 +10,7 @@ const { after } = require("node:test");
 const { grpc, loadServices, channelCredentials } = require("./ledger_client");
 
 const config = JSON.parse(fs.readFileSync(process.env.LEDGER_NODE_TEST_CONFIG, "utf8"));
-const services = loadServices(config.proto_root);
+const services = loadServices(config.proto_root, config.grpc_proto_root);
 const MODES = ["coroutine", "thread"];
 // The principal each token of the tokens file names: OpenAccount makes it the owner.
 const PRINCIPALS = config.principals;

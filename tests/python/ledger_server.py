@@ -12,14 +12,19 @@ MODE_LINE = re.compile(r"(coroutine|thread) mode listening on \S*:(\d+)")
 METRICS_LINE = re.compile(r"metrics listening on http://\S*:(\d+)/metrics")
 
 
+# Where Debian's grpc-proto (deploy/install-deps.sh) puts gRPC's own protos,
+# the health protocol's among them; proto/CMakeLists.txt compiles it from there.
+GRPC_PROTO_ROOT = "/usr/share/grpc-proto"
+
+
 def generate_stubs(proto_root, out_dir):
-    """Generates the Python stubs of ledger/v1/ledger.proto and of the health
-    protocol into out_dir and makes them importable
-    (`from ledger.v1 import ledger_pb2, ledger_pb2_grpc`; `import health_pb2,
-    health_pb2_grpc`: top-level, since a `grpc.health` package would hide behind
-    grpcio's own `grpc`)."""
+    """Generates the Python stubs of ledger/v1/ledger.proto (under proto_root)
+    and of the health protocol (under GRPC_PROTO_ROOT) into out_dir and makes
+    them importable (`from ledger.v1 import ledger_pb2, ledger_pb2_grpc`;
+    `import health_pb2, health_pb2_grpc`: top-level, since a `grpc.health`
+    package would hide behind grpcio's own `grpc`)."""
     for include, proto in ((proto_root, "ledger/v1/ledger.proto"),
-                           (f"{proto_root}/grpc/health/v1", "health.proto")):
+                           (f"{GRPC_PROTO_ROOT}/grpc/health/v1", "health.proto")):
         subprocess.run(
             ["protoc", f"-I{include}", f"--python_out={out_dir}",
              f"--grpc_python_out={out_dir}",
