@@ -412,9 +412,17 @@ class Checker:
         def by(e):
             return {label.strip() for group in re.findall(r"by\s*\(([^)]*)\)", e)
                     for label in group.split(",")}
+        def server_codes(e):
+            return {code for codes in re.findall(r'grpc_code\s*=~\s*"([^"]*)"', e)
+                    for code in codes.split("|")}
         wanted = {
-            "error ratio per mode": lambda e: "grpc_server_handled_total" in e
-            and re.search(r'grpc_code\s*!=\s*"OK"', e) and "mode" in by(e),
+            # Only codes that say the server failed: a refused transfer
+            # (FailedPrecondition) or a missing account (NotFound) is the caller's.
+            "server-error ratio per mode": lambda e: "grpc_server_handled_total" in e
+            and {"Internal", "Unknown", "Unavailable", "DataLoss"} <= server_codes(e)
+            and not server_codes(e) & {"OK", "NotFound", "FailedPrecondition", "InvalidArgument",
+                                       "AlreadyExists", "PermissionDenied", "Unauthenticated"}
+            and "mode" in by(e),
             "p99 latency per mode": lambda e: re.search(r"histogram_quantile\(\s*0\.99", e)
             and "grpc_server_handling_seconds_bucket" in e and {"le", "mode"} <= by(e),
             "in-flight near --max_inflight": lambda e: "ledger_inflight_calls" in e and "mode" in by(e),
