@@ -34,8 +34,9 @@
              store, which never fails on its own, the server-error ratio (panels
              and alert) is exactly 0 in both modes while the client-caused codes
              panel shows both codes. Variables are set as Grafana would set them:
-             one namespace, a multi-value method, one job, one pod (instance),
-             where a panel split by mode returns the modes selected. Where only
+             one namespace, a multi-value method, one job, one pod (instance);
+             a panel split by mode then has a value for each mode selected, and
+             nothing but 0 for the others. Where only
              the embedded store is selected, the
              PostgreSQL panels return no series at all (no data, not a misleading
              zero); where PostgreSQL is, both modes' operations waited for a
