@@ -124,23 +124,29 @@ class Prometheus:
             sys.stderr.write("---- Prometheus log ----\n" + log.read() + "---- end ----\n")
 
 
-def generate_load(targets, seconds, threads_per_target=4, not_found_every=0):
+def generate_load(targets, seconds, threads_per_target=4, not_found_every=0, refused_every=0):
     """Transfers and reads through every target ("host:port" -> the mode it
     serves) at once for `seconds`, in threads. With not_found_every=N, every Nth
     round also reads from and transfers from an account that does not exist,
-    so NotFound errors show up too (in GetAccount and in Transfer). Targets that share a store must not share account names, so
-    each target opens its own accounts. Returns (calls that succeeded per mode,
+    so NotFound errors show up too (in GetAccount and in Transfer). With
+    refused_every=N, every Nth round also transfers from an account with no
+    money, which the ledger refuses with FailedPrecondition. Targets that share
+    a store must not share account names, so each target opens its own accounts. Returns (calls that succeeded per mode,
     unexpected errors)."""
     import grpc
     from ledger.v1 import ledger_pb2 as pb, ledger_pb2_grpc
 
     channels = {target: grpc.insecure_channel(target) for target in targets}
     stubs = {target: ledger_pb2_grpc.LedgerStub(channel) for target, channel in channels.items()}
-    accounts = {}
+    accounts, empty = {}, {}
     for target, stub in stubs.items():
         accounts[target] = [f"load-{uuid.uuid4().hex[:12]}" for _ in range(4)]
         for account in accounts[target]:
             stub.OpenAccount(pb.OpenAccountRequest(id=account, initial_balance=10**12),
+                             timeout=10)
+        if refused_every:
+            empty[target] = f"load-empty-{uuid.uuid4().hex[:12]}"
+            stub.OpenAccount(pb.OpenAccountRequest(id=empty[target], initial_balance=0),
                              timeout=10)
 
     calls = {mode: 0 for mode in set(targets.values())}
@@ -171,6 +177,15 @@ def generate_load(targets, seconds, threads_per_target=4, not_found_every=0):
                         except grpc.RpcError as error:
                             if error.code() != grpc.StatusCode.NOT_FOUND:
                                 raise
+                if refused_every and rounds % refused_every == 0:
+                    try:
+                        stub.Transfer(pb.TransferRequest(
+                            request_id=str(uuid.uuid4()), from_id=empty[target], to_id=payee,
+                            amount=1), timeout=10)
+                        raise AssertionError("a transfer from an account with no money succeeded")
+                    except grpc.RpcError as error:
+                        if error.code() != grpc.StatusCode.FAILED_PRECONDITION:
+                            raise
         except Exception as error:  # Returned to the caller, for its thread to report.
             with lock:
                 errors.append(f"{target} ({targets[target]}): {error!r}")

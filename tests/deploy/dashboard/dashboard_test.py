@@ -1,13 +1,21 @@
 #!/usr/bin/python3
 """deploy/grafana/ledger.json as Grafana and an operator would use it.
 
-  structure  the JSON is a dashboard Grafana loads: the datasource, namespace and
-             method variables; every panel with a unique id, a gridPos inside 24
-             columns and not overlapping another, the $datasource variable, targets
-             with an expr filtered by $namespace (and $method for the gRPC metrics),
-             rates over $__rate_interval; rows expanded, full width; the panels of
-             the PostgreSQL row select only series that --store=postgres exports,
-             and say that the embedded store has none.
+  structure  the JSON is a dashboard Grafana loads: the datasource, namespace, job,
+             instance (pod) and method variables, each chained to those before it,
+             and the hidden constant $server_codes; every panel with a unique id, a
+             gridPos inside 24 columns and not overlapping another, the $datasource
+             variable, targets with an expr filtered by $namespace, $job and
+             $instance (and $method for the gRPC metrics), rates over
+             $__rate_interval; rows expanded, full width; a Summary row of stat
+             panels on top (calls/s, server-error ratio, p99); latency of unary
+             calls only, except in the Streams row (messages both ways, stream
+             durations), which shows only streams; error codes split into
+             $server_codes and the rest, $server_codes being exactly the codes of
+             the LedgerErrorRatioHigh alert and each a grpc_code the server
+             exports (contract/metric_names.h); the panels of the PostgreSQL row
+             select only series that --store=postgres exports, and say that the
+             embedded store has none.
   queries    every panel's PromQL, with the template variables substituted as
              Grafana would, against a real Prometheus that scraped real
              ledger-servers under load: each returns a series with a finite value,
@@ -19,7 +27,17 @@
              ledger-load at 16 calls in flight keeps waiting; and namespace "local",
              one server serving both modes on the embedded store as `make run`
              does, scraped with deploy/prometheus/prometheus.yml's own job (1 s
-             apart instead of 5 s). Where only the embedded store is selected, the
+             apart instead of 5 s), under ledger-load's streaming calls
+             (ListTransfers, TransferStream) besides the unary ones. Every
+             deployment also gets calls the caller causes to fail (NotFound, and
+             FailedPrecondition for a transfer without money): on the embedded
+             store, which never fails on its own, the server-error ratio (panels
+             and alert) is exactly 0 in both modes while the client-caused codes
+             panel shows both codes. Variables are set as Grafana would set them:
+             one namespace, a multi-value method, one job, one pod (instance);
+             a panel split by mode then has a value for each mode selected, and
+             nothing but 0 for the others. Where only
+             the embedded store is selected, the
              PostgreSQL panels return no series at all (no data, not a misleading
              zero); where PostgreSQL is, both modes' operations waited for a
              connection. Then every alert of deploy/k8s's PrometheusRule, without its
@@ -28,7 +46,9 @@
 
 Run by CTest; by hand:
   /usr/bin/python3 tests/deploy/dashboard/dashboard_test.py structure \\
-      --dashboard deploy/grafana/ledger.json
+      --dashboard deploy/grafana/ledger.json \\
+      --rules deploy/k8s/components/monitoring/prometheusrule.yaml \\
+      --metric_names contract/metric_names.h
   /usr/bin/python3 tests/deploy/dashboard/dashboard_test.py queries \\
       --dashboard deploy/grafana/ledger.json --config deploy/prometheus/prometheus.yml \\
       --server build/service/ledger-server --load build/client/load/ledger-load \\
@@ -56,13 +76,28 @@ DATASOURCE = "${datasource}"
 # interval); with the 1 s scrape below, 10 s stands for what a short time range gives.
 RATE_INTERVAL = "10s"
 LOAD_SECONDS = 6
-# What $namespace and $method become, as Grafana would substitute them: one
-# deployment at a time, then All (allValue .*) with one method.
-VARIABLE_CASES = (
-    {"namespace": "test", "method": ".*"},
-    {"namespace": "local", "method": ".*"},
-    {"namespace": ".*", "method": "Transfer"},
-)
+# The query variables, in the order each narrows the next; All is .* (allValue).
+QUERY_VARIABLES = {"namespace": "namespace", "job": "job", "instance": "instance",
+                   "method": "grpc_method"}
+SCOPE_VARIABLES = ("namespace", "job", "instance")  # every metric of the dashboard has them
+ALL = {name: ".*" for name in QUERY_VARIABLES}
+
+
+def variable_cases(pod_instances):
+    """What the variables become, as Grafana would substitute them, and the modes
+    a panel split by mode must then show: one deployment at a time; two methods
+    picked (a multi-value selection: one unary, one streaming, so that every
+    panel has one of its kind); one mode's job; one pod, by its instance
+    (pod_instances: {mode: instance of the Kubernetes-like pod})."""
+    return (
+        ({**ALL, "namespace": "test"}, MODES),
+        ({**ALL, "namespace": "local"}, MODES),
+        ({**ALL, "method": "(Transfer|TransferStream)"}, MODES),
+        ({**ALL, "job": "ledger-thread"}, ("thread",)),
+        ({**ALL, "instance": pod_instances["coroutine"]}, ("coroutine",)),
+    )
+
+
 # The store each deployment runs on.
 NAMESPACE_STORES = {"test": "postgres", "local": "memory"}
 # Its pods' pool, and ledger-load's calls in flight against each: eight times
@@ -75,6 +110,11 @@ WAITED_BOUND = "0.0001"
 LABEL_VALUES = re.compile(r"^label_values\((.*),\s*(\w+)\)$")
 RANGE = re.compile(r"\[([^\]]*)\]")
 SELECTED_METRIC = re.compile(r"\b(grpc_server_\w+|ledger_\w+)(\{[^}]*\})?")
+SERVER_CODES = 'grpc_code=~"$server_codes"'
+CLIENT_CODES = 'grpc_code!~"OK|$server_codes"'
+# Calls ledger-load keeps in flight against each mode of the embedded-store
+# server, streams only (generate_load makes the unary calls there).
+STREAM_LOAD_CONCURRENCY = 2
 
 dashboard = None
 
@@ -105,7 +145,11 @@ def postgres_only(expr):
 
 
 def substitute(text, variables):
-    for name, value in variables.items():
+    """text with the variables replaced, the dashboard's constants included."""
+    constants = {v["name"]: v["query"] for v in dashboard["templating"]["list"]
+                 if v["type"] == "constant"}
+    for name, value in sorted({**constants, **variables}.items(),
+                              key=lambda item: -len(item[0])):
         text = text.replace("${" + name + "}", value).replace("$" + name, value)
     return text
 
@@ -115,6 +159,8 @@ def split_by_mode(target):
 
 
 class DashboardStructureTest(unittest.TestCase):
+    rules = None  # the PrometheusRule's path
+    metric_names = None  # contract/metric_names.h
     def test_top_level(self):
         self.assertIsInstance(dashboard["schemaVersion"], int)
         self.assertGreaterEqual(dashboard["schemaVersion"], 36)
@@ -124,19 +170,27 @@ class DashboardStructureTest(unittest.TestCase):
 
     def test_variables(self):
         variables = {v["name"]: v for v in dashboard["templating"]["list"]}
-        self.assertEqual(set(variables), {"datasource", "namespace", "method"})
+        self.assertEqual(list(variables),
+                         ["datasource", *QUERY_VARIABLES, "server_codes"])
         self.assertEqual(variables["datasource"]["type"], "datasource")
         self.assertEqual(variables["datasource"]["query"], "prometheus")
-        for name, label in (("namespace", "namespace"), ("method", "grpc_method")):
+        for position, (name, label) in enumerate(QUERY_VARIABLES.items()):
             variable = variables[name]
             self.assertEqual(variable["type"], "query", name)
             self.assertEqual(variable["datasource"], {"type": "prometheus", "uid": DATASOURCE})
             match = LABEL_VALUES.match(variable["query"])
             self.assertTrue(match, variable["query"])
             self.assertEqual(match.group(2), label)
+            # Each lists only the values the variables before it leave.
+            for before in list(QUERY_VARIABLES)[:position]:
+                self.assertIn(f'{before}=~"${before}"', match.group(1), name)
             # All matches everything, series without the label included (make monitor's).
             self.assertTrue(variable["includeAll"], name)
             self.assertEqual(variable["allValue"], ".*", name)
+        # A constant, not a choice: hidden, and kept out of the URL.
+        codes = variables["server_codes"]
+        self.assertEqual((codes["type"], codes["hide"], codes["skipUrlSync"]),
+                         ("constant", 2, True))
 
     def test_panels(self):
         ids = [panel.get("id") for panel in dashboard["panels"]]
@@ -196,10 +250,78 @@ class DashboardStructureTest(unittest.TestCase):
             for window in RANGE.findall(expr):
                 self.assertEqual(window, "$__rate_interval", f'{panel["title"]}: {expr}')
             for metric, selector in SELECTED_METRIC.findall(expr):
-                self.assertIn('namespace=~"$namespace"', selector, f"{metric} in {expr}")
+                for name in SCOPE_VARIABLES:
+                    self.assertIn(f'{name}=~"${name}"', selector, f"{metric} in {expr}")
                 if metric.startswith("grpc_server_"):
                     self.assertIn('grpc_method=~"$method"', selector, f"{metric} in {expr}")
                     self.assertIn('grpc_service="ledger.v1.Ledger"', selector, expr)
+
+    def test_summary_row_on_top(self):
+        # The first thing one sees: per mode, calls/s, the server-error ratio
+        # and the p99 of unary calls, as single stats.
+        top = min(dashboard["panels"], key=lambda p: (p["gridPos"]["y"], p["gridPos"]["x"]))
+        self.assertEqual((top.get("type"), top["title"]), ("row", "Summary"))
+        stats = [p for p in dashboard["panels"]
+                 if p.get("type") != "row" and row_of(dashboard, p) == "Summary"]
+        self.assertEqual({p["type"] for p in stats}, {"stat"})
+        exprs = [t["expr"] for p in stats for t in p["targets"]]
+        self.assertTrue(any(e.startswith("sum by (mode) (rate(grpc_server_handled_total{")
+                            and "grpc_code" not in e for e in exprs), exprs)
+        self.assertTrue(any(SERVER_CODES in e for e in exprs), exprs)
+        self.assertTrue(any(e.startswith("histogram_quantile(0.99, sum by (le, mode) (")
+                            for e in exprs), exprs)
+
+    def test_latency_of_unary_calls_and_streams_apart(self):
+        # A stream lasts as long as its client keeps it open: its handling
+        # time is no call latency. Only the Streams row shows streams, and
+        # only streams.
+        streams_row = []
+        for panel, target in targets(dashboard):
+            in_streams = row_of(dashboard, panel) == "Streams"
+            if in_streams:
+                streams_row.append(target["expr"])
+            for metric, selector in SELECTED_METRIC.findall(target["expr"]):
+                where = f'{panel["title"]}: {metric}{selector}'
+                if in_streams:
+                    self.assertIn('grpc_type!="unary"', selector, where)
+                elif metric.startswith("grpc_server_handling_seconds"):
+                    self.assertIn('grpc_type="unary"', selector, where)
+        for metric in ("grpc_server_msg_received_total", "grpc_server_msg_sent_total",
+                       "grpc_server_handling_seconds_bucket"):
+            self.assertTrue(any(metric in e for e in streams_row), metric)
+
+    def test_server_errors_and_client_codes_apart(self):
+        # A grpc_code is either a server error ($server_codes) or the caller's
+        # doing (any other but OK); no panel mixes the two.
+        by_kind = {SERVER_CODES: 0, CLIENT_CODES: 0}
+        for panel, target in targets(dashboard):
+            for selector in re.findall(r"\{[^}]*\}", target["expr"]):
+                matchers = re.findall(r'grpc_code\s*(?:=~|!~|!=|=)\s*"[^"]*"', selector)
+                self.assertLessEqual(set(matchers), set(by_kind), f'{panel["title"]}: {selector}')
+                for matcher in matchers:
+                    by_kind[matcher] += 1
+        self.assertTrue(all(by_kind.values()), by_kind)
+        codes = server_codes(dashboard)
+        # The alert counts the same codes, and each is spelled as the server exports it.
+        (alert_expr,) = [expr for name, expr in alert_rules(self.rules)
+                         if name == "LedgerErrorRatioHigh"]
+        alert_codes = re.search(r'grpc_code=~"([^"]*)"', alert_expr)
+        self.assertTrue(alert_codes, f"LedgerErrorRatioHigh selects no list of codes: {alert_expr}")
+        self.assertEqual(codes, alert_codes.group(1).split("|"))
+        with open(self.metric_names) as header:
+            names = re.search(r"kGoCodeNames = \{([^}]*)\}", header.read()).group(1)
+        exported = re.findall(r'"(\w+)"', names)
+        self.assertEqual(len(exported), 17, names)
+        self.assertLessEqual(set(codes), set(exported) - {"OK"})
+        # A refusal of the caller's request is not a server error.
+        self.assertFalse({"NotFound", "FailedPrecondition", "InvalidArgument", "AlreadyExists",
+                          "PermissionDenied"} & set(codes), codes)
+
+
+def server_codes(board):
+    """The grpc_code values the dashboard counts as server errors."""
+    (codes,) = [v["query"] for v in board["templating"]["list"] if v["name"] == "server_codes"]
+    return codes.split("|")
 
 
 class SingleModeServer(LedgerServer):
@@ -237,13 +359,14 @@ def scrape_config(local_config, local_target, pods):
     return yaml.safe_dump(config, sort_keys=False)
 
 
-def start_ledger_load(binary, target, seconds):
-    """ledger-load against target for `seconds`, at POSTGRES_LOAD_CONCURRENCY calls
-    in flight, in the background: its whole mix, ListTransfers and TransferStream
-    included, on accounts of its own."""
+def start_ledger_load(binary, target, seconds, concurrency, mix=None):
+    """ledger-load against target for `seconds`, at `concurrency` calls in flight,
+    in the background, on accounts of its own: its whole mix (ListTransfers and
+    TransferStream included), or `mix`."""
     return subprocess.Popen(
-        [binary, f"--target={target}", f"--concurrency={POSTGRES_LOAD_CONCURRENCY}",
-         "--connections=2", "--accounts=20", "--warmup=0s", f"--duration={seconds}s"],
+        [binary, f"--target={target}", f"--concurrency={concurrency}",
+         "--connections=2", "--accounts=20", "--warmup=0s", f"--duration={seconds}s",
+         *([f"--mix={mix}"] if mix else [])],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
@@ -252,17 +375,24 @@ class DashboardQueriesTest(unittest.TestCase):
     load_targets = None
     load_binary = None
     postgres_targets = None  # gRPC targets of the servers on PostgreSQL
+    local_targets = None  # gRPC targets of the modes of the embedded-store server
+    variable_cases = None  # variable_cases() of the pods
+    instances = None  # the instance label of every server
 
     @classmethod
     def setUpClass(cls):
         up = wait_for(lambda: len(cls.prometheus.query('up{job=~"ledger.*"} == 1')) == 3, 10,
                       "Prometheus's first scrape of all three ledger-servers")
         assert up, cls.prometheus.target_errors()
-        pool_loads = {target: start_ledger_load(cls.load_binary, target, LOAD_SECONDS)
-                      for target in cls.postgres_targets}
+        loads = {target: start_ledger_load(cls.load_binary, target, LOAD_SECONDS,
+                                           POSTGRES_LOAD_CONCURRENCY)
+                 for target in cls.postgres_targets}
+        loads.update({target: start_ledger_load(cls.load_binary, target, LOAD_SECONDS,
+                                                STREAM_LOAD_CONCURRENCY, mix="list:1,stream:1")
+                      for target in cls.local_targets})
         calls, errors = generate_load(cls.load_targets, LOAD_SECONDS, threads_per_target=2,
-                                      not_found_every=5)
-        for target, load in pool_loads.items():
+                                      not_found_every=5, refused_every=5)
+        for target, load in loads.items():
             output, _ = load.communicate(timeout=LOAD_SECONDS + 60)
             sys.stderr.write("".join(f"[ledger-load {target}] {line}\n"
                                      for line in output.splitlines()))
@@ -274,24 +404,56 @@ class DashboardQueriesTest(unittest.TestCase):
         cls.prometheus.wait_for_scrape_after(load_ended, '{job=~"ledger.*"}')
 
     def test_variables_list_values(self):
-        expected = {"namespace": {"test", "local"}, "method": {"Transfer", "GetAccount"}}
+        expected = {"namespace": {"test", "local"},
+                    "job": {"ledger", "ledger-coroutine", "ledger-thread"},
+                    "instance": set(self.instances),
+                    "method": {"Transfer", "GetAccount", "ListTransfers", "TransferStream"}}
         for variable in dashboard["templating"]["list"]:
             if variable["type"] != "query":
                 continue
             metric, label = LABEL_VALUES.match(variable["query"]).groups()
-            promql = substitute(f"count by ({label}) ({metric})",
-                                {"namespace": ".*", "method": ".*"})
+            promql = substitute(f"count by ({label}) ({metric})", ALL)
             values = {s["metric"].get(label) for s in self.prometheus.query(promql)}
             self.assertLessEqual(expected[variable["name"]], values, promql)
 
+    def test_server_errors_exclude_client_codes(self):
+        # On the embedded store, which never fails on its own, every call that
+        # failed was the caller's doing: NotFound and FailedPrecondition.
+        local = {**ALL, "namespace": "local", "__rate_interval": RATE_INTERVAL}
+        failed = self.prometheus.query(substitute(
+            'sum by (mode, grpc_code) (rate(grpc_server_handled_total{namespace=~"$namespace", '
+            'grpc_code!="OK"}[$__rate_interval]))', local))
+        self.assertEqual({(s["metric"]["mode"], s["metric"]["grpc_code"]) for s in failed
+                          if float(s["value"][1]) > 0},
+                         {(mode, code) for mode in MODES
+                          for code in ("NotFound", "FailedPrecondition")}, failed)
+        server, client = [], []
+        for panel, target in targets(dashboard):
+            if SERVER_CODES in target["expr"]:
+                server.append(target)
+            if CLIENT_CODES in target["expr"]:
+                client.append(target)
+        self.assertTrue(server and client)
+        for target in server:
+            result = self.prometheus.query(substitute(target["expr"], local))
+            self.assertEqual({s["metric"]["mode"]: float(s["value"][1]) for s in result},
+                             {mode: 0.0 for mode in MODES}, target["expr"])
+        for target in client:
+            result = self.prometheus.query(substitute(target["expr"], local))
+            self.assertEqual({(s["metric"]["mode"], s["metric"]["grpc_code"]) for s in result
+                              if float(s["value"][1]) > 0},
+                             {(mode, code) for mode in MODES
+                              for code in ("NotFound", "FailedPrecondition")}, target["expr"])
+
     def test_every_panel_returns_series(self):
         checked = 0
-        for variables in VARIABLE_CASES:
+        for variables, modes_selected in self.variable_cases:
             on_postgres = any(re.fullmatch(variables["namespace"], namespace)
                               for namespace, store in NAMESPACE_STORES.items()
                               if store == "postgres")
             for panel, target in targets(dashboard):
-                with self.subTest(panel=panel["title"], ref=target["refId"], **variables):
+                with self.subTest(panel=panel["title"], ref=target["refId"],
+                                  **{k: v for k, v in variables.items() if v != ".*"}):
                     promql = substitute(target["expr"],
                                         {"__rate_interval": RATE_INTERVAL, **variables})
                     self.assertNotIn("$", promql)
@@ -305,8 +467,15 @@ class DashboardQueriesTest(unittest.TestCase):
                     self.assertTrue(finite, f"no finite value: {promql}\n{result}")
                     if split_by_mode(target):
                         modes = {s["metric"].get("mode") for s in finite}
-                        self.assertEqual(modes, set(MODES),
-                                         f"modes with a finite value: {promql}\n{result}")
+                        self.assertLessEqual(set(modes_selected), modes,
+                                             f"modes with a finite value: {promql}\n{result}")
+                        # A process on PostgreSQL exports its pool series for
+                        # both modes, the one it does not serve at 0; what is
+                        # not 0 is the selected modes' alone.
+                        busy = {s["metric"].get("mode") for s in finite
+                                if float(s["value"][1]) != 0}
+                        self.assertLessEqual(busy, set(modes_selected),
+                                             f"modes not selected: {promql}\n{result}")
                     checked += 1
         print(f"{checked} queries checked", file=sys.stderr)
 
@@ -355,6 +524,15 @@ class AlertQueriesTest(unittest.TestCase):
                 checked += 1
         self.assertEqual(checked, len(self.rules))
 
+    def test_error_ratio_alert_ignores_client_codes(self):
+        # The load's NotFound and FailedPrecondition calls leave it at 0 where
+        # the server failed nothing: on the embedded store.
+        (expr,) = [expr for name, expr in self.rules if name == "LedgerErrorRatioHigh"]
+        result = DashboardQueriesTest.prometheus.query(THRESHOLD.sub("", expr.strip()))
+        local = {s["metric"]["mode"]: float(s["value"][1]) for s in result
+                 if s["metric"].get("namespace") == "local"}
+        self.assertEqual(local, {mode: 0.0 for mode in MODES}, result)
+
 
 def run(test_case):
     suite = unittest.defaultTestLoader.loadTestsFromTestCase(test_case)
@@ -373,17 +551,22 @@ def main():
                         help="libpq DSN of an empty or ledger PostgreSQL (queries); default: "
                              "LEDGER_TEST_POSTGRES_DSN")
     parser.add_argument("--proto_root", help="the repository's proto/ folder (queries)")
-    parser.add_argument("--rules", help="the PrometheusRule of deploy/k8s (queries)")
+    parser.add_argument("--rules", required=True, help="the PrometheusRule of deploy/k8s")
+    parser.add_argument("--metric_names", help="contract/metric_names.h (structure)")
     parser.add_argument("--prometheus", default="/usr/bin/prometheus", help="path of prometheus")
     args = parser.parse_args()
     global dashboard
     with open(args.dashboard) as board:
         dashboard = json.load(board)
     if args.check == "structure":
+        if not args.metric_names:
+            parser.error("structure needs --metric_names")
+        DashboardStructureTest.rules = args.rules
+        DashboardStructureTest.metric_names = args.metric_names
         return 0 if run(DashboardStructureTest) else 1
-    if not (args.config and args.server and args.load and args.proto_root and args.rules
+    if not (args.config and args.server and args.load and args.proto_root
             and args.postgres_dsn):
-        parser.error("queries needs --config, --server, --load, --proto_root, --rules and "
+        parser.error("queries needs --config, --server, --load, --proto_root and "
                      "--postgres_dsn (or LEDGER_TEST_POSTGRES_DSN)")
 
     with tempfile.TemporaryDirectory(prefix="ledger-dashboard-test-") as work_dir:
@@ -401,9 +584,8 @@ def main():
                     ["--store=postgres", f"--postgres_dsn={args.postgres_dsn}",
                      f"--postgres_pool_size={POSTGRES_POOL_SIZE}"]))
                 pods[mode] = servers[-1]
-            config = scrape_config(args.config, f"127.0.0.1:{both.metrics_port}",
-                                   {mode: f"127.0.0.1:{pod.metrics_port}"
-                                    for mode, pod in pods.items()})
+            pod_instances = {mode: f"127.0.0.1:{pod.metrics_port}" for mode, pod in pods.items()}
+            config = scrape_config(args.config, f"127.0.0.1:{both.metrics_port}", pod_instances)
             prometheus = Prometheus(args.prometheus, config, work_dir)
             try:
                 DashboardQueriesTest.prometheus = prometheus
@@ -413,6 +595,11 @@ def main():
                 DashboardQueriesTest.load_binary = args.load
                 DashboardQueriesTest.postgres_targets = [
                     f"127.0.0.1:{pod.ports[mode]}" for mode, pod in pods.items()]
+                DashboardQueriesTest.local_targets = [f"127.0.0.1:{both.ports[mode]}"
+                                                      for mode in MODES]
+                DashboardQueriesTest.variable_cases = variable_cases(pod_instances)
+                DashboardQueriesTest.instances = [f"127.0.0.1:{both.metrics_port}",
+                                                  *pod_instances.values()]
                 AlertQueriesTest.rules = alert_rules(args.rules)
                 # The alerts are checked on the data the dashboard's load made.
                 passed = run(DashboardQueriesTest) and run(AlertQueriesTest)

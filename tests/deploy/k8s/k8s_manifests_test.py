@@ -20,7 +20,7 @@ One script, one step per CTest test (tests/deploy/k8s/CMakeLists.txt):
                 database and the DSN that reaches it (postgres_checks.py),
                 TLS and authentication where OVERLAYS says, from the required
                 Secrets, and the NetworkPolicy (security_checks.py), the
-                dashboard ConfigMap;
+                dashboard ConfigMap, the alerts' runbook URLs;
   examples      the example overlays of deploy/k8s/README.md rendered on the
                 overlay they patch: they validate, pass the invariants and do
                 what they are for (examples.py); the cert-manager
@@ -31,6 +31,10 @@ One script, one step per CTest test (tests/deploy/k8s/CMakeLists.txt):
                 unknown one makes it exit at start);
   rules         `promtool check rules` on the rule groups of the PrometheusRule
                 (the only copy of the rules).
+  runbooks      without kubectl: every alert's runbook_url in the rule file is
+                "#" and the anchor of a section of docs/runbooks.md, and every
+                section is an alert's (runbook_checks.py; invariants checks the
+                rendered URLs, with their base).
 """
 import argparse
 import json
@@ -47,6 +51,7 @@ import yaml
 from examples import EXPECTED_EFFECTS, readme_examples, write_overlay
 from manifest_values import flag_values, matches, parse_duration
 from postgres_checks import PostgresChecks
+import runbook_checks
 from security_checks import SecurityChecks, serves_tls
 
 # tests/python holds what the Python tests share.
@@ -412,9 +417,17 @@ class Checker:
         def by(e):
             return {label.strip() for group in re.findall(r"by\s*\(([^)]*)\)", e)
                     for label in group.split(",")}
+        def server_codes(e):
+            return {code for codes in re.findall(r'grpc_code\s*=~\s*"([^"]*)"', e)
+                    for code in codes.split("|")}
         wanted = {
-            "error ratio per mode": lambda e: "grpc_server_handled_total" in e
-            and re.search(r'grpc_code\s*!=\s*"OK"', e) and "mode" in by(e),
+            # Only codes that say the server failed: a refused transfer
+            # (FailedPrecondition) or a missing account (NotFound) is the caller's.
+            "server-error ratio per mode": lambda e: "grpc_server_handled_total" in e
+            and {"Internal", "Unknown", "Unavailable", "DataLoss"} <= server_codes(e)
+            and not server_codes(e) & {"OK", "NotFound", "FailedPrecondition", "InvalidArgument",
+                                       "AlreadyExists", "PermissionDenied", "Unauthenticated"}
+            and "mode" in by(e),
             "p99 latency per mode": lambda e: re.search(r"histogram_quantile\(\s*0\.99", e)
             and "grpc_server_handling_seconds_bucket" in e and {"le", "mode"} <= by(e),
             "in-flight near --max_inflight": lambda e: "ledger_inflight_calls" in e and "mode" in by(e),
@@ -422,6 +435,8 @@ class Checker:
         }
         for what, test in wanted.items():
             self.check(any(test(e) for e in exprs.values()), f"PrometheusRule has an alert on {what}")
+        for problem in runbook_checks.rendered(r, self.source_root, "the rendered PrometheusRule"):
+            self.check(False, problem)
         # The in-flight threshold follows the flag the Deployments pass.
         limits = {int(flag_values(d["spec"]["template"]["spec"]["containers"][0].get("args", []))
                       .get("max_inflight", cxx_constant(
@@ -648,10 +663,18 @@ def rules(args):
                 fail(f"promtool check rules: PrometheusRule {rule['metadata']['name']} of {overlay.name}")
 
 
+# --- runbooks -------------------------------------------------------------
+
+def runbooks(args):
+    errors = runbook_checks.source(args.source_root)
+    if errors:
+        fail("\n  " + "\n  ".join(errors))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("step", choices=["npm_ci", "schemas", "invariants", "examples", "server_flags",
-                                         "rules"])
+                                         "rules", "runbooks"])
     parser.add_argument("--source_root", type=pathlib.Path, required=True)
     parser.add_argument("--work_dir", type=pathlib.Path, required=True, help="in the build tree")
     parser.add_argument("--server", help="ledger-server, for its --help (server_flags)")
@@ -664,7 +687,7 @@ def main():
     args.test_dir = pathlib.Path(__file__).resolve().parent
     args.work_dir.mkdir(parents=True, exist_ok=True)
     {"npm_ci": npm_ci, "schemas": schemas, "invariants": invariants, "examples": examples,
-     "server_flags": server_flags, "rules": rules}[args.step](args)
+     "server_flags": server_flags, "rules": rules, "runbooks": runbooks}[args.step](args)
     print(f"k8s {args.step}: ok")
 
 
