@@ -67,6 +67,9 @@ std::optional<Options> OptionsFromFlags(const CommandLine& command_line) {
   } else {
     errors.push_back(std::string(security.status().message()));
   }
+  if (absl::Status valid = ApplyLoadBalancingFlag(options.channel_arguments); !valid.ok()) {
+    errors.push_back(std::string(valid.message()));
+  }
   options.plan = ReadPlanFlags(command_line, errors);
   options.workload = ReadWorkloadFlags(command_line, soak, errors);
   options.accounts = ReadAccountFlags(options.workload, errors);
