@@ -23,8 +23,9 @@
 #include "contract/ports.h"
 
 ABSL_FLAG(std::string, target, absl::StrCat("localhost:", ledger::kDefaultPort),
-          "The server, as HOST:PORT or any gRPC target (dns:///ledger.example:50051). The "
-          "default is ledger-server's coroutine mode on this machine.");
+          "The server, as HOST:PORT or any gRPC target (dns:///ledger.example:50051; several "
+          "servers: see --load_balancing). The default is ledger-server's coroutine mode on "
+          "this machine.");
 ABSL_FLAG(absl::Duration, deadline, absl::Seconds(10),
           "How long each call may take, e.g. 500ms, 10s, 2m. For list, import and stream it "
           "covers the whole stream, so raise it for a large import.");

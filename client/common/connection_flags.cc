@@ -145,9 +145,9 @@ absl::StatusOr<std::string> LoadBalancingServiceConfig(absl::string_view policy)
   for (const char* known : kLoadBalancingPolicies) {
     if (policy == known) return absl::StrCat(R"({"loadBalancingConfig":[{")", policy, R"(":{}}]})");
   }
-  return absl::InvalidArgumentError(
-      absl::StrCat("--load_balancing=", policy, " is not a policy this client knows: use ",
-                   absl::StrJoin(kLoadBalancingPolicies, " or ")));
+  return absl::InvalidArgumentError(absl::StrCat("--load_balancing=", policy,
+                                                 " is not a policy this client knows: use ",
+                                                 absl::StrJoin(kLoadBalancingPolicies, " or ")));
 }
 
 absl::Status ApplyLoadBalancingFlag(grpc::ChannelArguments& arguments) {

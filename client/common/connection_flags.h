@@ -1,7 +1,8 @@
 // The flags that say how both clients reach the server (TLS, mutual TLS, a
 // bearer token, and how calls spread over the servers a target names), defined
-// once, in connection_flags.cc, for `ledger` and `ledger-load` alike. A client parses and lists only the flags of the files
-// it names (command_line.h), so each names kConnectionFlagsFile beside its own.
+// once, in connection_flags.cc, for `ledger` and `ledger-load` alike. A
+// client parses and lists only the flags of the files it names
+// (command_line.h), so each names kConnectionFlagsFile beside its own.
 #pragma once
 
 #include <grpcpp/support/channel_arguments.h>

@@ -294,7 +294,7 @@ class Checker:
         self.check(re.fullmatch(r"[^:@]+(:[\w][\w.-]*|@sha256:[0-9a-f]{64})", image.rsplit("/", 1)[-1])
                    is not None and image.rsplit("/", 1)[-1].split(":")[0].split("@")[0] == "ledger",
                    f"{name}: image {image!r} is the ledger image with a tag or digest "
-                   "(set by the overlay's images:)")
+                   "(set by components/release's images:)")
         self.check(not c.get("command"), f"{name}: no command: the image's entrypoint is ledger-server")
         values = flag_values(c.get("args", []))
         self.check(values.get("mode") == mode, f"{name}: --mode={mode}")
