@@ -1,6 +1,7 @@
 // ledger: the command-line client of the ledger service. Parses the command
 // line, connects, and hands over to the subcommand (commands.h).
 #include <grpcpp/channel.h>
+#include <grpcpp/support/channel_arguments.h>
 
 #include <cstdint>
 #include <iostream>
@@ -22,8 +23,9 @@
 #include "contract/ports.h"
 
 ABSL_FLAG(std::string, target, absl::StrCat("localhost:", ledger::kDefaultPort),
-          "The server, as HOST:PORT or any gRPC target (dns:///ledger.example:50051). The "
-          "default is ledger-server's coroutine mode on this machine.");
+          "The server, as HOST:PORT or any gRPC target (dns:///ledger.example:50051; several "
+          "servers: see --load_balancing). The default is ledger-server's coroutine mode on "
+          "this machine.");
 ABSL_FLAG(absl::Duration, deadline, absl::Seconds(10),
           "How long each call may take, e.g. 500ms, 10s, 2m. For list, import and stream it "
           "covers the whole stream, so raise it for a large import.");
@@ -161,7 +163,12 @@ ExitCode Run(int argc, char** argv) {
   absl::StatusOr<ChannelSecurity> security = ChannelSecurityFromFlags(*command_line);
   if (!security.ok()) return ReportUsageError(security.status().message());
 
-  std::shared_ptr<grpc::Channel> channel = OpenChannel(absl::GetFlag(FLAGS_target), *security);
+  grpc::ChannelArguments channel_arguments;
+  if (absl::Status valid = ApplyLoadBalancingFlag(channel_arguments); !valid.ok()) {
+    return ReportUsageError(valid.message());
+  }
+  std::shared_ptr<grpc::Channel> channel =
+      OpenChannel(absl::GetFlag(FLAGS_target), *security, channel_arguments);
   std::unique_ptr<v1::Ledger::Stub> ledger = v1::Ledger::NewStub(channel);
   std::unique_ptr<grpc::health::v1::Health::Stub> health =
       grpc::health::v1::Health::NewStub(channel);

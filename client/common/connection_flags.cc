@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 
 // Each flag with what it does: both clients' --help print these.
 ABSL_FLAG(std::string, tls_ca_file, "",
@@ -33,8 +34,22 @@ ABSL_FLAG(std::string, token, "",
           "lines (ps). Never printed. Without --tls_ca_file it crosses the network in clear "
           "text: only for a server on this machine.");
 
+// gRPC's own policy names, so that the flag reads as gRPC's documentation does.
+ABSL_FLAG(std::string, load_balancing, "pick_first",
+          "How calls spread over the servers the target resolves to. pick_first: one "
+          "connection, to the first address that answers, for every call. round_robin: a "
+          "connection to each address, calls in turn over them, for a target that names "
+          "several servers, e.g. a Kubernetes headless Service "
+          "(dns:///ledger-coroutine-headless.NAMESPACE.svc.cluster.local:PORT: every ready "
+          "pod, resolved at start and again whenever a connection drops) or "
+          "ipv4:10.0.0.1:PORT,10.0.0.2:PORT. Through a ClusterIP "
+          "Service or a proxy there is one address, so the two are the same.");
+
 namespace ledger {
 namespace {
+
+// --load_balancing's values, each a gRPC policy that needs no configuration.
+constexpr const char* kLoadBalancingPolicies[] = {"pick_first", "round_robin"};
 
 // What a flag's file must hold: one PEM block of this kind at least.
 struct PemFile {
@@ -125,6 +140,26 @@ absl::Status CheckToken(const std::string& token, const CommandLine& command_lin
 }
 
 }  // namespace
+
+absl::StatusOr<std::string> LoadBalancingServiceConfig(absl::string_view policy) {
+  for (const char* known : kLoadBalancingPolicies) {
+    if (policy == known) return absl::StrCat(R"({"loadBalancingConfig":[{")", policy, R"(":{}}]})");
+  }
+  return absl::InvalidArgumentError(absl::StrCat("--load_balancing=", policy,
+                                                 " is not a policy this client knows: use ",
+                                                 absl::StrJoin(kLoadBalancingPolicies, " or ")));
+}
+
+absl::Status ApplyLoadBalancingFlag(grpc::ChannelArguments& arguments) {
+  absl::StatusOr<std::string> config =
+      LoadBalancingServiceConfig(absl::GetFlag(FLAGS_load_balancing));
+  if (!config.ok()) return config.status();
+  // The default only: a service config from the name resolver would win, and
+  // DNS has one only if someone publishes a _grpc_config TXT record, which
+  // Kubernetes does not.
+  arguments.SetServiceConfigJSON(*config);
+  return absl::OkStatus();
+}
 
 absl::StatusOr<ChannelSecurity> ChannelSecurityFromFlags(const CommandLine& command_line) {
   const std::string ca = absl::GetFlag(FLAGS_tls_ca_file);

@@ -1,9 +1,15 @@
-// The flags that say how both clients reach the server securely (TLS, mutual
-// TLS, a bearer token), defined once, in connection_flags.cc, for `ledger` and
-// `ledger-load` alike. A client parses and lists only the flags of the files
-// it names (command_line.h), so each names kConnectionFlagsFile beside its own.
+// The flags that say how both clients reach the server (TLS, mutual TLS, a
+// bearer token, and how calls spread over the servers a target names), defined
+// once, in connection_flags.cc, for `ledger` and `ledger-load` alike. A
+// client parses and lists only the flags of the files it names
+// (command_line.h), so each names kConnectionFlagsFile beside its own.
 #pragma once
 
+#include <grpcpp/support/channel_arguments.h>
+
+#include <string>
+
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "client/common/channel_security.h"
@@ -24,5 +30,15 @@ inline constexpr char kTokenEnvironmentVariable[] = "LEDGER_TOKEN";
 // a token a header cannot carry is an InvalidArgument that names the flag and
 // the file and says why: a usage error. No message ever holds the token.
 absl::StatusOr<ChannelSecurity> ChannelSecurityFromFlags(const CommandLine& command_line);
+
+// The default service config that makes a channel balance with `policy`
+// (--load_balancing's values: pick_first, round_robin), or an InvalidArgument
+// naming the flag and the policies it accepts.
+absl::StatusOr<std::string> LoadBalancingServiceConfig(absl::string_view policy);
+
+// Sets --load_balancing's policy as the default service config of channels
+// made with `arguments`; an unknown policy is a usage error
+// (LoadBalancingServiceConfig's).
+absl::Status ApplyLoadBalancingFlag(grpc::ChannelArguments& arguments);
 
 }  // namespace ledger

@@ -28,10 +28,11 @@ std::string LastConnectError(v1::Ledger::Stub& stub) {
 }
 }  // namespace
 
-Channels::Channels(std::string target, int count, const ChannelSecurity& security)
+Channels::Channels(std::string target, int count, const ChannelSecurity& security,
+                   const grpc::ChannelArguments& arguments)
     : target_(std::move(target)), security_(security.Describe()), tls_(security.tls()) {
   for (int i = 0; i < count; ++i) {
-    grpc::ChannelArguments args;
+    grpc::ChannelArguments args = arguments;
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
     args.SetInt(kChannelIndexArg, i);
     channels_.push_back(OpenChannel(target_, security, args));

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <grpcpp/channel.h>
+#include <grpcpp/support/channel_arguments.h>
 
 #include <memory>
 #include <string>
@@ -22,8 +23,10 @@ namespace ledger::load {
 
 class Channels {
  public:
-  // Every channel with the same `security` (TLS, certificate, token).
-  Channels(std::string target, int count, const ChannelSecurity& security);
+  // Every channel with the same `security` (TLS, certificate, token), from
+  // `arguments` (the load-balancing policy).
+  Channels(std::string target, int count, const ChannelSecurity& security,
+           const grpc::ChannelArguments& arguments);
 
   // Connects every channel, so that the first measured calls do not pay for
   // the TCP, TLS and HTTP/2 handshakes; UNAVAILABLE naming the target, and

@@ -137,7 +137,8 @@ bool Connect(std::initializer_list<Channels*> all, absl::Duration timeout) {
 }
 
 ExitCode RunOnce(const Options& options, coro::CompletionQueueThreads& client) {
-  Channels channels(options.target, options.connections, options.security);
+  Channels channels(options.target, options.connections, options.security,
+                    options.channel_arguments);
   if (!Connect({&channels}, options.connect_timeout)) return ExitCode::kFailure;
   const std::optional<int64_t> before = PrepareAccounts(options, channels, client);
   if (!before || !MetricsReachable(options)) return ExitCode::kFailure;
@@ -186,8 +187,10 @@ bool WriteCompareFiles(const Options& options, const CompareResult& result) {
 }
 
 ExitCode RunCompareMode(const Options& options, coro::CompletionQueueThreads& client) {
-  Channels coroutine_channels(options.target, options.connections, options.security);
-  Channels thread_channels(options.thread_target, options.connections, options.security);
+  Channels coroutine_channels(options.target, options.connections, options.security,
+                              options.channel_arguments);
+  Channels thread_channels(options.thread_target, options.connections, options.security,
+                           options.channel_arguments);
   if (!Connect({&coroutine_channels, &thread_channels}, options.connect_timeout) ||
       !MetricsReachable(options)) {
     return ExitCode::kFailure;

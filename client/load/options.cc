@@ -9,8 +9,9 @@
 
 // Each flag with its default and what it does: --help prints these.
 ABSL_FLAG(std::string, target, absl::StrCat("localhost:", ledger::kDefaultPort),
-          "Server to load: host:port of a ledger gRPC port. With --compare and --soak, the "
-          "coroutine mode's port.");
+          "Server to load: host:port of a ledger gRPC port, or any gRPC target (several "
+          "servers: see --load_balancing). With --compare and --soak, the coroutine mode's "
+          "port.");
 ABSL_FLAG(std::string, thread_target, absl::StrCat("localhost:", ledger::kDefaultThreadPort),
           "With --compare and --soak: host:port of the thread-per-request mode's port.");
 ABSL_FLAG(std::string, thread_metrics, "",
@@ -66,6 +67,9 @@ std::optional<Options> OptionsFromFlags(const CommandLine& command_line) {
     options.security = std::move(*security);
   } else {
     errors.push_back(std::string(security.status().message()));
+  }
+  if (absl::Status valid = ApplyLoadBalancingFlag(options.channel_arguments); !valid.ok()) {
+    errors.push_back(std::string(valid.message()));
   }
   options.plan = ReadPlanFlags(command_line, errors);
   options.workload = ReadWorkloadFlags(command_line, soak, errors);

@@ -5,6 +5,8 @@
 // says what it measured.
 #pragma once
 
+#include <grpcpp/support/channel_arguments.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -69,6 +71,8 @@ struct Options {
   // TLS, client certificate and token, for every connection (both targets of
   // --compare): client/common/connection_flags.h.
   ChannelSecurity security;
+  // What every channel starts from: --load_balancing's policy.
+  grpc::ChannelArguments channel_arguments;
   LoadPlan plan;             // closed or open loop, and how long (plan_options.cc)
   WorkloadOptions workload;  // the mix, sizes and seed (workload_options.cc)
   AccountOptions accounts;

@@ -96,7 +96,7 @@ struct SoakedMode {
              const std::string& metrics_address)
       : name(name),
         metrics(metrics_address),
-        channels(target, options.connections, options.security),
+        channels(target, options.connections, options.security, options.channel_arguments),
         account_ids(AccountIds(SoakAccountPrefix(options.accounts.prefix, name),
                                static_cast<int>(options.workload.account_ids.size()))),
         workload(ForMode(options.workload, name, account_ids)) {}

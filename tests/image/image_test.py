@@ -11,7 +11,8 @@
    vfs) and are reused too; podman's and buildah's default storage, which
    another use of podman on the machine may have set up with another driver,
    is never touched.
-2. `buildah bud --isolation chroot --pull=never -t ledger:test .` (the build
+2. `buildah bud --isolation chroot --pull=never -t ledger:<version> .`, the
+   project's version (CMakeLists.txt), the tag deploy/k8s runs (the build
    stage compiles the project from scratch, no ccache; its time is printed).
 3. ledger-server started from the image with its own entrypoint and user
    (`buildah run`), on free loopback ports; from outside: health SERVING on both
@@ -38,9 +39,10 @@ import grpc
 SOURCE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(SOURCE, "tests", "python"))
 from ledger_server import GRPC_PROTO_ROOT, MODES, LedgerServer, generate_stubs  # noqa: E402
+from project_version import project_version  # noqa: E402
 
 CACHE = os.environ.get("LEDGER_IMAGE_CACHE", "/var/cache/ledger-image")
-IMAGE = "localhost/ledger:test"
+IMAGE = f"localhost/ledger:{project_version(SOURCE)}"
 BASE_TAGS = ("docker.io/library/debian:bookworm", "docker.io/library/debian:bookworm-slim")
 # The same storage for both tools, so buildah builds from what podman imported.
 STORAGE = ["--storage-driver", "vfs", "--root", os.path.join(CACHE, "containers", "root"),

@@ -343,7 +343,7 @@ class UsageTest(CliTestCase):
         # Only the client's own flags and the connection flags it shares with
         # ledger-load, none of the libraries'.
         flags = run.stdout[run.stdout.index("\nFlags ("):]
-        self.assertEqual(len(re.findall(r"^  --", flags, re.M)), 11, flags)
+        self.assertEqual(len(re.findall(r"^  --", flags, re.M)), 12, flags)
 
     def test_no_or_unknown_command_prints_usage_and_exits_2(self):
         for args in ((), ("fly",)):

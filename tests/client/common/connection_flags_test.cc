@@ -2,6 +2,8 @@
 // a usage error that names the flag (and the file), never the token.
 #include "client/common/connection_flags.h"
 
+#include <grpc/grpc.h>
+#include <grpcpp/support/channel_arguments.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
@@ -142,6 +144,47 @@ TEST_F(ConnectionFlagsTest, ATokenAHeaderCannotCarryIsRefusedWithoutShowingIt) {
   EXPECT_EQ(ErrorOf({}),
             "LEDGER_TOKEN holds a character a bearer token cannot: only visible ASCII, no blanks "
             "or line breaks");
+}
+
+// The service config --load_balancing sets on the channel arguments, as gRPC
+// will read it; the error if the flag's value is not a policy.
+absl::StatusOr<std::string> ServiceConfigOf(std::initializer_list<std::string> arguments) {
+  absl::FlagSaver restore_flags;
+  std::vector<const char*> argv = {"ledger"};
+  for (const std::string& argument : arguments) argv.push_back(argument.c_str());
+  absl::StatusOr<CommandLine> command_line =
+      ParseCommandLine(static_cast<int>(argv.size()), argv.data(), {kConnectionFlagsFile});
+  if (!command_line.ok()) return command_line.status();
+  grpc::ChannelArguments channel_arguments;
+  if (absl::Status applied = ApplyLoadBalancingFlag(channel_arguments); !applied.ok()) {
+    return applied;
+  }
+  const grpc_channel_args c_arguments = channel_arguments.c_channel_args();
+  for (size_t i = 0; i < c_arguments.num_args; ++i) {
+    const grpc_arg& argument = c_arguments.args[i];
+    if (std::string(argument.key) == GRPC_ARG_SERVICE_CONFIG && argument.type == GRPC_ARG_STRING) {
+      return std::string(argument.value.string);
+    }
+  }
+  return absl::NotFoundError("no service config set");
+}
+
+TEST(LoadBalancingFlagTest, EachPolicyIsTheChannelsDefaultServiceConfig) {
+  EXPECT_EQ(ServiceConfigOf({}).value_or("?"), R"({"loadBalancingConfig":[{"pick_first":{}}]})");
+  EXPECT_EQ(ServiceConfigOf({"--load_balancing=pick_first"}).value_or("?"),
+            R"({"loadBalancingConfig":[{"pick_first":{}}]})");
+  EXPECT_EQ(ServiceConfigOf({"--load_balancing=round_robin"}).value_or("?"),
+            R"({"loadBalancingConfig":[{"round_robin":{}}]})");
+}
+
+TEST(LoadBalancingFlagTest, AnotherValueIsAUsageErrorListingThePolicies) {
+  for (const std::string policy : {"", "roundrobin", "grpclb", "ROUND_ROBIN"}) {
+    absl::StatusOr<std::string> config = ServiceConfigOf({"--load_balancing=" + policy});
+    EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument) << policy;
+    EXPECT_EQ(config.status().message(),
+              "--load_balancing=" + policy +
+                  " is not a policy this client knows: use pick_first or round_robin");
+  }
 }
 
 }  // namespace

@@ -20,7 +20,11 @@ One script, one step per CTest test (tests/deploy/k8s/CMakeLists.txt):
                 database and the DSN that reaches it (postgres_checks.py),
                 TLS and authentication where OVERLAYS says, from the required
                 Secrets, and the NetworkPolicy (security_checks.py), the
-                dashboard ConfigMap, the alerts' runbook URLs;
+                dashboard ConfigMap, the alerts' runbook URLs; a headless
+                Service beside each ClusterIP one, for the same pods and gRPC
+                port; the recommended labels on every object, the image tag
+                (the project's version), the ServiceAccount and the topology
+                spread (release_checks.py);
   examples      the example overlays of deploy/k8s/README.md rendered on the
                 overlay they patch: they validate, pass the invariants and do
                 what they are for (examples.py); the cert-manager
@@ -52,11 +56,13 @@ from examples import EXPECTED_EFFECTS, readme_examples, write_overlay
 from manifest_values import flag_values, matches, parse_duration
 from postgres_checks import PostgresChecks
 import runbook_checks
+from release_checks import ReleaseChecks
 from security_checks import SecurityChecks, serves_tls
 
 # tests/python holds what the Python tests share.
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python"))
 from npm_lockfile import install_locked_packages  # noqa: E402
+from project_version import project_version  # noqa: E402
 
 KUBECTL_MINOR = 27  # kubectl 1.27 or newer renders the overlays as the tests expect
 KUBECTL_HINT = (
@@ -135,6 +141,10 @@ def cxx_constant(source_root, header, name):
     if not match:
         fail(f"{name} not found in {header}")
     return int(match.group(1).replace("'", ""))
+
+
+def headless(service):
+    return service["spec"].get("clusterIP") == "None"
 
 
 def overlays(source_root):
@@ -222,6 +232,7 @@ class Checker:
         self.dsn_env = cxx_string(source_root, "service/main/defaults.h", "kPostgresDsnVariable")
         self.postgres = PostgresChecks(self.check, objects, self.dsn_env)
         self.security = SecurityChecks(self.check, objects)
+        self.release = ReleaseChecks(self.check, objects, project_version(source_root))
 
     def check(self, ok, message):
         if not ok:
@@ -246,19 +257,27 @@ class Checker:
         # checked with what they serve, and the ServiceMonitor must pass them by.
         ledger_services = [s for s in services
                            if s["metadata"].get("labels", {}).get("app.kubernetes.io/name") == "ledger"]
+        cluster_ips = {s["metadata"]["name"]: s for s in ledger_services if not headless(s)}
         self.check(sorted(d["metadata"]["name"] for d in deployments)
                    == ["ledger-coroutine", "ledger-thread"],
                    "one Deployment per mode: ledger-coroutine and ledger-thread")
-        self.check(sorted(s["metadata"]["name"] for s in ledger_services)
-                   == ["ledger-coroutine", "ledger-thread"],
-                   "one Service per mode: ledger-coroutine and ledger-thread")
+        self.check(sorted(cluster_ips) == ["ledger-coroutine", "ledger-thread"],
+                   "one ClusterIP Service per mode: ledger-coroutine and ledger-thread")
+        self.check(sorted(s["metadata"]["name"] for s in ledger_services if headless(s))
+                   == ["ledger-coroutine-headless", "ledger-thread-headless"],
+                   "one headless Service per mode, for clients that balance over the pods: "
+                   "ledger-coroutine-headless and ledger-thread-headless")
         for deployment in deployments:
             self.deployment(deployment)
             self.security.deployment(deployment, self.expected["tls_auth"])
         self.security.same_secrets(deployments)
         self.security.network_policy(deployments)
+        self.release.run(deployments)
         for service in ledger_services:
-            self.service(service, deployments)
+            if headless(service):
+                self.headless_service(service, cluster_ips)
+            else:
+                self.service(service, deployments)
         self.service_monitor(services)
         self.prometheus_rule(deployments)
         self.stores(deployments)
@@ -281,7 +300,7 @@ class Checker:
         self.check(re.fullmatch(r"[^:@]+(:[\w][\w.-]*|@sha256:[0-9a-f]{64})", image.rsplit("/", 1)[-1])
                    is not None and image.rsplit("/", 1)[-1].split(":")[0].split("@")[0] == "ledger",
                    f"{name}: image {image!r} is the ledger image with a tag or digest "
-                   "(set by the overlay's images:)")
+                   "(set by components/release's images:)")
         self.check(not c.get("command"), f"{name}: no command: the image's entrypoint is ledger-server")
         values = flag_values(c.get("args", []))
         self.check(values.get("mode") == mode, f"{name}: --mode={mode}")
@@ -380,6 +399,24 @@ class Checker:
                            for p in ports.values()),
                    f"Service {name}: does not expose the health port")
 
+    def headless_service(self, s, cluster_ips):
+        """A headless Service is its ClusterIP namesake's pods and gRPC port,
+        nothing more: with its metrics port too, Prometheus would scrape every
+        pod twice (the ServiceMonitor selects both by their labels)."""
+        name = s["metadata"]["name"]
+        twin = cluster_ips.get(name.removesuffix("-headless"))
+        if not self.check(twin is not None, f"Service {name}: a ClusterIP Service "
+                          f"{name.removesuffix('-headless')} beside it"):
+            return
+        self.check(s["spec"].get("selector") == twin["spec"].get("selector"),
+                   f"Service {name}: selects the pods {twin['metadata']['name']} selects")
+        grpc = [p for p in twin["spec"]["ports"] if p.get("name") == "grpc"]
+        self.check(s["spec"]["ports"] == grpc,
+                   f"Service {name}: the gRPC port of {twin['metadata']['name']} ({grpc}) and no "
+                   f"other (got {s['spec']['ports']})")
+        self.check(not s["spec"].get("publishNotReadyAddresses"),
+                   f"Service {name}: resolves to ready pods only")
+
     def service_monitor(self, services):
         monitors = self.of_kind("ServiceMonitor")
         if not self.check(len(monitors) == 1, "one ServiceMonitor"):
@@ -393,10 +430,14 @@ class Checker:
         selected = [s for s in services
                     if matches(selector.get("matchLabels", {}), s["metadata"].get("labels", {}))
                     and s["metadata"].get("namespace") == namespace]
-        self.check(sorted(s["metadata"]["name"] for s in selected) == ["ledger-coroutine", "ledger-thread"],
-                   "ServiceMonitor selects both Services, in its own namespace")
+        # A selected Service without the endpoint's port yields no target.
+        endpoint_ports = {e.get("port") for e in m["spec"]["endpoints"]}
+        scraped = [s for s in selected if endpoint_ports & {p.get("name") for p in s["spec"]["ports"]}]
+        self.check(sorted(s["metadata"]["name"] for s in scraped) == ["ledger-coroutine", "ledger-thread"],
+                   "ServiceMonitor scrapes both ClusterIP Services, in its own namespace, and no "
+                   f"other (got {sorted(s['metadata']['name'] for s in scraped)})")
         for endpoint in m["spec"]["endpoints"]:
-            for s in selected:
+            for s in scraped:
                 self.check(endpoint.get("port") in {p.get("name") for p in s["spec"]["ports"]},
                            f"ServiceMonitor endpoint port {endpoint.get('port')!r} is a named port "
                            f"of Service {s['metadata']['name']}")
