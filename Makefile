@@ -93,10 +93,10 @@ compare-check: build
 	/usr/bin/python3 tests/bench/compare_ranges.py check docs/compare/runs/*.json \
 	  docs/compare/compare.json
 
-# The performance figures of the README, not part of `make test` (timings on a
+# The performance figures of docs/performance.md, not part of `make test` (timings on a
 # shared machine cannot pass or fail): every benchmark below, one after the
 # other, each one's output also written to docs/bench/<name>.txt, which the
-# README quotes. About 20 minutes on 2 cores; run it on an otherwise idle
+# page quotes. About 20 minutes on 2 cores; run it on an otherwise idle
 # machine. Each part runs alone too, e.g. `make bench-cpu`.
 BENCH_PARTS = bench-micro bench-cpu bench-attribution bench-waiting bench-memory
 bench:
