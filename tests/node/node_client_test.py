@@ -20,18 +20,16 @@ import argparse
 import json
 import os
 import pathlib
-import shutil
 import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
 from ledger_server import GRPC_PROTO_ROOT, LedgerServer  # noqa: E402
-from npm_lockfile import install_locked_packages  # noqa: E402
+from npm_lockfile import fail, find_tool, install_locked_packages, skip  # noqa: E402
 from test_certificates import make_pki, new_token, write_tokens_file  # noqa: E402
 
 # CTest's SKIP_RETURN_CODE for both steps.
-SKIPPED = 77
 NODE_MAJOR = 18  # node:test's describe/it and --test-reporter; Debian 12 has 18
 NODE_HINT = (f"Node.js {NODE_MAJOR} or newer and npm run the Node client tests: "
              "apt-get install nodejs npm (deploy/install-deps.sh test does), or pass --node/--npm.")
@@ -42,25 +40,10 @@ PRINCIPALS = {"admin": "ops", "alice": "alice", "bob": "bob"}
 SLOW_STORE_LATENCY_MS = 200
 
 
-def fail(message):
-    print(f"FAIL: {message}", file=sys.stderr)
-    sys.exit(1)
-
-
-def skip(message):
-    print(f"SKIPPED: {message}", file=sys.stderr)
-    sys.exit(SKIPPED)
-
-
-def find_tool(explicit, name):
-    path = explicit or shutil.which(name)
-    if not path or not os.access(path, os.X_OK):
-        skip(f"{name} not found. {NODE_HINT}")
-    return path
-
 
 def npm_ci(args):
-    install_locked_packages(find_tool(args.npm, "npm"), args.test_dir, args.work_dir / "npm")
+    install_locked_packages(find_tool(args.npm, "npm", NODE_HINT), args.test_dir,
+                            args.work_dir / "npm")
 
 
 def node_major(node):
@@ -72,8 +55,8 @@ def node_major(node):
 
 
 def run(args):
-    node = find_tool(args.node, "node")
-    find_tool(args.npm, "npm")  # without npm the packages were never installed
+    node = find_tool(args.node, "node", NODE_HINT)
+    find_tool(args.npm, "npm", NODE_HINT)  # without npm the packages were never installed
     major, version = node_major(node)
     if major < NODE_MAJOR:
         skip(f"{node} is Node.js {version}. {NODE_HINT}")

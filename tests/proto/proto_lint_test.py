@@ -24,10 +24,9 @@ import tempfile
 
 # tests/python holds what the Python tests share.
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
-from npm_lockfile import install_locked_packages  # noqa: E402
+from npm_lockfile import fail, find_tool, install_locked_packages  # noqa: E402
 
 # CTest's SKIP_RETURN_CODE for both steps.
-SKIPPED = 77
 NODE_HINT = ("Node.js and npm run buf from npm: apt-get install nodejs npm "
              "(deploy/install-deps.sh test does), or pass --node/--npm.")
 # The field whose comment the negative check removes, and how its comment reads.
@@ -36,25 +35,10 @@ UNCOMMENTED_FIELD = "to_id"
 UNCOMMENTED_COMMENT = "  // The payee: any existing account other than from_id.\n"
 
 
-def fail(message):
-    print(f"FAIL: {message}", file=sys.stderr)
-    sys.exit(1)
-
-
-def skip(message):
-    print(f"SKIPPED: {message}", file=sys.stderr)
-    sys.exit(SKIPPED)
-
-
-def find_tool(explicit, name):
-    path = explicit or shutil.which(name)
-    if not path or not os.access(path, os.X_OK):
-        skip(f"{name} not found. {NODE_HINT}")
-    return path
-
 
 def npm_ci(args):
-    install_locked_packages(find_tool(args.npm, "npm"), args.test_dir, args.work_dir / "npm")
+    install_locked_packages(find_tool(args.npm, "npm", NODE_HINT), args.test_dir,
+                            args.work_dir / "npm")
 
 
 def buf_lint(args, module):
@@ -62,7 +46,7 @@ def buf_lint(args, module):
     # @bufbuild/buf's bin/buf is a Node.js script that starts the binary of
     # this platform's package (an optional dependency), so no install script
     # needs to run.
-    node = find_tool(args.node, "node")
+    node = find_tool(args.node, "node", NODE_HINT)
     buf = args.work_dir / "npm/node_modules/@bufbuild/buf/bin/buf"
     if not buf.exists():
         fail(f"{buf} is missing: the proto_npm_ci test installs it")

@@ -1,11 +1,35 @@
 """The npm packages of a test directory's committed package-lock.json,
 installed into the build tree with `npm ci`: exactly the locked versions, and
-nothing again while the installed lockfile is the same.
+nothing again while the installed lockfile is the same. And how the scripts
+that need Node.js end: FAIL, or SKIPPED (CTest's SKIP_RETURN_CODE) when a tool
+Debian may lack is missing.
 """
 import filecmp
+import os
 import shutil
 import subprocess
 import sys
+
+SKIPPED = 77
+
+
+def fail(message):
+    print(f"FAIL: {message}", file=sys.stderr)
+    sys.exit(1)
+
+
+def skip(message):
+    print(f"SKIPPED: {message}", file=sys.stderr)
+    sys.exit(SKIPPED)
+
+
+def find_tool(explicit, name, hint):
+    """The executable `explicit` names, else `name` on PATH; skips, with
+    `hint` on how to get it, when there is none."""
+    path = explicit or shutil.which(name)
+    if not path or not os.access(path, os.X_OK):
+        skip(f"{name} not found. {hint}")
+    return path
 
 
 def install_locked_packages(npm, package_dir, work_dir):

@@ -61,7 +61,7 @@ from security_checks import SecurityChecks, serves_tls
 
 # tests/python holds what the Python tests share.
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python"))
-from npm_lockfile import install_locked_packages  # noqa: E402
+from npm_lockfile import fail, install_locked_packages, skip  # noqa: E402
 from project_version import project_version  # noqa: E402
 
 KUBECTL_MINOR = 27  # kubectl 1.27 or newer renders the overlays as the tests expect
@@ -70,9 +70,6 @@ KUBECTL_HINT = (
     "Install it from the Kubernetes project's apt repository (pkgs.k8s.io, package kubectl) "
     "or as the binary from https://dl.k8s.io/release/stable.txt's version "
     "(install -m 0755 kubectl /usr/local/bin/); or pass --kubectl.")
-# CTest's SKIP_RETURN_CODE for these tests: a check that cannot run here
-# reports itself skipped, with the reason, rather than passed or failed.
-SKIPPED = 77
 NODE_HINT = ("Node.js and npm are needed for the schema checks: apt-get install nodejs npm "
              "(Node >= 18, as Debian 12 has), or pass --node/--npm.")
 
@@ -90,15 +87,6 @@ OVERLAYS = {
 STORES = ("memory", "postgres")
 CLIENT_SIDE_APPLY_LIMIT = 262144  # bytes of annotations, last-applied-configuration included
 
-
-def fail(message):
-    print(f"FAIL: {message}", file=sys.stderr)
-    sys.exit(1)
-
-
-def skip(message):
-    print(f"SKIPPED: {message}", file=sys.stderr)
-    sys.exit(SKIPPED)
 
 
 def find_kubectl(explicit):
