@@ -24,6 +24,19 @@ constexpr char kCertificate[] = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CER
 constexpr char kKey[] = "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n";
 constexpr char kSecret[] = "s3cr3t-t0ken";
 
+// Parses `arguments` as a client would and returns what `read` makes of the
+// flags then (or the parse error); the flags are back at their defaults after.
+template <typename T, typename Read>
+absl::StatusOr<T> WithFlags(std::initializer_list<std::string> arguments, Read read) {
+  absl::FlagSaver restore_flags;
+  std::vector<const char*> argv = {"ledger"};
+  for (const std::string& argument : arguments) argv.push_back(argument.c_str());
+  absl::StatusOr<CommandLine> command_line =
+      ParseCommandLine(static_cast<int>(argv.size()), argv.data(), {kConnectionFlagsFile});
+  if (!command_line.ok()) return command_line.status();
+  return read(*command_line);
+}
+
 class ConnectionFlagsTest : public testing::Test {
  protected:
   void SetUp() override {
@@ -49,13 +62,7 @@ class ConnectionFlagsTest : public testing::Test {
   // Parses `arguments` as a client would, then reads the connection flags;
   // from the defaults each time.
   absl::StatusOr<ChannelSecurity> Read(std::initializer_list<std::string> arguments) {
-    absl::FlagSaver restore_flags;
-    std::vector<const char*> argv = {"ledger"};
-    for (const std::string& argument : arguments) argv.push_back(argument.c_str());
-    absl::StatusOr<CommandLine> command_line =
-        ParseCommandLine(static_cast<int>(argv.size()), argv.data(), {kConnectionFlagsFile});
-    if (!command_line.ok()) return command_line.status();
-    return ChannelSecurityFromFlags(*command_line);
+    return WithFlags<ChannelSecurity>(arguments, ChannelSecurityFromFlags);
   }
 
   std::string ErrorOf(std::initializer_list<std::string> arguments) {
@@ -149,24 +156,21 @@ TEST_F(ConnectionFlagsTest, ATokenAHeaderCannotCarryIsRefusedWithoutShowingIt) {
 // The service config --load_balancing sets on the channel arguments, as gRPC
 // will read it; the error if the flag's value is not a policy.
 absl::StatusOr<std::string> ServiceConfigOf(std::initializer_list<std::string> arguments) {
-  absl::FlagSaver restore_flags;
-  std::vector<const char*> argv = {"ledger"};
-  for (const std::string& argument : arguments) argv.push_back(argument.c_str());
-  absl::StatusOr<CommandLine> command_line =
-      ParseCommandLine(static_cast<int>(argv.size()), argv.data(), {kConnectionFlagsFile});
-  if (!command_line.ok()) return command_line.status();
-  grpc::ChannelArguments channel_arguments;
-  if (absl::Status applied = ApplyLoadBalancingFlag(channel_arguments); !applied.ok()) {
-    return applied;
-  }
-  const grpc_channel_args c_arguments = channel_arguments.c_channel_args();
-  for (size_t i = 0; i < c_arguments.num_args; ++i) {
-    const grpc_arg& argument = c_arguments.args[i];
-    if (std::string(argument.key) == GRPC_ARG_SERVICE_CONFIG && argument.type == GRPC_ARG_STRING) {
-      return std::string(argument.value.string);
+  return WithFlags<std::string>(arguments, [](const CommandLine&) -> absl::StatusOr<std::string> {
+    grpc::ChannelArguments channel_arguments;
+    if (absl::Status applied = ApplyLoadBalancingFlag(channel_arguments); !applied.ok()) {
+      return applied;
     }
-  }
-  return absl::NotFoundError("no service config set");
+    const grpc_channel_args c_arguments = channel_arguments.c_channel_args();
+    for (size_t i = 0; i < c_arguments.num_args; ++i) {
+      const grpc_arg& argument = c_arguments.args[i];
+      if (std::string(argument.key) == GRPC_ARG_SERVICE_CONFIG &&
+          argument.type == GRPC_ARG_STRING) {
+        return std::string(argument.value.string);
+      }
+    }
+    return absl::NotFoundError("no service config set");
+  });
 }
 
 TEST(LoadBalancingFlagTest, EachPolicyIsTheChannelsDefaultServiceConfig) {
