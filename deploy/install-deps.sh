@@ -22,7 +22,7 @@ set -eu
 build_packages="
   g++ make cmake ninja-build ccache pkgconf
   protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libgrpc++-dev libabsl-dev grpc-proto
-  prometheus-cpp-dev libssl-dev libpq-dev
+  prometheus-cpp-dev libssl-dev libpq-dev libspdlog-dev
 "
 test_packages="$build_packages
   libgtest-dev libgmock-dev libbenchmark-dev linux-perf clang-14 libclang-rt-14-dev
@@ -31,6 +31,7 @@ test_packages="$build_packages
 "
 runtime_packages="
   libgrpc++1.51 libgrpc29 libprotobuf32 libabsl20220623 libprometheus-cpp-pull1.0 libssl3 libpq5
+  libspdlog1.10 libfmt9
   ca-certificates
 "
 

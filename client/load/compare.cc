@@ -8,10 +8,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "client/load/log.h"
 #include "client/load/metrics_probe.h"
 #include "client/load/report.h"
 #include "client/load/workload.h"
+#include "logging/log.h"
 
 namespace ledger::load {
 namespace {

@@ -30,7 +30,6 @@
 #include "client/load/compare_report.h"
 #include "client/load/ledger_accounts.h"
 #include "client/load/load_driver.h"
-#include "client/load/log.h"
 #include "client/load/metrics_probe.h"
 #include "client/load/options.h"
 #include "client/load/progress.h"
@@ -38,6 +37,7 @@
 #include "client/load/soak.h"
 #include "client/load/workload.h"
 #include "coro/completion_queue_threads.h"
+#include "logging/log.h"
 
 namespace ledger::load {
 namespace {
@@ -231,10 +231,11 @@ ExitCode RunCompareMode(const Options& options, coro::CompletionQueueThreads& cl
 }
 
 ExitCode Run(int argc, char** argv) {
+  logging::Configure("ledger-load", logging::Level::kInfo, logging::Format::kText);
   QuietGrpcLog();
   absl::StatusOr<CommandLine> command_line = ParseCommandLine(argc, argv, kFlagsFiles);
   if (!command_line.ok()) {
-    Log("invalid flag: %s", command_line.status().message());
+    LogError("invalid flag: %s", command_line.status().message());
     return ExitCode::kUsage;
   }
   if (command_line->help) {
@@ -242,8 +243,8 @@ ExitCode Run(int argc, char** argv) {
     return ExitCode::kSuccess;
   }
   if (!command_line->positional.empty()) {
-    Log("invalid flag: unexpected argument '%s': ledger-load takes only --flags (see --help)",
-        command_line->positional.front());
+    LogError("invalid flag: unexpected argument '%s': ledger-load takes only --flags (see --help)",
+             command_line->positional.front());
     return ExitCode::kUsage;
   }
   const std::optional<Options> options = OptionsFromFlags(*command_line);

@@ -4,8 +4,8 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "client/common/connection_flags.h"
-#include "client/load/log.h"
 #include "contract/ports.h"
+#include "logging/log.h"
 
 // Each flag with its default and what it does: --help prints these.
 ABSL_FLAG(std::string, target, absl::StrCat("localhost:", ledger::kDefaultPort),
@@ -81,7 +81,7 @@ std::optional<Options> OptionsFromFlags(const CommandLine& command_line) {
                                options.output.metrics, errors);
   ReadThreadModeFlags(command_line, options.compare.enabled || options.soak.enabled, options,
                       errors);
-  for (const std::string& error : errors) Log("invalid flag: %s", error);
+  for (const std::string& error : errors) LogError("invalid flag: %s", error);
   if (!errors.empty()) return std::nullopt;
   return options;
 }

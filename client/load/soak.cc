@@ -18,7 +18,6 @@
 #include "client/load/channels.h"
 #include "client/load/ledger_accounts.h"
 #include "client/load/load_driver.h"
-#include "client/load/log.h"
 #include "client/load/metrics_probe.h"
 #include "client/load/prometheus_text.h"
 #include "client/load/report.h"
@@ -27,6 +26,7 @@
 #include "client/load/workload.h"
 #include "contract/metric_names.h"
 #include "contract/serving_mode.h"
+#include "logging/log.h"
 
 namespace ledger::load {
 namespace {

@@ -1,7 +1,7 @@
 #include "service/main/database_health_watch.h"
 
 #include "absl/time/time.h"
-#include "service/main/log.h"
+#include "logging/log.h"
 #include "service/stores/postgres/database.h"
 
 namespace ledger {
@@ -36,7 +36,7 @@ void DatabaseHealthWatch::Watch(std::stop_token stop) {
       if (serving) {
         Log("PostgreSQL answers again: health is SERVING");
       } else {
-        Log("PostgreSQL does not answer: health is NOT_SERVING until it does");
+        LogWarning("PostgreSQL does not answer: health is NOT_SERVING until it does");
       }
     }
     wake_.wait_for(lock, stop, kInterval, [] { return false; });

@@ -12,6 +12,8 @@ inline constexpr int kDefaultMaxThreads = 4096;
 inline constexpr int kDefaultMaxInflight = 20000;  // per mode
 inline constexpr char kDefaultHost[] = "[::]";     // every interface, IPv4 and IPv6
 inline constexpr char kDefaultStore[] = "memory";
+inline constexpr char kDefaultLogLevel[] = "info";
+inline constexpr char kDefaultLogFormat[] = "text";
 inline constexpr absl::Duration kDefaultStoreLatency = absl::Milliseconds(1);
 // Where --postgres_dsn is read from when the flag is not given, so that
 // Kubernetes can pass it from a Secret.

@@ -8,8 +8,10 @@
 #include <thread>
 #include <utility>
 
+#include "absl/container/btree_map.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
@@ -19,10 +21,11 @@
 #include "contract/serving_mode.h"
 #include "coro/serve.h"
 #include "coro/thread_pool.h"
+#include "logging/log.h"
 #include "service/ledger/ledger.h"
 #include "service/main/database_health_watch.h"
 #include "service/main/defaults.h"
-#include "service/main/log.h"
+#include "service/main/log_flags.h"
 #include "service/main/mode_stores.h"
 #include "service/main/protobuf_log.h"
 #include "service/main/server_security.h"
@@ -127,7 +130,7 @@ std::string PostgresDsn() {
 bool FlagsAreValid() {
   bool valid = true;
   auto complain = [&valid](const std::string& message) {
-    Log("invalid flag: %s", message);
+    LogError("invalid flag: %s", message);
     valid = false;
   };
   if (const std::string mode = absl::GetFlag(FLAGS_mode);
@@ -247,7 +250,25 @@ std::string MetricsHost() {
   return host.empty() ? absl::GetFlag(FLAGS_host) : host;
 }
 
+// At debug, every flag of ledger-server as it takes effect, defaults
+// included: what a fault report needs first.
+void LogSettings() {
+  if (!logging::Enabled(logging::Level::kDebug)) return;
+  // In name order, the order of --help.
+  const auto all_flags = absl::GetAllFlags();
+  const absl::btree_map<absl::string_view, absl::CommandLineFlag*> flags(all_flags.begin(),
+                                                                         all_flags.end());
+  for (const auto& [name, flag] : flags) {
+    if (!absl::StrContains(flag->Filename(), "service/main/")) continue;
+    std::string value = flag->CurrentValue();
+    // Its password is never logged.
+    if (name == "postgres_dsn" && !value.empty()) value = postgres::RedactedDsn(value);
+    LogDebug("setting --%s=%s", name, value);
+  }
+}
+
 int Run() {
+  LogSettings();
   const std::string mode = absl::GetFlag(FLAGS_mode);
   const int workers = absl::GetFlag(FLAGS_workers);
   const bool on_postgres = absl::GetFlag(FLAGS_store) == "postgres";
@@ -262,7 +283,7 @@ int Run() {
     const absl::Status ready = postgres::PrepareDatabase(
         dsn, patience, [](const std::string& attempt) { Log("%s", attempt); });
     if (!ready.ok()) {
-      Log("cannot start: %s", ready.message());
+      LogError("cannot start: %s", ready.message());
       return EXIT_FAILURE;
     }
     Log("PostgreSQL schema is up to date");
@@ -273,10 +294,16 @@ int Run() {
   absl::StatusOr<ServerSecurity> security =
       SetUpSecurity([](const std::string& event) { Log("%s", event); });
   if (!security.ok()) {
-    Log("cannot start: %s", security.status().message());
+    LogError("cannot start: %s", security.status().message());
     return EXIT_FAILURE;
   }
-  for (const std::string& line : security->description) Log("%s", line);
+  for (const std::string& line : security->description) {
+    if (absl::StartsWith(line, "WARNING:")) {
+      LogWarning("%s", line);
+    } else {
+      Log("%s", line);
+    }
+  }
 
   // Declared before the servers, so the servers are destroyed first.
   coro::ThreadPool worker_pool(workers);
@@ -303,8 +330,8 @@ int Run() {
         *security->authenticator, threads, absl::GetFlag(FLAGS_accepts_per_thread),
         absl::GetFlag(FLAGS_max_inflight), metrics.AddCallSeries(ServingMode::kCoroutine));
     if (coroutine_server->port() == 0) {
-      Log("cannot listen on %s (is the port in use or the address wrong?)",
-          Address(absl::GetFlag(FLAGS_port)));
+      LogError("cannot listen on %s (is the port in use or the address wrong?)",
+               Address(absl::GetFlag(FLAGS_port)));
       return EXIT_FAILURE;
     }
     metrics.AddModeGauges(
@@ -320,8 +347,8 @@ int Run() {
         *security->authenticator, max_threads, absl::GetFlag(FLAGS_max_inflight),
         metrics.AddCallSeries(ServingMode::kThread));
     if (thread_server->port() == 0) {
-      Log("cannot listen on %s (is the port in use or the address wrong?)",
-          Address(absl::GetFlag(FLAGS_thread_port)));
+      LogError("cannot listen on %s (is the port in use or the address wrong?)",
+               Address(absl::GetFlag(FLAGS_thread_port)));
       stop_started_servers();
       return EXIT_FAILURE;
     }
@@ -334,7 +361,8 @@ int Run() {
   if (const int port = absl::GetFlag(FLAGS_health_port); port >= 0) {
     health_server = std::make_unique<HealthServer>(Address(port), limits);
     if (health_server->port() == 0) {
-      Log("cannot listen on %s (is the port in use? --health_port picks another)", Address(port));
+      LogError("cannot listen on %s (is the port in use? --health_port picks another)",
+               Address(port));
       health_server.reset();
       stop_started_servers();
       return EXIT_FAILURE;
@@ -345,7 +373,8 @@ int Run() {
   absl::StatusOr<int> metrics_port =
       metrics.Serve(MetricsHost(), absl::GetFlag(FLAGS_metrics_port));
   if (!metrics_port.ok()) {
-    Log("%s (is the port in use? --metrics_port picks another)", metrics_port.status().message());
+    LogError("%s (is the port in use? --metrics_port picks another)",
+             metrics_port.status().message());
     stop_started_servers();
     return EXIT_FAILURE;
   }
@@ -407,7 +436,7 @@ int main(int argc, char** argv) {
   usage.contains_helpshort_flags = usage.contains_help_flags;
   absl::SetFlagsUsageConfig(usage);
   absl::ParseCommandLine(argc, argv);
-  if (!ledger::FlagsAreValid()) return 2;
+  if (!ledger::ConfigureLogFromFlags() || !ledger::FlagsAreValid()) return 2;
   // Debian's Abseil checks every absl::Mutex acquisition, gRPC's included,
   // for lock-order cycles: a debugging aid that cost about a tenth of the
   // server's CPU under load. Lock order is what ThreadSanitizer checks in the

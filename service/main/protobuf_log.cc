@@ -9,7 +9,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/time/clock.h"
-#include "service/main/log.h"
+#include "logging/log.h"
 
 namespace ledger {
 namespace {
@@ -41,11 +41,13 @@ void KeepSome(google::protobuf::LogLevel level, const char* filename, int line,
     dropped = std::exchange(limiter.dropped, 0);
   }
   const absl::string_view text = absl::StripTrailingAsciiWhitespace(message);
+  // Warnings: what protobuf says here is mostly of a request it could not
+  // parse, a client's fault the server survives.
   if (dropped > 0) {
-    Log("protobuf (%s:%d): %s (%d more protobuf lines dropped before this one)", filename, line,
-        text, dropped);
+    LogWarning("protobuf (%s:%d): %s (%d more protobuf lines dropped before this one)", filename,
+               line, text, dropped);
   } else {
-    Log("protobuf (%s:%d): %s", filename, line, text);
+    LogWarning("protobuf (%s:%d): %s", filename, line, text);
   }
 }
 

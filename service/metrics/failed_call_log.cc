@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
-#include "service/log/log.h"
+#include "logging/log.h"
 
 namespace ledger::metrics {
 
@@ -25,7 +25,10 @@ bool IsServerFailure(grpc::StatusCode code) {
 
 FailedCallLog::FailedCallLog(int lines_per_second, Sink sink, Clock clock)
     : lines_per_second_(lines_per_second),
-      sink_(sink ? std::move(sink) : Sink(&LogLine)),
+      sink_(sink ? std::move(sink)
+                 : Sink([](absl::string_view line, std::initializer_list<logging::Field> fields) {
+                     logging::Write(logging::Level::kError, line, fields);
+                   })),
       clock_(clock ? std::move(clock) : Clock(&absl::Now)) {}
 
 void FailedCallLog::Write(const FailedCall& call) {
@@ -35,8 +38,10 @@ void FailedCallLog::Write(const FailedCall& call) {
     window_start_ = now;
     written_in_window_ = 0;
     if (left_out_ > 0) {
+      const int64_t left_out = std::exchange(left_out_, 0);
       sink_(absl::StrFormat("failed calls: %d more were not logged (at most %d lines a second)",
-                            std::exchange(left_out_, 0), lines_per_second_));
+                            left_out, lines_per_second_),
+            {{"not_logged", left_out}});
     }
   }
   if (written_in_window_ >= lines_per_second_) {
@@ -45,15 +50,20 @@ void FailedCallLog::Write(const FailedCall& call) {
   }
   ++written_in_window_;
   // Messages and details come from anywhere: escaped, they stay on one line.
+  const std::string code = absl::StatusCodeToString(static_cast<absl::StatusCode>(call.code));
   std::string line = absl::StrCat(
-      "failed call: method=", call.method,
-      " code=", absl::StatusCodeToString(static_cast<absl::StatusCode>(call.code)),
-      " mode=", call.mode, " peer=", call.peer,
+      "failed call: method=", call.method, " code=", code, " mode=", call.mode, " peer=", call.peer,
       " duration=", absl::FormatDuration(absl::Trunc(call.duration, absl::Microseconds(1))),
       " message=\"", absl::CHexEscape(call.message), "\"");
   if (!call.detail.empty())
     absl::StrAppend(&line, " detail=\"", absl::CHexEscape(call.detail), "\"");
-  sink_(line);
+  sink_(line, {{"method", call.method},
+               {"code", code},
+               {"mode", call.mode},
+               {"peer", call.peer},
+               {"duration_ms", absl::ToDoubleMilliseconds(call.duration)},
+               {"status_message", call.message},
+               {"detail", call.detail}});
 }
 
 }  // namespace ledger::metrics

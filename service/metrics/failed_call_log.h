@@ -6,17 +6,23 @@
 // whoever ended it. An outage may fail every call: past `lines_per_second`
 // lines in a second the rest are only counted, and the next line written
 // says how many were left out.
+//
+// The lines are errors: each is a call the server failed, what an operator
+// alerting on errors wants to see. In JSON the call's method, code, mode,
+// peer, duration_ms, status_message and detail are keys of their own.
 #pragma once
 
 #include <grpcpp/support/status.h>
 
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <mutex>
 #include <string>
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "logging/log.h"
 
 namespace ledger::metrics {
 
@@ -42,7 +48,9 @@ struct FailedCall {
 class FailedCallLog {
  public:
   static constexpr int kDefaultLinesPerSecond = 20;
-  using Sink = std::function<void(absl::string_view line)>;
+  // A line in words, and the same as fields for JSON.
+  using Sink =
+      std::function<void(absl::string_view line, std::initializer_list<logging::Field> fields)>;
   using Clock = std::function<absl::Time()>;
 
   // Lines go to the server's log (stderr) unless `sink` says otherwise.

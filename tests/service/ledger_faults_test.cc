@@ -21,8 +21,10 @@
 #include "absl/strings/str_split.h"
 #include "contract/metric_names.h"
 #include "coro/thread_pool.h"
+#include "logging/log.h"
 #include "service/ledger/ledger.h"
 #include "service/main/defaults.h"
+#include "service/main/log_flags.h"
 #include "service/metrics/failed_call_log.h"
 #include "service/metrics/server_metrics.h"
 #include "service/security/authenticator.h"
@@ -93,6 +95,8 @@ class ServerInProcess {
         io_wait_(mode == "coroutine" ? std::unique_ptr<IoWait>(std::make_unique<AwaitAlarm>())
                                      : std::make_unique<BlockThread>()),
         slow_(faulty_, absl::Milliseconds(1), *io_wait_) {
+    // Lines as ledger-server writes them, which FailedCallLines() looks for.
+    logging::Configure(kServerLogName, logging::Level::kInfo, logging::Format::kText);
     const auto credentials = grpc::InsecureServerCredentials();
     if (mode == "coroutine") {
       coroutine_ = std::make_unique<CoroutineServer>(

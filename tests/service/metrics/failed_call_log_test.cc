@@ -4,10 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "absl/time/time.h"
+#include "logging/log.h"
 
 namespace ledger::metrics {
 namespace {
@@ -22,11 +25,28 @@ FailedCall Call(grpc::StatusCode code, absl::string_view message = "store down")
           .duration = absl::Milliseconds(12)};
 }
 
+// A line's fields as JSON would show them, values as text.
+using Fields = std::map<std::string, std::string>;
+
+std::string Text(const logging::Field& field) {
+  if (const auto* text = std::get_if<absl::string_view>(&field.value)) return std::string(*text);
+  if (const auto* integer = std::get_if<int64_t>(&field.value)) return std::to_string(*integer);
+  return std::to_string(std::get<double>(field.value));
+}
+
 class FailedCallLogTest : public ::testing::Test {
  protected:
   std::vector<std::string> lines_;
+  std::vector<Fields> fields_;
   absl::Time now_ = absl::FromUnixSeconds(1'700'000'000);
-  FailedCallLog log_{3, [this](absl::string_view line) { lines_.emplace_back(line); },
+  FailedCallLog log_{3,
+                     [this](absl::string_view line, std::initializer_list<logging::Field> fields) {
+                       lines_.emplace_back(line);
+                       Fields& kept = fields_.emplace_back();
+                       for (const logging::Field& field : fields) {
+                         kept[std::string(field.key)] = Text(field);
+                       }
+                     },
                      [this] { return now_; }};
 };
 
@@ -59,6 +79,15 @@ TEST_F(FailedCallLogTest, ALineNamesTheCallItsCodeAndWhyOnOneLine) {
             "failed call: method=/ledger.v1.Ledger/Transfer code=INTERNAL mode=thread "
             "peer=ipv4:127.0.0.1:5000 duration=12ms message=\"internal error\" "
             "detail=\"bad \\\"thing\\\"\"");
+  // The same, as JSON's keys.
+  EXPECT_EQ(fields_[1], (Fields{{"method", "/ledger.v1.Ledger/Transfer"},
+                                {"code", "INTERNAL"},
+                                {"mode", "thread"},
+                                {"peer", "ipv4:127.0.0.1:5000"},
+                                {"duration_ms", "12.000000"},
+                                {"status_message", "internal error"},
+                                {"detail", "bad \"thing\""}}));
+  EXPECT_EQ(fields_[0].at("detail"), "");
 }
 
 TEST_F(FailedCallLogTest, PastTheRateTheRestAreCountedAndTheNextLineSaysHowMany) {
@@ -72,6 +101,7 @@ TEST_F(FailedCallLogTest, PastTheRateTheRestAreCountedAndTheNextLineSaysHowMany)
   log_.Write(Call(grpc::StatusCode::DATA_LOSS));
   ASSERT_EQ(lines_.size(), 5u);
   EXPECT_EQ(lines_[3], "failed calls: 3 more were not logged (at most 3 lines a second)");
+  EXPECT_EQ(fields_[3], (Fields{{"not_logged", "3"}}));
   EXPECT_NE(lines_[4].find("code=DATA_LOSS"), std::string::npos) << lines_[4];
 
   // A quiet second later, nothing was left out.

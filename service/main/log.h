@@ -1,4 +1,0 @@
-// The server's log line is defined below every library that logs.
-#pragma once
-
-#include "service/log/log.h"
