@@ -51,6 +51,9 @@ spdlog::logger* MakeLogger(absl::string_view program, Level level, Format format
 struct Settings {
   spdlog::logger* logger;
   Format format;
+  // The settings these replaced, kept reachable (so leak checkers do not
+  // report them) since a thread may still be writing a line with them.
+  const Settings* replaced = nullptr;
 };
 
 // Never destroyed, nor those it replaces: gRPC's and protobuf's threads may
@@ -88,7 +91,8 @@ std::optional<Format> ParseFormat(absl::string_view name) {
 }
 
 void Configure(absl::string_view program, Level level, Format format) {
-  Current().store(new Settings{MakeLogger(program, level, format), format});
+  std::atomic<Settings*>& current = Current();
+  current.store(new Settings{MakeLogger(program, level, format), format, current.load()});
 }
 
 bool Enabled(Level level) {
