@@ -216,7 +216,7 @@ test-release: build
 # Not coro_allocation_tests: it counts allocations with its own operator new,
 # which the sanitizers replace with theirs (CMake leaves it out of their trees).
 SANITIZED_TARGETS = coro_tests ledger_tests ledger_unit_tests ledger_fault_tests postgres_store_tests \
-  ledger-server ledger_fuzz_replay
+  ledger-server ledger_fuzz_replay logging_unit_tests
 SANITIZED_SKIP = python_client|_on_postgres
 
 build-%/build.ninja:
