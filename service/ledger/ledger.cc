@@ -33,7 +33,7 @@ bool IsRuleViolation(const absl::Status& status) {
 absl::Status CheckOwned(const Caller& caller, const absl::StatusOr<AccountRecord>& record,
                         absl::string_view action) {
   if (!record.ok()) return record.status();
-  return AuthorizeOwner(caller, record->account, action);
+  return AuthorizeOwner(caller, record->account.id(), record->account.owner(), action);
 }
 
 }  // namespace
@@ -60,16 +60,10 @@ coro::Task<absl::StatusOr<v1::TransferReceipt>> Ledger::Transfer(const Caller& c
                                                                  const v1::TransferRequest& request,
                                                                  coro::Cancellation cancellation) {
   if (absl::Status invalid = ValidateTransfer(request); !invalid.ok()) co_return invalid;
-  // Three awaited store calls, the way a service reads both rows before it
-  // writes. The reads answer NOT_FOUND early, and the payer's owner decides
-  // who may debit it (an owner never changes, so the read settles it); the
-  // commit decides the rest atomically, because balances may change between
-  // the reads and the write.
-  absl::StatusOr<AccountRecord> from = co_await store_.GetAccount(request.from_id(), cancellation);
-  if (absl::Status denied = CheckOwned(caller, from, "debit"); !denied.ok()) co_return denied;
-  absl::StatusOr<AccountRecord> to = co_await store_.GetAccount(request.to_id(), cancellation);
-  if (!to.ok()) co_return to.status();
-  co_return co_await store_.CommitTransfer(request, cancellation);
+  // One store call: the commit checks both accounts and who may debit the
+  // payer under the same lock or transaction that moves the money, so a
+  // transfer waits for its store once, not once per row it reads.
+  co_return co_await store_.CommitTransfer(request, caller, cancellation);
 }
 
 coro::Task<absl::Status> Ledger::ListTransfers(const Caller& caller,

@@ -68,13 +68,11 @@ absl::Status AuthorizeOpen(const Caller& caller, const v1::OpenAccountRequest& r
   return absl::OkStatus();
 }
 
-absl::Status AuthorizeOwner(const Caller& caller, const v1::Account& account,
-                            absl::string_view action) {
-  if (caller.admin || (!account.owner().empty() && account.owner() == caller.principal)) {
-    return absl::OkStatus();
-  }
+absl::Status AuthorizeOwner(const Caller& caller, absl::string_view account_id,
+                            absl::string_view owner, absl::string_view action) {
+  if (caller.admin || (!owner.empty() && owner == caller.principal)) return absl::OkStatus();
   return absl::PermissionDeniedError(absl::StrCat("only the account's owner or the admin role may ",
-                                                  action, " account ", account.id()));
+                                                  action, " account ", account_id));
 }
 
 absl::StatusOr<BalancesAfter> ApplyTransfer(int64_t from_balance, int64_t to_balance,

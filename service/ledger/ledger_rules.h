@@ -39,9 +39,10 @@ absl::Status CheckRetry(const v1::TransferReceipt& committed, const v1::Transfer
 // transfer's from_id) or read it (GetAccount, ListTransfers, Audit); any
 // account may be credited. Refusals are PERMISSION_DENIED.
 absl::Status AuthorizeOpen(const Caller& caller, const v1::OpenAccountRequest& request);
-// `action` names what was tried, for the message: "debit", "read".
-absl::Status AuthorizeOwner(const Caller& caller, const v1::Account& account,
-                            absl::string_view action);
+// Whether `caller` may `action` ("debit", "read": for the message) the
+// account `account_id`, which belongs to `owner`.
+absl::Status AuthorizeOwner(const Caller& caller, absl::string_view account_id,
+                            absl::string_view owner, absl::string_view action);
 
 struct BalancesAfter {
   int64_t from_balance;

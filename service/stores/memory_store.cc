@@ -45,22 +45,26 @@ coro::Task<absl::StatusOr<AccountRecord>> MemoryStore::GetAccount(
 }
 
 coro::Task<absl::StatusOr<v1::TransferReceipt>> MemoryStore::CommitTransfer(
-    v1::TransferRequest transfer, const coro::Cancellation& cancellation) {
+    v1::TransferRequest transfer, const Caller& caller, const coro::Cancellation& cancellation) {
   if (absl::Status stop = cancellation.Check(); !stop.ok()) co_return stop;
   // Nothing awaits from here on: the transfer commits whole or not at all.
   std::lock_guard lock(mutex_);
+  auto from = accounts_.find(transfer.from_id());
+  if (from == accounts_.end()) co_return UnknownAccountError(transfer.from_id());
+  v1::Account& payer = from->second.record.account;
+  if (absl::Status denied = AuthorizeOwner(caller, payer.id(), payer.owner(), "debit");
+      !denied.ok()) {
+    co_return denied;
+  }
+  auto to = accounts_.find(transfer.to_id());
+  if (to == accounts_.end()) co_return UnknownAccountError(transfer.to_id());
+  v1::Account& payee = to->second.record.account;
   if (auto committed = sequence_by_request_id_.find(transfer.request_id());
       committed != sequence_by_request_id_.end()) {
     const v1::TransferReceipt& receipt = journal_[committed->second - 1];
     if (absl::Status retry = CheckRetry(receipt, transfer); !retry.ok()) co_return retry;
     co_return receipt;
   }
-  auto from = accounts_.find(transfer.from_id());
-  if (from == accounts_.end()) co_return UnknownAccountError(transfer.from_id());
-  auto to = accounts_.find(transfer.to_id());
-  if (to == accounts_.end()) co_return UnknownAccountError(transfer.to_id());
-  v1::Account& payer = from->second.record.account;
-  v1::Account& payee = to->second.record.account;
 
   absl::StatusOr<BalancesAfter> after =
       ApplyTransfer(payer.balance(), payee.balance(), transfer.amount());

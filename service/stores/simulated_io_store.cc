@@ -8,7 +8,8 @@ coro::Task<absl::StatusOr<v1::Account>> SimulatedIoStore::OpenAccount(
     std::string id, std::string owner, int64_t initial_balance,
     const coro::Cancellation& cancellation) {
   if (absl::Status stop = co_await wait_.Wait(latency_, cancellation); !stop.ok()) co_return stop;
-  co_return co_await store_.OpenAccount(std::move(id), std::move(owner), initial_balance, cancellation);
+  co_return co_await store_.OpenAccount(std::move(id), std::move(owner), initial_balance,
+                                        cancellation);
 }
 
 coro::Task<absl::StatusOr<AccountRecord>> SimulatedIoStore::GetAccount(
@@ -18,9 +19,9 @@ coro::Task<absl::StatusOr<AccountRecord>> SimulatedIoStore::GetAccount(
 }
 
 coro::Task<absl::StatusOr<v1::TransferReceipt>> SimulatedIoStore::CommitTransfer(
-    v1::TransferRequest transfer, const coro::Cancellation& cancellation) {
+    v1::TransferRequest transfer, const Caller& caller, const coro::Cancellation& cancellation) {
   if (absl::Status stop = co_await wait_.Wait(latency_, cancellation); !stop.ok()) co_return stop;
-  co_return co_await store_.CommitTransfer(std::move(transfer), cancellation);
+  co_return co_await store_.CommitTransfer(std::move(transfer), caller, cancellation);
 }
 
 coro::Task<absl::StatusOr<std::vector<v1::TransferReceipt>>> SimulatedIoStore::ListTransfers(

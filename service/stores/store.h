@@ -11,8 +11,8 @@
 // Requests reach a store already validated by ledger_rules.h (ids well formed,
 // from_id != to_id, amount > 0, request_id of 1 to 128 characters); a store
 // need not check them again. What it decides, it decides with ledger_rules.h
-// and nothing else: ApplyTransfer for funds and overflow, CheckRetry for a
-// request_id seen before.
+// and nothing else: AuthorizeOwner for who may debit the payer, ApplyTransfer
+// for funds and overflow, CheckRetry for a request_id seen before.
 //
 // Atomicity. A transfer commits whole or not at all: both balances, both
 // versions, its journal entry and its request_id become visible together, to
@@ -72,6 +72,7 @@
 #include "coro/cancellation.h"
 #include "coro/task.h"
 #include "ledger/v1/ledger.pb.h"
+#include "service/ledger/caller.h"
 
 namespace ledger {
 
@@ -100,23 +101,30 @@ class LedgerStore {
   virtual coro::Task<absl::StatusOr<AccountRecord>> GetAccount(
       std::string id, const coro::Cancellation& cancellation) = 0;
 
-  // Commits a validated transfer atomically and returns its receipt: a new
-  // sequence, the request's fields, both balances right after it, and the time
-  // it committed. In this order:
+  // Commits a validated transfer made by `caller` atomically and returns its
+  // receipt: a new sequence, the request's fields, both balances right after
+  // it, and the time it committed. One call decides everything, the way one
+  // transaction does, so a transfer costs the ledger one store call. In this
+  // order:
+  //  - NOT_FOUND if the payer (from_id) is missing.
+  //  - PERMISSION_DENIED as AuthorizeOwner decides for `caller` to "debit" the
+  //    payer: before anything else about the transfer is revealed, a retry's
+  //    receipt included.
+  //  - NOT_FOUND if the payee (to_id) is missing.
   //  - request_id already committed: CheckRetry decides. The same from_id,
   //    to_id and amount return the original receipt, unchanged, and move
   //    nothing (even if the payer could no longer cover it); other fields
   //    return ALREADY_EXISTS. This holds for concurrent calls with one
   //    request_id too: exactly one of them commits, and every other one
   //    returns that commit's receipt (or ALREADY_EXISTS if its fields differ).
-  //  - NOT_FOUND if either account is missing.
   //  - FAILED_PRECONDITION as ApplyTransfer decides: the payer cannot cover
   //    the amount, or the payee's balance would overflow int64.
   // Only a commit claims its request_id: after any error, the same request may
   // be sent again and commit. Once it has committed, it returns the receipt
   // even if the call was cancelled meanwhile.
   virtual coro::Task<absl::StatusOr<v1::TransferReceipt>> CommitTransfer(
-      v1::TransferRequest transfer, const coro::Cancellation& cancellation) = 0;
+      v1::TransferRequest transfer, const Caller& caller,
+      const coro::Cancellation& cancellation) = 0;
 
   // One page of the account's journal: the committed transfers in which it is
   // payer or payee and whose sequence is > `after_sequence`, oldest first (in

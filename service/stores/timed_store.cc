@@ -40,9 +40,9 @@ coro::Task<absl::StatusOr<AccountRecord>> TimedStore::GetAccount(
 }
 
 coro::Task<absl::StatusOr<v1::TransferReceipt>> TimedStore::CommitTransfer(
-    v1::TransferRequest transfer, const coro::Cancellation& cancellation) {
+    v1::TransferRequest transfer, const Caller& caller, const coro::Cancellation& cancellation) {
   return Timed(*seconds_[kCommitTransfer],
-               store_.CommitTransfer(std::move(transfer), cancellation));
+               store_.CommitTransfer(std::move(transfer), caller, cancellation));
 }
 
 coro::Task<absl::StatusOr<std::vector<v1::TransferReceipt>>> TimedStore::ListTransfers(

@@ -59,9 +59,9 @@ def latency_ms(text):
 
 def servers(build_dir, port, latency):
     """(server, latency, argv) for each run of a round. ledger-server waits on
-    every store call (GetAccount makes one, Transfer three); the hand-written
-    server holds each call once on an alarm: it shows what waiting costs gRPC
-    itself, with nothing of ours."""
+    its one store call per GetAccount or Transfer; the hand-written server
+    holds each call once on an alarm: it shows what waiting costs gRPC itself,
+    with nothing of ours."""
     ledger = [os.path.join(build_dir, "service", "ledger-server"), "--mode=coroutine",
               "--threads=1", f"--port={port}", "--host=127.0.0.1", "--metrics_port=0"]
     hand = [os.path.join(build_dir, "tests", "bench", "baseline", "handwritten_cq_server"),

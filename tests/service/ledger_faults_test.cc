@@ -67,14 +67,15 @@ class FaultyStore final : public LedgerStore {
     return store_.GetAccount(std::move(id), cancellation);
   }
   coro::Task<absl::StatusOr<v1::TransferReceipt>> CommitTransfer(
-      v1::TransferRequest transfer, const coro::Cancellation& cancellation) override {
+      v1::TransferRequest transfer, const Caller& caller,
+      const coro::Cancellation& cancellation) override {
     if (absl::StartsWith(transfer.request_id(), "throw-")) {
       throw std::runtime_error("injected fault for " + transfer.request_id());
     }
     if (absl::StartsWith(transfer.request_id(), "unavailable-")) {
       co_return absl::UnavailableError("the store cannot be reached (injected)");
     }
-    co_return co_await store_.CommitTransfer(std::move(transfer), cancellation);
+    co_return co_await store_.CommitTransfer(std::move(transfer), caller, cancellation);
   }
   coro::Task<absl::StatusOr<std::vector<v1::TransferReceipt>>> ListTransfers(
       std::string account_id, uint64_t after_sequence, int max_count,

@@ -361,7 +361,7 @@ class LedgerOverload : public ::testing::Test {
   uint64_t committed_ = 0;
 };
 
-// Each admitted transfer waits three store calls of kStoreLatency, so the
+// Each admitted transfer waits its one store call for kStoreLatency, so the
 // first ones admitted hold their places through the whole burst; refusals
 // wait for nothing but their turn. Measured here (a 2-core machine shared
 // with other builds and fuzzers), the last refusal of a burst came 4.5 to
@@ -378,7 +378,7 @@ class LedgerOverload : public ::testing::Test {
 // called one call at a time by a client of its own: refused in 0.14 to
 // 0.35 ms (median) and at most 13 ms, in both modes and past --max_threads.
 // The bounds are far above those, for machines busier than this one.
-constexpr auto kStoreLatency = std::chrono::seconds(2);
+constexpr auto kStoreLatency = std::chrono::seconds(6);
 constexpr double kMaxRefusalMs = 20'000;
 constexpr double kMaxProbeMedianMs = 50;
 constexpr double kMaxProbeMs = 1'000;
@@ -395,7 +395,7 @@ int64_t MaxPeakRssKb(const std::string& mode) { return kMaxPeakRssKb[mode == "th
 
 // The server's own time for the refusals of a burst, from taking a call to
 // answering it: every one within 1 s, while every admitted call took longer
-// (its store calls alone take 3 x kStoreLatency), and most within 10 ms.
+// (its store call alone takes kStoreLatency), and most within 10 ms.
 void ExpectRefusedAtOnce(const Burst& burst) {
   const int refused = burst.refused_for_inflight + burst.refused_otherwise;
   EXPECT_EQ(burst.handled_within_1s, refused);

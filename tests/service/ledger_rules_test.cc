@@ -94,20 +94,16 @@ TEST(LedgerRules, OnlyAdminMayOpenAnAccountWithMoneyInIt) {
 }
 
 TEST(LedgerRules, OnlyTheOwnerOrAdminMayUseAnAccount) {
-  v1::Account account;
-  account.set_id("a");
-  account.set_owner("alice");
-  EXPECT_TRUE(AuthorizeOwner(Caller{.principal = "alice"}, account, "debit").ok());
-  const absl::Status denied = AuthorizeOwner(Caller{.principal = "bob"}, account, "debit");
+  EXPECT_TRUE(AuthorizeOwner(Caller{.principal = "alice"}, "a", "alice", "debit").ok());
+  const absl::Status denied = AuthorizeOwner(Caller{.principal = "bob"}, "a", "alice", "debit");
   EXPECT_EQ(denied.code(), absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(denied.message(), "only the account's owner or the admin role may debit account a");
-  EXPECT_TRUE(AuthorizeOwner(Caller{.principal = "ops", .admin = true}, account, "read").ok());
+  EXPECT_TRUE(AuthorizeOwner(Caller{.principal = "ops", .admin = true}, "a", "alice", "read").ok());
   // An account opened without authentication belongs to nobody: not even a
   // caller whose principal is empty owns it, only admin (and Anyone) may use it.
-  account.set_owner("");
-  EXPECT_EQ(AuthorizeOwner(Caller{.principal = ""}, account, "read").code(),
+  EXPECT_EQ(AuthorizeOwner(Caller{.principal = ""}, "a", "", "read").code(),
             absl::StatusCode::kPermissionDenied);
-  EXPECT_TRUE(AuthorizeOwner(Caller::Anyone(), account, "read").ok());
+  EXPECT_TRUE(AuthorizeOwner(Caller::Anyone(), "a", "", "read").ok());
 }
 
 }  // namespace

@@ -80,12 +80,15 @@ v1::TransferReceipt ReadReceipt(const PGresult* result, int row) {
 
 struct LockedAccount {
   int64_t balance;
+  absl::string_view owner;  // in the result
 };
 
 // The locked row of `id` in a kLockAccounts result, if the account exists.
 std::optional<LockedAccount> FindLocked(const PGresult* locked, const std::string& id) {
   for (int row = 0; row < PQntuples(locked); ++row) {
-    if (id == PQgetvalue(locked, row, 0)) return LockedAccount{Int64At(locked, row, 1)};
+    if (id == PQgetvalue(locked, row, 0)) {
+      return LockedAccount{Int64At(locked, row, 1), PQgetvalue(locked, row, 2)};
+    }
   }
   return std::nullopt;
 }
@@ -98,18 +101,20 @@ struct Decision {
   BalancesAfter after{};
 };
 
-Decision Decide(const Reply& locked, const v1::TransferRequest& transfer) {
+Decision Decide(const Reply& locked, const v1::TransferRequest& transfer, const Caller& caller) {
+  const PGresult* rows = locked.results[1].get();
+  const std::optional<LockedAccount> payer = FindLocked(rows, transfer.from_id());
+  if (!payer) return {UnknownAccountError(transfer.from_id())};
+  absl::Status denied = AuthorizeOwner(caller, transfer.from_id(), payer->owner, "debit");
+  if (!denied.ok()) return {std::move(denied)};
+  const std::optional<LockedAccount> payee = FindLocked(rows, transfer.to_id());
+  if (!payee) return {UnknownAccountError(transfer.to_id())};
   if (const PGresult* found = locked.results[2].get(); PQntuples(found) > 0) {
     v1::TransferReceipt committed = ReadReceipt(found, 0);
     absl::Status retry = CheckRetry(committed, transfer);
     if (!retry.ok()) return {retry};
     return {std::move(committed)};
   }
-  const PGresult* rows = locked.results[1].get();
-  const std::optional<LockedAccount> payer = FindLocked(rows, transfer.from_id());
-  if (!payer) return {UnknownAccountError(transfer.from_id())};
-  const std::optional<LockedAccount> payee = FindLocked(rows, transfer.to_id());
-  if (!payee) return {UnknownAccountError(transfer.to_id())};
   absl::StatusOr<BalancesAfter> after =
       ApplyTransfer(payer->balance, payee->balance, transfer.amount());
   if (!after.ok()) return {after.status()};
@@ -200,7 +205,7 @@ coro::Task<absl::StatusOr<AccountRecord>> PostgresStore::GetAccount(
 }
 
 coro::Task<absl::StatusOr<v1::TransferReceipt>> PostgresStore::CommitTransfer(
-    v1::TransferRequest transfer, const coro::Cancellation& cancellation) {
+    v1::TransferRequest transfer, const Caller& caller, const coro::Cancellation& cancellation) {
   const std::string& request_id = transfer.request_id();
   for (int attempt = 1;; ++attempt) {
     if (absl::Status stop = cancellation.Check(); !stop.ok()) co_return stop;
@@ -214,7 +219,7 @@ coro::Task<absl::StatusOr<v1::TransferReceipt>> PostgresStore::CommitTransfer(
       if (IsRetryable(locked, connection) && attempt < kMaxAttempts) continue;
       co_return StepFailed(locked, cancellation);
     }
-    Decision decision = Decide(locked, transfer);
+    Decision decision = Decide(locked, transfer, caller);
     if (absl::Status stop = cancellation.Check(); !decision.answer && !stop.ok()) {
       decision.answer = stop;  // the last moment to give up
     }

@@ -22,7 +22,8 @@ class PostgresStore final : public LedgerStore {
   coro::Task<absl::StatusOr<AccountRecord>> GetAccount(
       std::string id, const coro::Cancellation& cancellation) override;
   coro::Task<absl::StatusOr<v1::TransferReceipt>> CommitTransfer(
-      v1::TransferRequest transfer, const coro::Cancellation& cancellation) override;
+      v1::TransferRequest transfer, const Caller& caller,
+      const coro::Cancellation& cancellation) override;
   coro::Task<absl::StatusOr<std::vector<v1::TransferReceipt>>> ListTransfers(
       std::string account_id, uint64_t after_sequence, int max_count,
       const coro::Cancellation& cancellation) override;

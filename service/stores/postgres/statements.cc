@@ -20,8 +20,8 @@ const std::array<StatementText, kStatements>& Statements() {
       // Rows are locked in the order they are returned: always by id, so two
       // transfers between the same accounts never deadlock.
       {"lock_accounts",
-       "SELECT id, balance, version FROM accounts WHERE id = $1 OR id = $2 ORDER BY id FOR UPDATE",
-       2, 0},
+       "SELECT id, balance, owner FROM accounts WHERE id = $1 OR id = $2 ORDER BY id FOR UPDATE", 2,
+       0},
       {"find_transfer", "SELECT " LEDGER_RECEIPT_COLUMNS " FROM transfers WHERE request_id = $1", 1,
        0b1},
       // Runs with both account rows locked, so the sequence drawn here orders

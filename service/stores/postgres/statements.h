@@ -13,7 +13,7 @@ enum class Statement {
   kRollback,
   kOpenAccount,       // $1 id, $2 initial balance, $3 owner -> (id) or no row if taken
   kGetAccount,        // $1 id -> (balance, version, initial_balance, owner)
-  kLockAccounts,      // $1, $2 ids -> (id, balance, version) locked, in id order
+  kLockAccounts,      // $1, $2 ids -> (id, balance, owner) locked, in id order
   kFindTransfer,      // $1 request id -> a receipt row, or none
   kInsertTransfer,    // $1 request id, $2 from, $3 to, $4 amount, $5/$6 balances -> (sequence, committed_at µs)
   kAccountExists,     // $1 id -> one row if it exists

@@ -46,7 +46,9 @@ grpc::Status StoreLedger::GetAccount(const v1::GetAccountRequest& request, v1::A
 
 grpc::Status StoreLedger::Transfer(const v1::TransferRequest& request, v1::TransferReceipt* reply) {
   if (absl::Status invalid = ValidateTransfer(request); !invalid.ok()) return ToGrpc(invalid);
-  return Answer(coro::SyncWait(store_.CommitTransfer(request, coro::Cancellation())), reply);
+  return Answer(
+      coro::SyncWait(store_.CommitTransfer(request, Caller::Anyone(), coro::Cancellation())),
+      reply);
 }
 
 }  // namespace ledger::baseline

@@ -4,8 +4,7 @@
 // the journal and the request ids as ledger-server's does. So the server
 // built on it spends on the store what ledger-server spends there, and what
 // ledger-server spends beyond it is its serving and its handlers: the
-// coroutines, the second and third store calls of a Transfer (ledger-server
-// reads both accounts before the commit), timing, metrics, limits.
+// coroutines, the store's timing, metrics, limits.
 //
 // MemoryStore's calls are coroutines that never suspend; SyncWait runs each
 // one to its end on the calling thread, for a frame and an uncontended mutex

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "service/ledger/ledger_rules.h"
 #include "service/stores/store.h"
 
 namespace ledger::fake {
@@ -76,7 +77,8 @@ class FakeStore final : public LedgerStore {
   }
 
   coro::Task<absl::StatusOr<v1::TransferReceipt>> CommitTransfer(
-      v1::TransferRequest transfer, const coro::Cancellation& cancellation) override {
+      v1::TransferRequest transfer, const Caller& caller,
+      const coro::Cancellation& cancellation) override {
     if (absl::Status stop = cancellation.Check(); !stop.ok()) co_return stop;
     std::lock_guard lock(mutex_);
     ++commit_calls_;
@@ -84,8 +86,14 @@ class FakeStore final : public LedgerStore {
         failure != commit_failures_.end()) {
       co_return failure->second;
     }
-    if (!accounts_.contains(transfer.from_id()) || !accounts_.contains(transfer.to_id())) {
+    auto payer = accounts_.find(transfer.from_id());
+    if (payer == accounts_.end() || !accounts_.contains(transfer.to_id())) {
       co_return absl::NotFoundError("unknown account");
+    }
+    if (absl::Status denied =
+            AuthorizeOwner(caller, transfer.from_id(), payer->second.account.owner(), "debit");
+        !denied.ok()) {
+      co_return denied;
     }
     v1::TransferReceipt receipt;
     receipt.set_sequence(++last_sequence_);

@@ -19,15 +19,17 @@ class ByCallingThread final : public LedgerStore {
   coro::Task<absl::StatusOr<v1::Account>> OpenAccount(
       std::string id, std::string owner, int64_t initial_balance,
       const coro::Cancellation& cancellation) override {
-    co_return co_await Pick().OpenAccount(std::move(id), std::move(owner), initial_balance, cancellation);
+    co_return co_await Pick().OpenAccount(std::move(id), std::move(owner), initial_balance,
+                                          cancellation);
   }
   coro::Task<absl::StatusOr<AccountRecord>> GetAccount(
       std::string id, const coro::Cancellation& cancellation) override {
     co_return co_await Pick().GetAccount(std::move(id), cancellation);
   }
   coro::Task<absl::StatusOr<v1::TransferReceipt>> CommitTransfer(
-      v1::TransferRequest transfer, const coro::Cancellation& cancellation) override {
-    co_return co_await Pick().CommitTransfer(std::move(transfer), cancellation);
+      v1::TransferRequest transfer, const Caller& caller,
+      const coro::Cancellation& cancellation) override {
+    co_return co_await Pick().CommitTransfer(std::move(transfer), caller, cancellation);
   }
   coro::Task<absl::StatusOr<std::vector<v1::TransferReceipt>>> ListTransfers(
       std::string account_id, uint64_t after_sequence, int max_count,

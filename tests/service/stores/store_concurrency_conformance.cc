@@ -40,7 +40,8 @@ struct Outcome {
 coro::Task<void> CommitInto(LedgerStore& store, v1::TransferRequest request,
                             const coro::Cancellation& cancellation, Outcome& outcome) {
   outcome.amount = request.amount();
-  outcome.result.emplace(co_await store.CommitTransfer(std::move(request), cancellation));
+  outcome.result.emplace(
+      co_await store.CommitTransfer(std::move(request), AnyCaller(), cancellation));
 }
 
 coro::Task<void> RequestStop(std::stop_source& stop) {
@@ -209,7 +210,7 @@ coro::Task<void> TransferRandomly(LedgerStore& store, const std::vector<std::str
     if (to == from) to = (to + 1) % accounts.size();
     absl::StatusOr<v1::TransferReceipt> receipt = co_await store.CommitTransfer(
         Request(absl::StrCat(request_prefix, "-", i), accounts[from], accounts[to], amount(random)),
-        cancellation);
+        AnyCaller(), cancellation);
     std::lock_guard lock(receipts.mutex);
     if (receipt.ok()) {
       receipts.committed.push_back(*std::move(receipt));

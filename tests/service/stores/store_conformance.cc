@@ -101,6 +101,11 @@ void PrintTo(const StoreFactory& factory, std::ostream* out) { *out << factory.n
                                        << expected.ShortDebugString() << "}";
 }
 
+const Caller& AnyCaller() {
+  static const Caller* const admin = new Caller(Caller::Anyone());
+  return *admin;
+}
+
 void StoreConformance::SetUp() {
   harness_ = GetParam().make();
   ASSERT_NE(harness_, nullptr);
@@ -126,9 +131,9 @@ absl::StatusOr<AccountRecord> StoreConformance::Get(const std::string& id) {
 absl::StatusOr<v1::TransferReceipt> StoreConformance::Commit(const std::string& request_id,
                                                              const std::string& from_id,
                                                              const std::string& to_id,
-                                                             int64_t amount) {
-  return Await(
-      store().CommitTransfer(Request(request_id, from_id, to_id, amount), never_cancelled_));
+                                                             int64_t amount, const Caller& caller) {
+  return Await(store().CommitTransfer(Request(request_id, from_id, to_id, amount), caller,
+                                      never_cancelled_));
 }
 
 absl::StatusOr<std::vector<v1::TransferReceipt>> StoreConformance::List(

@@ -77,6 +77,9 @@ void RunOnQueuesAndThreads(coro::CompletionQueueThreads& queues, int threads,
 
 using ::ledger::testing::Request;
 
+// The admin caller, who may debit every account; it outlives every call.
+const Caller& AnyCaller();
+
 // Equal messages, or a failure that prints both.
 ::testing::AssertionResult Same(const google::protobuf::Message& actual,
                                 const google::protobuf::Message& expected);
@@ -110,7 +113,7 @@ class StoreConformance : public ::testing::TestWithParam<StoreFactory> {
   absl::StatusOr<AccountRecord> Get(const std::string& id);
   absl::StatusOr<v1::TransferReceipt> Commit(const std::string& request_id,
                                              const std::string& from_id, const std::string& to_id,
-                                             int64_t amount);
+                                             int64_t amount, const Caller& caller = AnyCaller());
   absl::StatusOr<std::vector<v1::TransferReceipt>> List(const std::string& account_id,
                                                         uint64_t after_sequence, int max_count);
   // The account's whole journal, read a few entries at a time.

@@ -185,6 +185,58 @@ TEST_P(StoreConformance, ATransferWithAnUnknownAccountIsNotFoundAndMovesNothing)
   EXPECT_EQ(Get(Id("nobody")).status().code(), absl::StatusCode::kNotFound);
 }
 
+TEST_P(StoreConformance, OnlyThePayersOwnerOrAdminMayDebitItAndARefusalMovesNothing) {
+  const Caller alice{.principal = "alice"};
+  const Caller bob{.principal = "bob"};
+  const Caller nobody{.principal = ""};
+  const Caller ops{.principal = "ops", .admin = true};
+  const std::string payer = Id("alices");
+  const std::string payee = Id("bobs");
+  const std::string unowned = Id("unowned");
+  ASSERT_TRUE(Open(payer, 100, "alice").ok());
+  ASSERT_TRUE(Open(payee, 0, "bob").ok());
+  ASSERT_TRUE(Open(unowned, 100, "").ok());
+
+  const absl::Status stolen = Commit(Id("steal"), payer, payee, 10, bob).status();
+  EXPECT_EQ(stolen.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(stolen.message(),
+            "only the account's owner or the admin role may debit account " + payer);
+  EXPECT_EQ(Commit(Id("anonymous"), payer, payee, 10, nobody).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  // Nobody owns an account opened without an owner, not even a caller without a name.
+  EXPECT_EQ(Commit(Id("unowned"), unowned, payee, 10, nobody).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  // The payer is looked at first: a stranger learns it exists, not whether the payee does.
+  EXPECT_EQ(Commit(Id("to-nobody"), payer, Id("nobody"), 10, bob).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(Commit(Id("from-nobody"), Id("nobody"), payee, 10, bob).status().code(),
+            absl::StatusCode::kNotFound);
+  for (const std::string& id : {payer, payee}) {
+    absl::StatusOr<AccountRecord> record = Get(id);
+    ASSERT_TRUE(record.ok());
+    EXPECT_EQ(record->account.version(), 1u) << id;
+    EXPECT_TRUE(Journal(id).empty()) << id;
+  }
+
+  absl::StatusOr<v1::TransferReceipt> paid = Commit(Id("pay"), payer, payee, 30, alice);
+  ASSERT_TRUE(paid.ok()) << paid.status();
+  // Someone else's retry of it is refused, not answered with its receipt.
+  EXPECT_EQ(Commit(Id("pay"), payer, payee, 30, bob).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  // A refused request_id was not claimed: its owner may use it.
+  ASSERT_TRUE(Commit(Id("steal"), payer, payee, 10, alice).ok());
+  ASSERT_TRUE(Commit(Id("by-admin"), payer, payee, 10, ops).ok());
+  ASSERT_TRUE(Commit(Id("unowned-by-admin"), unowned, payee, 10, ops).ok());
+
+  absl::StatusOr<AccountRecord> from = Get(payer);
+  absl::StatusOr<AccountRecord> to = Get(payee);
+  ASSERT_TRUE(from.ok() && to.ok());
+  EXPECT_EQ(from->account.balance(), 50);
+  EXPECT_EQ(from->account.version(), 4u);
+  EXPECT_EQ(to->account.balance(), 60);
+  EXPECT_EQ(to->account.version(), 5u);
+}
+
 // --- Idempotency -------------------------------------------------------------
 
 TEST_P(StoreConformance, ARetryReturnsTheOriginalReceiptAndMovesNothing) {
@@ -284,7 +336,8 @@ TEST_P(StoreConformance, ACancelledOrLateCallGivesUpAndChangesNothing) {
     SCOPED_TRACE(absl::StatusCodeToString(code));
     EXPECT_EQ(Await(store().OpenAccount(Id("fresh"), "", 5, *cancellation)).status().code(), code);
     EXPECT_EQ(Await(store().GetAccount(payer, *cancellation)).status().code(), code);
-    EXPECT_EQ(Await(store().CommitTransfer(Request(Id("pay"), payer, payee, 10), *cancellation))
+    EXPECT_EQ(Await(store().CommitTransfer(Request(Id("pay"), payer, payee, 10), AnyCaller(),
+                                           *cancellation))
                   .status()
                   .code(),
               code);
