@@ -16,7 +16,7 @@ import sys
 import tempfile
 import unittest
 
-from ledger_server import LedgerServer
+from ledger_server import Servers
 from test_certificates import make_pki, new_token, write_tokens_file
 
 LEDGER_METHODS = """\
@@ -197,26 +197,18 @@ def main():
     parser.add_argument("--tool", required=True, help="path of client/grpc_tool/grpc_tool.py")
     args = parser.parse_args()
     Tool.path = args.tool
-    started = []
-    stopped_cleanly = True
-    with tempfile.TemporaryDirectory() as secrets:
-        try:
-            PlaintextTest.server = LedgerServer(args.server)
-            started.append(PlaintextTest.server)
-            pki = make_pki(os.path.join(secrets, "pki"))
-            TlsWithTokenTest.token = new_token()
-            tokens_file = write_tokens_file(os.path.join(secrets, "tokens"), {
-                TlsWithTokenTest.token: ("admin", ["admin"])})
-            TlsWithTokenTest.server = LedgerServer(args.server, [
-                f"--tls_cert_file={pki.server_cert}", f"--tls_key_file={pki.server_key}",
-                f"--auth_tokens_file={tokens_file}"])
-            started.append(TlsWithTokenTest.server)
-            TlsWithTokenTest.ca_file = pki.ca
-            result = unittest.main(argv=[sys.argv[0]], exit=False).result
-        finally:
-            for server in started:
-                stopped_cleanly = server.stop() and stopped_cleanly
-    return 0 if result.wasSuccessful() and stopped_cleanly else 1
+    with tempfile.TemporaryDirectory() as secrets, Servers() as servers:
+        PlaintextTest.server = servers.start(args.server)
+        pki = make_pki(os.path.join(secrets, "pki"))
+        TlsWithTokenTest.token = new_token()
+        tokens_file = write_tokens_file(os.path.join(secrets, "tokens"), {
+            TlsWithTokenTest.token: ("admin", ["admin"])})
+        TlsWithTokenTest.server = servers.start(args.server, [
+            f"--tls_cert_file={pki.server_cert}", f"--tls_key_file={pki.server_key}",
+            f"--auth_tokens_file={tokens_file}"])
+        TlsWithTokenTest.ca_file = pki.ca
+        passed = unittest.main(argv=[sys.argv[0]], exit=False).result.wasSuccessful()
+    return 0 if passed and servers.stopped_cleanly else 1
 
 
 if __name__ == "__main__":

@@ -129,3 +129,25 @@ class LedgerServer:
         if code != 0:
             print(f"ledger-server exited with {code} on SIGTERM, expected 0", file=sys.stderr)
         return code == 0
+
+
+class Servers:
+    """The servers a test program starts, each stopped when the `with` block
+    ends, however it ends; `stopped_cleanly` then says whether every one
+    exited 0 on SIGTERM, as it must."""
+
+    def __init__(self):
+        self.started = []
+        self.stopped_cleanly = True
+
+    def start(self, *args, **kwargs):
+        server = LedgerServer(*args, **kwargs)
+        self.started.append(server)
+        return server
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exception):
+        for server in self.started:
+            self.stopped_cleanly = server.stop() and self.stopped_cleanly

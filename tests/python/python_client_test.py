@@ -22,7 +22,7 @@ import tempfile
 import unittest
 import uuid
 
-from ledger_server import LedgerServer, generate_stubs
+from ledger_server import Servers, generate_stubs
 from test_certificates import make_pki, new_token, write_tokens_file
 
 # Unique across runs and processes sharing the database.
@@ -217,36 +217,25 @@ def main():
     if not args.postgres_dsn:
         parser.error("no database for the PostgreSQL tests: pass --postgres_dsn, or set "
                      "LEDGER_TEST_POSTGRES_DSN (ctest does, through its fixture `postgres`)")
-    with tempfile.TemporaryDirectory() as stubs, tempfile.TemporaryDirectory() as secrets:
+    with tempfile.TemporaryDirectory() as stubs, tempfile.TemporaryDirectory() as secrets, \
+            Servers() as servers:
         generate_stubs(args.proto_root, stubs)
-        started = []
-        stopped_cleanly = True
-        try:
-            pki = make_pki(os.path.join(secrets, "pki"))
-            tokens = {"admin": new_token(), "alice": new_token()}
-            tokens_file = write_tokens_file(os.path.join(secrets, "tokens"), {
-                tokens["admin"]: ("admin", ["admin"]), tokens["alice"]: ("alice", [])})
-            with_tls = LedgerServer(args.server, [
-                f"--tls_cert_file={pki.server_cert}", f"--tls_key_file={pki.server_key}",
-                f"--auth_tokens_file={tokens_file}"])
-            started.append(with_tls)
-            TlsWithTokenTest.server, TlsWithTokenTest.ca_file = with_tls, pki.ca
-            TlsWithTokenTest.tokens = tokens
-            on_memory = LedgerServer(args.server)
-            started.append(on_memory)
-            for mode in on_memory.modes:
-                LedgerContract.servers["memory", mode] = on_memory
-            for mode in on_memory.modes:
-                on_postgres = LedgerServer(
-                    args.server, ["--store=postgres", f"--postgres_dsn={args.postgres_dsn}"],
-                    startup_timeout=60, modes=[mode])
-                started.append(on_postgres)
-                LedgerContract.servers["postgres", mode] = on_postgres
-            result = unittest.main(argv=[sys.argv[0]], exit=False).result
-        finally:
-            for server in started:
-                stopped_cleanly = server.stop() and stopped_cleanly
-        return 0 if result.wasSuccessful() and stopped_cleanly else 1
+        pki = make_pki(os.path.join(secrets, "pki"))
+        tokens = {"admin": new_token(), "alice": new_token()}
+        tokens_file = write_tokens_file(os.path.join(secrets, "tokens"), {
+            tokens["admin"]: ("admin", ["admin"]), tokens["alice"]: ("alice", [])})
+        TlsWithTokenTest.server = servers.start(args.server, [
+            f"--tls_cert_file={pki.server_cert}", f"--tls_key_file={pki.server_key}",
+            f"--auth_tokens_file={tokens_file}"])
+        TlsWithTokenTest.ca_file, TlsWithTokenTest.tokens = pki.ca, tokens
+        on_memory = servers.start(args.server)
+        for mode in on_memory.modes:
+            LedgerContract.servers["memory", mode] = on_memory
+            LedgerContract.servers["postgres", mode] = servers.start(
+                args.server, ["--store=postgres", f"--postgres_dsn={args.postgres_dsn}"],
+                startup_timeout=60, modes=[mode])
+        passed = unittest.main(argv=[sys.argv[0]], exit=False).result.wasSuccessful()
+    return 0 if passed and servers.stopped_cleanly else 1
 
 
 if __name__ == "__main__":
