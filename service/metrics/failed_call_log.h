@@ -1,8 +1,9 @@
 // FailedCallLog: one line in the server's log for each call that ended with a
 // code saying the server failed it (INTERNAL, UNAVAILABLE, UNKNOWN,
 // DATA_LOSS): its method, code, mode, peer, duration, status message and,
-// for a handler that threw, what the exception said. The metrics interceptor
-// of both modes writes it, so every such call is logged once, in one place,
+// for a handler that threw, what the exception said. Both modes write it
+// from the same place, the CallMeasure their handler wrapper finishes
+// (call_metrics.h), so every such call that reaches our code is logged once,
 // whoever ended it. An outage may fail every call: past `lines_per_second`
 // lines in a second the rest are only counted, and the next line written
 // says how many were left out.
@@ -25,12 +26,6 @@
 #include "logging/log.h"
 
 namespace ledger::metrics {
-
-// The trailing-metadata key that carries to the interceptor what a failed
-// handler knows and its status must not tell the client (an exception's
-// what()). The interceptor takes it out before the status is sent: it is for
-// the log only.
-inline constexpr char kFailureDetailKey[] = "ledger-failure-detail-bin";
 
 // The codes that say the server, not the caller, is at fault.
 bool IsServerFailure(grpc::StatusCode code);

@@ -16,7 +16,7 @@ CoroutineServer::CoroutineServer(const std::string& address,
                                  metrics::CallMetrics& metrics)
     : limit_(max_inflight) {
   grpc::ServerBuilder builder;
-  AddStandardServices(builder, metrics, health_);
+  AddStandardServices(builder, health_);
   ApplyConnectionLimits(limits, builder);
   builder.AddListeningPort(address, credentials, &port_);
   builder.RegisterService(&service_);
@@ -26,7 +26,8 @@ CoroutineServer::CoroutineServer(const std::string& address,
     port_ = 0;
     return;
   }
-  StartCoroutineHandlers(service_, *queues_, ledger, authenticator, limit_, accepts_per_thread);
+  StartCoroutineHandlers(service_, *queues_, ledger, authenticator, limit_, metrics,
+                         accepts_per_thread);
   queues_->Start();
 }
 

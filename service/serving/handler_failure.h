@@ -1,23 +1,19 @@
 // What both modes answer for a handler that threw: INTERNAL, saying nothing
 // of the exception to the client. What it said goes, with the call's method
-// and code, into the call's one line in the server's log (FailedCallLog,
-// written by the metrics interceptor, which takes it out of the trailing
-// metadata before anything is sent).
+// and code, into the call's one line in the server's log: the wrapper hands
+// it to the call's CallMeasure, which writes that line (FailedCallLog).
 #pragma once
 
-#include <grpcpp/server_context.h>
 #include <grpcpp/support/status.h>
 
 #include <exception>
 #include <string>
 
-#include "service/metrics/failed_call_log.h"
-
 namespace ledger {
 
-// Call it in a catch block: it looks at the exception being handled.
-inline grpc::Status HandlerThrew(grpc::ServerContext& context) {
-  std::string detail;
+// Call it in a catch block: it looks at the exception being handled, and
+// puts what it said in `detail`, for the log only.
+inline grpc::Status HandlerThrew(std::string& detail) {
   try {
     throw;
   } catch (const std::exception& error) {
@@ -25,7 +21,6 @@ inline grpc::Status HandlerThrew(grpc::ServerContext& context) {
   } catch (...) {
     detail = "an exception that is not a std::exception";
   }
-  context.AddTrailingMetadata(metrics::kFailureDetailKey, detail);
   return grpc::Status(grpc::StatusCode::INTERNAL, "internal error");
 }
 

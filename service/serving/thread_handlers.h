@@ -5,7 +5,9 @@
 // coroutine mode, run to completion on the calling thread; only the way of
 // waiting differs. A cancelled call stops its waits as in coroutine mode,
 // through a CancellationWatch; a handler that throws ends its call with
-// INTERNAL, as in coroutine mode (gRPC's own catch would answer UNKNOWN).
+// INTERNAL, as in coroutine mode (gRPC's own catch would answer UNKNOWN);
+// every call that reaches a handler is counted as in coroutine mode, by a
+// CallMeasure in the same places (call_metrics.h).
 // ImportTransfers and TransferStream read their requests as raw bytes and
 // parse them, as in coroutine mode (the constructor says how, and
 // streamed_requests.h why).
@@ -18,6 +20,7 @@
 
 #include "ledger/v1/ledger.grpc.pb.h"
 #include "service/ledger/ledger.h"
+#include "service/metrics/call_metrics.h"
 #include "service/security/authenticator.h"
 #include "service/serving/cancellation_watch.h"
 #include "service/serving/inflight_limit.h"
@@ -27,8 +30,9 @@ namespace ledger {
 class ThreadHandlers final : public v1::Ledger::Service {
  public:
   // Calls that `authenticator` refuses, and calls past `limit`, are refused.
-  ThreadHandlers(Ledger& ledger, const security::Authenticator& authenticator,
-                 InflightLimit& limit);
+  // Every call is counted in `metrics`, refused ones too.
+  ThreadHandlers(Ledger& ledger, const security::Authenticator& authenticator, InflightLimit& limit,
+                 metrics::CallMetrics& metrics);
 
   // Threads that have served a call and are still alive: gRPC grows its pool
   // as calls arrive and lets surplus threads exit.
@@ -55,14 +59,26 @@ class ThreadHandlers final : public v1::Ledger::Service {
       grpc::ServerContext* context,
       grpc::ServerReaderWriter<v1::TransferResult, grpc::ByteBuffer>* stream);
 
-  // Authenticates the caller and runs `call(caller, watched)` on this thread
-  // with a place in flight and the call under watch, or refuses it.
+  // Measures the call in `series` (CallMeasure) until the status it ends
+  // with, authenticates the caller and runs `call(caller, watched, measure)`
+  // on this thread with a place in flight and the call under watch, or
+  // refuses it.
   template <typename Call>
-  grpc::Status Admitted(grpc::ServerContext& context, Call call);
+  grpc::Status Admitted(grpc::ServerContext& context, metrics::CallMetrics::MethodSeries& series,
+                        Call call);
 
   Ledger& ledger_;
   const security::Authenticator& authenticator_;
   InflightLimit& limit_;
+  metrics::CallMetrics& metrics_;
+  // Each method's series, resolved once.
+  metrics::CallMetrics::MethodSeries& open_account_;
+  metrics::CallMetrics::MethodSeries& get_account_;
+  metrics::CallMetrics::MethodSeries& transfer_;
+  metrics::CallMetrics::MethodSeries& list_transfers_;
+  metrics::CallMetrics::MethodSeries& import_transfers_;
+  metrics::CallMetrics::MethodSeries& transfer_stream_;
+  metrics::CallMetrics::MethodSeries& audit_;
   std::atomic<int> threads_{0};
   CancellationWatch watch_;
 };

@@ -14,9 +14,9 @@ ThreadServer::ThreadServer(const std::string& address,
                            const ConnectionLimits& limits, Ledger& ledger,
                            const security::Authenticator& authenticator, int max_threads,
                            int max_inflight, metrics::CallMetrics& metrics)
-    : limit_(max_inflight), handlers_(ledger, authenticator, limit_) {
+    : limit_(max_inflight), handlers_(ledger, authenticator, limit_, metrics) {
   grpc::ServerBuilder builder;
-  AddStandardServices(builder, metrics, health_);
+  AddStandardServices(builder, health_);
   ApplyConnectionLimits(limits, builder);
   builder.AddListeningPort(address, credentials, &port_);
   builder.RegisterService(&handlers_);

@@ -48,13 +48,14 @@ PIECES = [
      "gRPC 1.51 on Linux serves its callback API from a process-wide queue "
      "whose threads ('nexting_thread') poll the server's sockets too; gRPC's "
      "default health service is written to that API"),
-    ("metrics: our interceptor, Prometheus", "any",
+    ("metrics: call measures, Prometheus", "any",
      r"ledger::metrics::|prometheus::|libprometheus|libcivetweb",
-     "grpc_server_* series counted in a gRPC server interceptor (call_metrics.cc), the "
-     "store and pool histograms, what they call"),
+     "grpc_server_* series counted by each mode's handler wrapper (CallMeasure, "
+     "call_metrics.cc), the store and pool histograms, what they call"),
     ("gRPC interceptor machinery", "leaf", r"Interceptor|ServerRpcInfo",
-     "gRPC's own instructions that run interceptors; the batches they hold back and "
-     "resume are counted where their work lands, mostly gRPC library"),
+     "gRPC's own instructions that run interceptors (ledger-server installs none); the "
+     "batches they hold back and resume are counted where their work lands, mostly gRPC "
+     "library"),
     ("authentication", "any", r"ledger::security::", "service/security: tokens, TLS identity"),
     ("cancellation watch (thread mode)", "any", r"CancellationWatch",
      "service/serving/cancellation_watch.cc"),

@@ -5,7 +5,7 @@
 // answers at once, on --threads completion-queue threads of
 // coro::CompletionQueueThreads, 16 accepts ahead per method and queue (as the
 // hand-written server and ledger-server's default). Nothing of service/: no
-// metrics interceptor, in-flight limit, health or reflection service, auth or
+// call metrics, in-flight limit, health or reflection service, auth or
 // logs. Built only for tests/bench/cpu_per_call.py (`make bench-cpu`).
 //
 // What coro::Serve spends per call beyond the hand-written state machine is
