@@ -84,13 +84,14 @@ CallMetrics::MethodSeries& CallMetrics::Method(absl::string_view name) {
   return *series;
 }
 
-CallMeasure::CallMeasure(CallMetrics& metrics, CallMetrics::MethodSeries& series)
-    : metrics_(metrics), series_(series), start_(std::chrono::steady_clock::now()) {
+CallMeasure::CallMeasure(CallMetrics& metrics, CallMetrics::MethodSeries& series,
+                         std::chrono::steady_clock::time_point start)
+    : metrics_(metrics), series_(series), start_(start) {
   series_.started->Increment();
   if (!series_.streams_requests) series_.msg_received->Increment();
 }
 
-void CallMeasure::Finish(const grpc::Status& status, const grpc::ServerContext& context,
+void CallMeasure::Finish(const grpc::Status& status, const grpc::ServerContextBase& context,
                          absl::string_view detail) {
   const auto took = std::chrono::steady_clock::now() - start_;
   if (status.ok() && !series_.streams_responses) series_.msg_sent->Increment();

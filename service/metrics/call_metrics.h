@@ -18,17 +18,16 @@
 // response, which goes out only when the call ends OK, and each message a
 // stream handler writes, counted as its write starts.
 //
-// What is not counted, nor logged: calls that gRPC ends before any of our
-// code runs. In both modes, a unary or server-streaming call whose request
-// does not parse or never comes (INTERNAL: coroutine mode's async API
-// cancels it, "Unable to parse request"; thread mode's sync API answers it)
-// or is larger than --max_message_bytes (RESOURCE_EXHAUSTED); a method the
-// server does not have (UNIMPLEMENTED); calls of the other services on the
-// port (health, reflection). In thread mode, a call that gRPC refuses past
-// --max_threads (RESOURCE_EXHAUSTED, its ResourceQuota). Thread mode's
-// unparsed requests and --max_threads refusals were counted while a gRPC
-// server interceptor counted these series; its hooks on every batch of
-// every call cost up to 3.5 us of a ~49 us call.
+// Calls that gRPC ends before any of our code runs. In thread mode, gRPC's
+// sync server answers some itself: a request that does not parse (INTERNAL)
+// and calls past --max_threads (RESOURCE_EXHAUSTED); a server interceptor
+// counts and logs those (grpc_answered_calls.h). In coroutine mode, gRPC's
+// async API drops a unary or server-streaming call whose request does not
+// parse or never comes ("Unable to parse request") before our code, or any
+// interceptor, sees it: not counted, nor logged. In neither mode: a request
+// larger than --max_message_bytes (RESOURCE_EXHAUSTED), a method the server
+// does not have (UNIMPLEMENTED), calls of the other services on the port
+// (health, reflection).
 #pragma once
 
 #include <grpcpp/server_context.h>
@@ -105,7 +104,8 @@ class CallMeasure {
  public:
   // Counts the call started now, and the request of a unary or
   // server-streaming call received. `metrics` and `series` outlive it.
-  CallMeasure(CallMetrics& metrics, CallMetrics::MethodSeries& series);
+  CallMeasure(CallMetrics& metrics, CallMetrics::MethodSeries& series,
+              std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now());
   CallMeasure(const CallMeasure&) = delete;
   CallMeasure& operator=(const CallMeasure&) = delete;
 
@@ -119,7 +119,7 @@ class CallMeasure {
   // otherwise). If the server failed the call, writes its line in the
   // FailedCallLog with its peer and `detail`, what only the log may know
   // (HandlerThrew's exception).
-  void Finish(const grpc::Status& status, const grpc::ServerContext& context,
+  void Finish(const grpc::Status& status, const grpc::ServerContextBase& context,
               absl::string_view detail);
 
  private:

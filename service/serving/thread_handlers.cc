@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "coro/sync_wait.h"
+#include "service/metrics/grpc_answered_calls.h"
 #include "service/serving/grpc_status.h"
 #include "service/serving/handler_failure.h"
 #include "service/serving/streamed_requests.h"
@@ -131,6 +132,7 @@ grpc::Status ThreadHandlers::Admitted(grpc::ServerContext& context,
     status = HandlerThrew(detail);
   }
   measure.Finish(status, context, detail);
+  metrics::MarkMeasured(context);
   return status;
 }
 

@@ -3,8 +3,13 @@
 #include <grpcpp/resource_quota.h>
 #include <grpcpp/server_builder.h>
 
+#include <memory>
+#include <utility>
+#include <vector>
+
 #include "absl/time/clock.h"
 #include "coro/server_shutdown.h"
+#include "service/metrics/grpc_answered_calls.h"
 #include "service/serving/standard_services.h"
 
 namespace ledger {
@@ -20,6 +25,9 @@ ThreadServer::ThreadServer(const std::string& address,
   ApplyConnectionLimits(limits, builder);
   builder.AddListeningPort(address, credentials, &port_);
   builder.RegisterService(&handlers_);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> answered;
+  answered.push_back(metrics::GrpcAnsweredCalls(metrics));
+  builder.experimental().SetInterceptorCreators(std::move(answered));
   grpc::ResourceQuota quota("thread-mode");
   quota.SetMaxThreads(max_threads);
   builder.SetResourceQuota(quota);
