@@ -43,10 +43,10 @@ void CountThisThread(std::atomic<int>& threads) {
 // Reads the next raw request of a client stream, counts it received in
 // `measure`, and parses it; false at the end of the stream, when the call
 // died, or when the message does not parse (which `requests` remembers for
-// the call's status). A read that fails
-// because the call died, not because the client half-closed, stops the
-// call's Cancellation at once (gRPC marks the context cancelled before Read
-// returns), so the Ledger ends the call CANCELLED, not OK.
+// the call's status). A read that fails because the call died, not because
+// the client half-closed, stops the call's Cancellation at once (gRPC marks
+// the context cancelled before Read returns), so the Ledger ends the call
+// CANCELLED, not OK.
 template <typename Stream>
 auto ParsedReads(Stream* stream, const grpc::ServerContext& context, Watched& watched,
                  StreamedRequests& requests, metrics::CallMeasure& measure) {

@@ -7,7 +7,8 @@
 // through a CancellationWatch; a handler that throws ends its call with
 // INTERNAL, as in coroutine mode (gRPC's own catch would answer UNKNOWN);
 // every call that reaches a handler is counted as in coroutine mode, by a
-// CallMeasure in the same places (call_metrics.h).
+// CallMeasure in the same places (call_metrics.h), and the calls gRPC's sync
+// server answers itself by the interceptor of grpc_answered_calls.h.
 // ImportTransfers and TransferStream read their requests as raw bytes and
 // parse them, as in coroutine mode (the constructor says how, and
 // streamed_requests.h why).

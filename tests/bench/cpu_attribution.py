@@ -53,9 +53,9 @@ PIECES = [
      "grpc_server_* series counted by each mode's handler wrapper (CallMeasure, "
      "call_metrics.cc), the store and pool histograms, what they call"),
     ("gRPC interceptor machinery", "leaf", r"Interceptor|ServerRpcInfo",
-     "gRPC's own instructions that run interceptors (ledger-server installs none); the "
-     "batches they hold back and resume are counted where their work lands, mostly gRPC "
-     "library"),
+     "gRPC's own instructions that run interceptors (ledger-server installs one, in thread "
+     "mode only, for the calls gRPC answers itself); the batches they hold back and resume "
+     "are counted where their work lands, mostly gRPC library"),
     ("authentication", "any", r"ledger::security::", "service/security: tokens, TLS identity"),
     ("cancellation watch (thread mode)", "any", r"CancellationWatch",
      "service/serving/cancellation_watch.cc"),
