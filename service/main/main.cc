@@ -297,12 +297,8 @@ int Run() {
     LogError("cannot start: %s", security.status().message());
     return EXIT_FAILURE;
   }
-  for (const std::string& line : security->description) {
-    if (absl::StartsWith(line, "WARNING:")) {
-      LogWarning("%s", line);
-    } else {
-      Log("%s", line);
-    }
+  for (const ServerSecurity::Line& line : security->description) {
+    logging::LogAt(line.level, "%s", line.text);
   }
 
   // Declared before the servers, so the servers are destroyed first.

@@ -64,23 +64,26 @@ absl::StatusOr<ServerSecurity> SetUpSecurity(std::function<void(const std::strin
 
   if (!files.tls()) {
     security.description.push_back(
-        "WARNING: TLS is off: calls, and any bearer token in them, cross the network in clear "
-        "text (--tls_cert_file, --tls_key_file turn it on)");
+        {logging::Level::kWarning,
+         "WARNING: TLS is off: calls, and any bearer token in them, cross the network in clear "
+         "text (--tls_cert_file, --tls_key_file turn it on)"});
   } else {
-    security.description.push_back(absl::StrCat(
-        "TLS on the gRPC ports with ", files.cert_file, ", read again every ",
-        absl::FormatDuration(files.reload_interval),
-        files.mutual()
-            ? absl::StrCat("; client certificates signed by ", files.client_ca_file, " required")
-            : ""));
+    security.description.push_back(
+        {logging::Level::kInfo,
+         absl::StrCat("TLS on the gRPC ports with ", files.cert_file, ", read again every ",
+                      absl::FormatDuration(files.reload_interval),
+                      files.mutual() ? absl::StrCat("; client certificates signed by ",
+                                                    files.client_ca_file, " required")
+                                     : "")});
   }
 
   if (tokens_file.empty() && !files.mutual()) {
     security.authenticator = std::make_unique<security::Authenticator>();
     security.description.push_back(
-        "WARNING: authentication is off: anyone who can reach the gRPC ports can create money "
-        "and move it out of any account (--auth_tokens_file or --tls_client_ca_file turn it "
-        "on)");
+        {logging::Level::kWarning,
+         "WARNING: authentication is off: anyone who can reach the gRPC ports can create money "
+         "and move it out of any account (--auth_tokens_file or --tls_client_ca_file turn it "
+         "on)"});
     return security;
   }
   security.authenticator =
@@ -98,12 +101,14 @@ absl::StatusOr<ServerSecurity> SetUpSecurity(std::function<void(const std::strin
                     absl::FormatDuration(interval), ")");
   }
   security.description.push_back(
-      absl::StrCat("authentication on: ", credentials_used,
-                   "; an account may be read and debited only by its owner or the admin role"));
+      {logging::Level::kInfo,
+       absl::StrCat("authentication on: ", credentials_used,
+                    "; an account may be read and debited only by its owner or the admin role")});
   if (!tokens_file.empty() && !files.tls()) {
     security.description.push_back(
-        "WARNING: bearer tokens over plaintext can be read and replayed by anyone on the "
-        "network path: turn on TLS");
+        {logging::Level::kWarning,
+         "WARNING: bearer tokens over plaintext can be read and replayed by anyone on the "
+         "network path: turn on TLS"});
   }
   return security;
 }

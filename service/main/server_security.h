@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "logging/log.h"
 #include "service/security/authenticator.h"
 #include "service/security/tokens_file_watch.h"
 
@@ -19,9 +20,13 @@ struct ServerSecurity {
   std::shared_ptr<grpc::ServerCredentials> credentials;
   std::unique_ptr<security::Authenticator> authenticator;
   std::unique_ptr<security::TokensFileWatch> tokens_watch;  // with --auth_tokens_file
-  // What the start-up log says about it, one line each; a line that starts
-  // with "WARNING:" names what is left open.
-  std::vector<std::string> description;
+  // What the start-up log says about it, one line each, at its level: a
+  // warning names what is left open.
+  struct Line {
+    logging::Level level;
+    std::string text;
+  };
+  std::vector<Line> description;
 };
 
 // Complains (through `complain`) of each security flag that is wrong.
