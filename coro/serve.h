@@ -20,7 +20,10 @@
 // A raw method (the generated WithRawMethod_X) is served the same way, its
 // Request and Response grpc::ByteBuffer: the handler parses each message
 // itself, so it can tell one that does not parse from the end of the stream
-// (a typed Read reports both as false).
+// (a typed Read reports both as false), and sees a unary or server-streaming
+// request that does not parse, which gRPC's async API would answer (INTERNAL)
+// and drop before any handler ran. Such a request comes as a mutable
+// grpc::ByteBuffer&, for the handler to parse in place.
 //
 // Each accepted call is one Detached coroutine that lives exactly as long as
 // the call, runs on the thread of the queue the call arrived on, and first of
@@ -32,9 +35,11 @@
 #include <grpcpp/server_context.h>
 #include <grpcpp/support/async_stream.h>
 #include <grpcpp/support/async_unary_call.h>
+#include <grpcpp/support/byte_buffer.h>
 #include <grpcpp/support/status.h>
 
 #include <exception>
+#include <type_traits>
 #include <utility>
 
 #include "coro/call_context.h"
@@ -56,6 +61,17 @@ namespace detail {
 template <typename RequestMethod>
 struct ServerCall;
 
+// The request as the handler gets it: const, or for a raw method mutable
+// bytes (see above).
+template <typename Request>
+auto& ForHandler(Request& request) {
+  if constexpr (std::is_same_v<Request, grpc::ByteBuffer>) {
+    return request;
+  } else {
+    return std::as_const(request);
+  }
+}
+
 template <typename Service, typename Request, typename Response>
 struct ServerCall<void (Service::*)(grpc::ServerContext*, Request*,
                                     grpc::ServerAsyncResponseWriter<Response>*,
@@ -74,7 +90,7 @@ struct ServerCall<void (Service::*)(grpc::ServerContext*, Request*,
   }
   template <typename Handler>
   Task<grpc::Status> Invoke(Handler& handler) {
-    return handler(call, std::as_const(request), response);
+    return handler(call, ForHandler(request), response);
   }
   Task<void> Finish(grpc::Status status) {
     co_await Await([&](void* tag) {
@@ -105,7 +121,7 @@ struct ServerCall<void (Service::*)(grpc::ServerContext*, Request*,
   }
   template <typename Handler>
   Task<grpc::Status> Invoke(Handler& handler) {
-    return handler(call, std::as_const(request), stream);
+    return handler(call, ForHandler(request), stream);
   }
   Task<void> Finish(grpc::Status status) { co_await stream.Finish(std::move(status)); }
 };

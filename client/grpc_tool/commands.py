@@ -34,7 +34,9 @@ def list_services(context):
 def describe(context, symbol=None):
     reflection = context.reflection()
     symbols = [symbol] if symbol else reflection.services()
-    print("\n\n".join(proto_text.describe(reflection.find(name)) for name in symbols))
+    descriptors = [reflection.find(name) for name in symbols]
+    comments = reflection.comments()
+    print("\n\n".join(proto_text.describe(descriptor, comments) for descriptor in descriptors))
     return exit_codes.SUCCESS
 
 

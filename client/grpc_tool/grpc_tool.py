@@ -18,7 +18,9 @@ commands:
   describe TARGET [SYMBOL]            a service (its methods, request and response
                                       types, `stream` where one streams), a method,
                                       a message (its fields) or an enum, as proto
-                                      text; every service without SYMBOL
+                                      text under the .proto's comments where the
+                                      server sends them; every service without
+                                      SYMBOL
   call TARGET SERVICE/METHOD [JSON|-] calls a method with a request written in
                                       protobuf's JSON mapping (JSON, `-` for stdin,
                                       `{}` when absent) and prints each response

@@ -4,6 +4,8 @@ where the tool's own stubs live), each after its dependencies, and message
 classes are built from that pool."""
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
+import proto_comments
+
 NOT_FOUND = 5  # grpc.StatusCode.NOT_FOUND, as reflection's error_response carries it
 
 
@@ -98,6 +100,16 @@ class ReflectionPool:
                 pass
         raise UnknownSymbol(f"{symbol} is in the server's files but is no service, method, "
                             "message or enum")
+
+    def comments(self):
+        """The leading comments of every file received so far, by full name
+        (proto_comments.leading_comments); empty for a server whose
+        reflection sends no source info."""
+        comments = {}
+        for serialized in self._received.values():
+            comments.update(proto_comments.leading_comments(
+                descriptor_pb2.FileDescriptorProto.FromString(serialized)))
+        return comments
 
     def message_class(self, descriptor):
         return _message_class(descriptor, self._factory)

@@ -11,8 +11,8 @@
 // What is counted: every call of ledger.v1.Ledger that reaches the wrapper,
 // whatever ends it: a refusal (UNAUTHENTICATED, RESOURCE_EXHAUSTED past
 // --max_inflight), the Ledger's answer, a handler that threw (INTERNAL).
-// Messages received: a unary or server-streaming call's one request (gRPC
-// has read it before the wrapper runs), and each message a stream handler
+// Messages received: a unary or server-streaming call's one request (read
+// before the wrapper runs), and each message a stream handler
 // reads, a message that then does not parse included (the end of the stream
 // is no message). Messages sent: a unary or client-streaming call's one
 // response, which goes out only when the call ends OK, and each message a
@@ -21,13 +21,11 @@
 // Calls that gRPC ends before any of our code runs. In thread mode, gRPC's
 // sync server answers some itself: a request that does not parse (INTERNAL)
 // and calls past --max_threads (RESOURCE_EXHAUSTED); a server interceptor
-// counts and logs those (grpc_answered_calls.h). In coroutine mode, gRPC's
-// async API drops a unary or server-streaming call whose request does not
-// parse or never comes ("Unable to parse request") before our code, or any
-// interceptor, sees it: not counted, nor logged. In neither mode: a request
-// larger than --max_message_bytes (RESOURCE_EXHAUSTED), a method the server
-// does not have (UNIMPLEMENTED), calls of the other services on the port
-// (health, reflection).
+// counts and logs those. Coroutine mode has no such calls: its methods are
+// raw and parse their requests in the wrapper (coroutine_service.h). In
+// neither mode: a request larger than --max_message_bytes
+// (RESOURCE_EXHAUSTED), a method the server does not have (UNIMPLEMENTED),
+// calls of the other services on the port (health, reflection).
 #pragma once
 
 #include <grpcpp/server_context.h>

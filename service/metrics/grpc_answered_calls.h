@@ -11,8 +11,8 @@
 // its status run on one thread, so the wrapper marks the call as measured
 // there (MarkMeasured) and the interceptor, sending the status, finds the
 // mark. Coroutine mode runs without an interceptor, whose hooks on every
-// batch of every call cost it a few µs per call; gRPC's async API drops an
-// unparseable request before any interceptor would see it anyway.
+// batch of every call cost it a few µs per call: it parses its requests
+// itself, and has no thread quota.
 #pragma once
 
 #include <grpcpp/server_context.h>

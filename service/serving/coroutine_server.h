@@ -17,6 +17,7 @@
 #include "service/serving/coroutine_service.h"
 #include "service/serving/health_service.h"
 #include "service/serving/inflight_limit.h"
+#include "service/serving/reflection_service.h"
 
 namespace ledger {
 
@@ -44,6 +45,7 @@ class CoroutineServer {
   InflightLimit limit_;
   CoroutineService service_;
   HealthService health_;
+  ReflectionService reflection_;
   std::unique_ptr<coro::CompletionQueueThreads> queues_;
   std::unique_ptr<grpc::Server> server_;  // last: destroyed before what it uses
 };

@@ -4,12 +4,14 @@
 #include <grpcpp/server_builder.h>
 
 #include "absl/time/clock.h"
+#include "service/serving/standard_services.h"
 
 namespace ledger {
 
-HealthServer::HealthServer(const std::string& address, const ConnectionLimits& limits) {
+HealthServer::HealthServer(const std::string& address, const ConnectionLimits& limits)
+    : reflection_({grpc::health::v1::Health::service_full_name()}) {
   grpc::ServerBuilder builder;
-  builder.RegisterService(&health_);
+  AddStandardServices(builder, health_, reflection_);
   ApplyConnectionLimits(limits, builder);
   builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port_);
   server_ = builder.BuildAndStart();

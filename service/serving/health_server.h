@@ -1,6 +1,6 @@
 // HealthServer: a plaintext port that serves grpc.health.v1, with the same
-// SERVING or NOT_SERVING as the ledger ports, and nothing of the ledger (the
-// process-wide reflection plugin adds reflection, which lists only health).
+// SERVING or NOT_SERVING as the ledger ports, and nothing of the ledger (its
+// reflection lists only health).
 // It is for probes that cannot speak TLS, such as kubelet's native gRPC
 // probes, when the ledger ports require it; it tells a caller nothing but
 // that status.
@@ -14,6 +14,7 @@
 #include "absl/time/time.h"
 #include "service/serving/connection_limits.h"
 #include "service/serving/health_service.h"
+#include "service/serving/reflection_service.h"
 
 namespace ledger {
 
@@ -29,6 +30,7 @@ class HealthServer {
  private:
   int port_ = 0;
   HealthService health_;
+  ReflectionService reflection_;
   std::unique_ptr<grpc::Server> server_;
 };
 

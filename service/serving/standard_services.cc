@@ -1,12 +1,11 @@
 #include "service/serving/standard_services.h"
 
-#include <grpcpp/ext/proto_server_reflection_plugin.h>
-
 namespace ledger {
 
-void AddStandardServices(grpc::ServerBuilder& builder, HealthService& health) {
+void AddStandardServices(grpc::ServerBuilder& builder, HealthService& health,
+                         ReflectionService& reflection) {
   builder.RegisterService(&health);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  builder.RegisterService(&reflection);
 }
 
 }  // namespace ledger

@@ -1,19 +1,13 @@
 #include "service/serving/streamed_requests.h"
 
-#include <grpcpp/support/proto_buffer_reader.h>
-
 #include "absl/strings/str_cat.h"
+#include "service/serving/raw_messages.h"
 
 namespace ledger {
 
 bool StreamedRequests::Parse(grpc::ByteBuffer& message, v1::TransferRequest& request) {
   ++read_;
-  bool parsed = false;
-  {
-    grpc::ProtoBufferReader reader(&message);
-    parsed = reader.status().ok() && request.ParseFromZeroCopyStream(&reader);
-  }
-  message.Clear();
+  const bool parsed = ParseMessage(message, request);
   if (!parsed && malformed_ == 0) malformed_ = read_;
   return parsed;
 }

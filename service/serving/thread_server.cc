@@ -19,9 +19,12 @@ ThreadServer::ThreadServer(const std::string& address,
                            const ConnectionLimits& limits, Ledger& ledger,
                            const security::Authenticator& authenticator, int max_threads,
                            int max_inflight, metrics::CallMetrics& metrics)
-    : limit_(max_inflight), handlers_(ledger, authenticator, limit_, metrics) {
+    : limit_(max_inflight),
+      handlers_(ledger, authenticator, limit_, metrics),
+      reflection_({ledger::v1::Ledger::service_full_name(),
+                   grpc::health::v1::Health::service_full_name()}) {
   grpc::ServerBuilder builder;
-  AddStandardServices(builder, health_);
+  AddStandardServices(builder, health_, reflection_);
   ApplyConnectionLimits(limits, builder);
   builder.AddListeningPort(address, credentials, &port_);
   builder.RegisterService(&handlers_);

@@ -14,6 +14,7 @@
 #include "service/serving/connection_limits.h"
 #include "service/serving/health_service.h"
 #include "service/serving/inflight_limit.h"
+#include "service/serving/reflection_service.h"
 #include "service/serving/thread_handlers.h"
 
 namespace ledger {
@@ -43,6 +44,7 @@ class ThreadServer {
   InflightLimit limit_;
   ThreadHandlers handlers_;
   HealthService health_;
+  ReflectionService reflection_;
   std::unique_ptr<grpc::Server> server_;
 };
 

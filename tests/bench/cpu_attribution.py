@@ -70,7 +70,7 @@ PIECES = [
      r"ledger::(Ledger|LedgerRules|MemoryStore|Sha256|AuditDigest|ModeStores)|BaselineLedger",
      "service/ledger + the memory store (the baseline: its map, BaselineLedger)"),
     ("health and reflection calls", "any",
-     r"grpc::health::|HealthService|HealthCheckService|ProtoServerReflection|grpc::reflection",
+     r"grpc::health::|HealthService|HealthCheckService|ReflectionService|grpc::reflection",
      "the calls themselves (few under this load)"),
     ("serving layer, own code", "leaf",
      r"coro::|ledger::[^ ]*(Admitted|StartCoroutineHandlers"

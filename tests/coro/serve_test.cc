@@ -264,6 +264,72 @@ TEST(Serve, RawClientStreamingAndBidiHandOverBytes) {
   EXPECT_TRUE(stream->Finish().ok());
 }
 
+// A raw method with one request hands the handler its bytes, mutable so it
+// parses them in place, even bytes that do not parse: a typed method's
+// request that does not parse is answered by gRPC (INTERNAL, "Unable to
+// parse request") before any handler runs.
+using RawOneRequestService =
+    Echo::WithRawMethod_Unary<Echo::WithRawMethod_ServerStream<Echo::Service>>;
+
+void ServeRawOneRequest(RawOneRequestService& service, CompletionQueueThreads& queues) {
+  Serve<&RawOneRequestService::RequestUnary>(
+      service, queues,
+      [](CallContext&, grpc::ByteBuffer& request,
+         grpc::ByteBuffer& response) -> Task<grpc::Status> {
+        EchoMessage message;
+        if (!Parse(request, message)) {
+          co_return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "seen, not parsed");
+        }
+        response = Serialized(message);
+        co_return grpc::Status::OK;
+      });
+  Serve<&RawOneRequestService::RequestServerStream>(
+      service, queues,
+      [](CallContext&, grpc::ByteBuffer& request,
+         ServerWriter<grpc::ByteBuffer>& stream) -> Task<grpc::Status> {
+        EchoMessage message;
+        if (!Parse(request, message)) {
+          co_return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "seen, not parsed");
+        }
+        for (int i = 0; i < message.number(); ++i) {
+          const grpc::ByteBuffer reply = Serialized(message);
+          const bool written = co_await stream.Write(reply);
+          if (!written) break;
+        }
+        co_return grpc::Status::OK;
+      });
+}
+
+TEST(Serve, RawUnaryAndServerStreamingHandOverTheRequestBytesEvenWhenTheyDoNotParse) {
+  BasicEchoServer<RawOneRequestService> server(2, ServeRawOneRequest);
+  auto stub = server.NewStub();
+  // A proto3 string that is not UTF-8: protobuf serializes it (logging an
+  // error) and refuses to parse it.
+  const EchoMessage not_utf8 = Message("\xff\xfe", 2);
+  for (const EchoMessage& request : {Message("hello", 2), not_utf8}) {
+    const bool parses = request.text() == "hello";
+    grpc::ClientContext unary_context;
+    EchoMessage response;
+    const grpc::Status unary = stub->Unary(&unary_context, request, &response);
+    EXPECT_EQ(unary.error_code(),
+              parses ? grpc::StatusCode::OK : grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(unary.error_message(), parses ? "" : "seen, not parsed");
+    if (parses) {
+      EXPECT_EQ(response.text(), "hello");
+    }
+
+    grpc::ClientContext stream_context;
+    auto reader = stub->ServerStream(&stream_context, request);
+    int received = 0;
+    while (reader->Read(&response)) ++received;
+    const grpc::Status streamed = reader->Finish();
+    EXPECT_EQ(received, parses ? 2 : 0);
+    EXPECT_EQ(streamed.error_code(),
+              parses ? grpc::StatusCode::OK : grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(streamed.error_message(), parses ? "" : "seen, not parsed");
+  }
+}
+
 // Shutdown lets a call in progress finish within the deadline...
 TEST(Serve, ShutdownLetsInFlightCallsFinish) {
   auto server = std::make_unique<EchoServer>(1);

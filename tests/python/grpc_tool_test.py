@@ -31,13 +31,34 @@ service ledger.v1.Ledger {
 }
 """
 
+# Each under its comment from proto/ledger/v1/ledger.proto, which the
+# server's reflection sends.
 ACCOUNT_MESSAGE = """\
+// An account as committed: balance and version always come from the same
+// committed state.
 message ledger.v1.Account {
+  // 1 to 64 characters of [A-Za-z0-9_.-]; never changes.
   string id = 1;
+
+  // In minor units; never below 0.
   int64 balance = 2;
+
+  // Starts at 1 and grows by exactly one with every committed transfer that
+  // touches the account, as payer or payee; nothing else changes it.
   uint64 version = 3;
+
+  // The principal that opened the account; only it (or the admin role) may
+  // read or debit it. "" for an account opened while the server ran without
+  // authentication: then only the admin role may use it. Never changes.
   string owner = 4;
 }
+"""
+
+GET_ACCOUNT_METHOD = """\
+// The account's committed state. INVALID_ARGUMENT for a bad id; NOT_FOUND
+// for an unknown one; PERMISSION_DENIED unless the caller owns it or is
+// admin.
+rpc GetAccount(.ledger.v1.GetAccountRequest) returns (.ledger.v1.Account);
 """
 
 # The tool's exit codes a script sees (its --help): 10 + the gRPC code.
@@ -75,12 +96,18 @@ class PlaintextTest(unittest.TestCase):
                                  "grpc.reflection.v1alpha.ServerReflection\n"
                                  "ledger.v1.Ledger\n")
 
-    def test_describe_shows_methods_and_fields(self):
+    def test_describe_shows_methods_and_fields_under_their_comments(self):
         for mode in self.server.modes:
             with self.subTest(mode=mode):
                 address = self.server.address(mode)
-                self.assertEqual(self.ok("describe", address, "ledger.v1.Ledger"), LEDGER_METHODS)
+                service = self.ok("describe", address, "ledger.v1.Ledger").splitlines()
+                self.assertTrue(service[0].startswith("// A ledger of accounts"), service[0])
+                self.assertEqual("".join(line + "\n" for line in service
+                                         if line and not line.startswith(("//", "  //"))),
+                                 LEDGER_METHODS)
                 self.assertEqual(self.ok("describe", address, "ledger.v1.Account"), ACCOUNT_MESSAGE)
+                self.assertEqual(self.ok("describe", address, "ledger.v1.Ledger.GetAccount"),
+                                 GET_ACCOUNT_METHOD)
 
     def test_open_then_get_prints_the_account(self):
         for mode in self.server.modes:

@@ -24,10 +24,14 @@ from ledger_server import LedgerServer, generate_stubs, health_status
 
 TIMESTAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
 TEXT_LINE = re.compile(rf"^{TIMESTAMP} ledger-server: \S.*\n$")
-# Bytes that are not UTF-8 in a string field: gRPC's parse refuses the
-# request with INTERNAL. In thread mode the call is then one the server
-# failed, and logged as such.
+# Bytes that are not UTF-8 in a string field: the request does not parse,
+# and the call ends INTERNAL, as gRPC ends it (in thread mode gRPC's own
+# parse refuses it, in coroutine mode the server's): a call the server
+# failed, logged as such in each mode.
 NOT_UTF8_GET_ACCOUNT = b"\x0a\x02\xff\xfe"
+UNPARSEABLE = {"thread": "",
+               "coroutine": "the request is not a valid ledger.v1.GetAccountRequest (protobuf "
+                            "cannot parse it; string fields must be UTF-8)"}
 WARNINGS = ("WARNING: TLS is off: ", "WARNING: authentication is off: ")
 
 
@@ -39,19 +43,28 @@ def server_command(*flags):
     return [Args.server, "--host=127.0.0.1", *flags]
 
 
-def fail_a_call_in_thread_mode(server):
+def fail_a_call_in_each_mode(server):
+    """The code and message each mode answered, by mode."""
     import grpc
-    with grpc.insecure_channel(server.address("thread")) as channel:
-        with unittest.TestCase().assertRaises(grpc.RpcError) as raised:
-            channel.unary_unary("/ledger.v1.Ledger/GetAccount")(NOT_UTF8_GET_ACCOUNT, timeout=10)
-        return raised.exception.code().name
+    answers = {}
+    for mode in ("coroutine", "thread"):
+        with grpc.insecure_channel(server.address(mode)) as channel:
+            with unittest.TestCase().assertRaises(grpc.RpcError) as raised:
+                channel.unary_unary("/ledger.v1.Ledger/GetAccount")(NOT_UTF8_GET_ACCOUNT,
+                                                                     timeout=10)
+        answers[mode] = (raised.exception.code().name, raised.exception.details())
+    return answers
+
+
+def expected_answers():
+    return {mode: ("INTERNAL", message) for mode, message in UNPARSEABLE.items()}
 
 
 class JsonFormatTest(unittest.TestCase):
     def test_every_line_of_a_run_is_a_json_object_and_a_failed_call_has_its_fields(self):
         server = LedgerServer(Args.server, ["--log_format=json"])
         try:
-            self.assertEqual(fail_a_call_in_thread_mode(server), "INTERNAL")
+            self.assertEqual(fail_a_call_in_each_mode(server), expected_answers())
         finally:
             self.assertTrue(server.stop(), "ledger-server did not stop cleanly")
         lines = [json.loads(line) for line in server.log_lines]
@@ -67,30 +80,33 @@ class JsonFormatTest(unittest.TestCase):
                          ["warning", "warning"])
 
         failed = [line for line in lines if "method" in line]
-        self.assertEqual(len(failed), 1, failed)
-        self.assertEqual(
-            {key: failed[0][key] for key in ("level", "method", "code", "mode", "detail")},
-            {"level": "error", "method": "/ledger.v1.Ledger/GetAccount", "code": "INTERNAL",
-             "mode": "thread", "detail": ""})
-        self.assertRegex(failed[0]["peer"], r"^ipv4:127\.0\.0\.1:\d+$")
-        self.assertIsInstance(failed[0]["duration_ms"], float)
-        self.assertTrue(failed[0]["msg"].startswith(
-            "failed call: method=/ledger.v1.Ledger/GetAccount code=INTERNAL mode=thread "),
-            failed[0]["msg"])
+        self.assertEqual([line["mode"] for line in failed], ["coroutine", "thread"], failed)
+        for line in failed:
+            mode = line["mode"]
+            self.assertEqual(
+                {key: line[key] for key in ("level", "method", "code", "status_message", "detail")},
+                {"level": "error", "method": "/ledger.v1.Ledger/GetAccount", "code": "INTERNAL",
+                 "status_message": UNPARSEABLE[mode], "detail": ""})
+            self.assertRegex(line["peer"], r"^ipv4:127\.0\.0\.1:\d+$")
+            self.assertIsInstance(line["duration_ms"], float)
+            self.assertTrue(line["msg"].startswith(
+                f"failed call: method=/ledger.v1.Ledger/GetAccount code=INTERNAL mode={mode} "),
+                line["msg"])
 
 
 class TextFormatTest(unittest.TestCase):
     def test_the_default_lines_are_time_name_and_message(self):
         server = LedgerServer(Args.server)
         try:
-            self.assertEqual(fail_a_call_in_thread_mode(server), "INTERNAL")
+            self.assertEqual(fail_a_call_in_each_mode(server), expected_answers())
         finally:
             self.assertTrue(server.stop(), "ledger-server did not stop cleanly")
         for line in server.log_lines:
             self.assertRegex(line, TEXT_LINE)
-        self.assertEqual(
-            sum(" ledger-server: failed call: method=/ledger.v1.Ledger/GetAccount code=INTERNAL "
-                "mode=thread " in line for line in server.log_lines), 1)
+        for mode in ("coroutine", "thread"):
+            self.assertEqual(
+                sum(" ledger-server: failed call: method=/ledger.v1.Ledger/GetAccount "
+                    f"code=INTERNAL mode={mode} " in line for line in server.log_lines), 1)
 
 
 def free_port():

@@ -4,14 +4,16 @@ INT64_MIN in OpenAccount, Transfer, ImportTransfers and TransferStream get
 the rules' exact codes and messages (README "The rules",
 service/ledger/ledger_rules.cc); ids that are not UTF-8 (which proto3 forbids
 in a `string`, and which Python's protobuf refuses to send, so they go as
-hand-made bytes) are refused by gRPC's parse with INTERNAL before the ledger
-sees them; ids of the wrong characters or length get INVALID_ARGUMENT.
+hand-made bytes) are refused with INTERNAL before the ledger sees them, as
+gRPC refuses them (thread mode leaves the parse to gRPC, coroutine mode
+parses itself), and each is counted in its mode's metrics; ids of the wrong
+characters or length get INVALID_ARGUMENT.
 Afterwards nothing moved but the valid transfers: balances, versions and
 Audit agree, and the money is all there."""
 import sys
 
 from robustness_world import (INT64_MAX, INT64_MIN, MODES, OneServerTest, World, accounts, channel,
-                              code_of, main, new_id, open_account, start_server, stub,
+                              code_of, main, metrics, new_id, open_account, start_server, stub,
                               transfer_request)
 
 NOT_UTF8 = b"\xff\xfe"  # never valid in UTF-8
@@ -106,6 +108,17 @@ class MalformedFieldsTest(OneServerTest):
         def call(method, request):
             return code_of(raw.unary_unary(f"/ledger.v1.Ledger/{method}"), not_utf8(request))[0]
 
+        def refused_as_internal():
+            counted = {}
+            for (name, labels), value in metrics(self.server).items():
+                labels = dict(labels)
+                if (name == "grpc_server_handled_total" and labels["mode"] == mode
+                        and labels["grpc_code"] == "Internal"):
+                    counted[labels["grpc_method"]] = value
+            return counted
+
+        before = refused_as_internal()
+
         self.assertEqual(call("OpenAccount", pb.OpenAccountRequest(id=PLACEHOLDER)), "INTERNAL")
         self.assertEqual(call("OpenAccount", pb.OpenAccountRequest(id=PLACEHOLDER,
                                                                    initial_balance=5)),
@@ -121,6 +134,10 @@ class MalformedFieldsTest(OneServerTest):
             code_of(lambda request, timeout: list(listing(request, timeout=timeout)),
                     not_utf8(pb.ListTransfersRequest(account_id=PLACEHOLDER)))[0],
             "INTERNAL")
+        after = refused_as_internal()
+        self.assertEqual({method: after[method] - before.get(method, 0) for method in after},
+                         {"OpenAccount": 2, "GetAccount": 1, "Audit": 1, "Transfer": 3,
+                          "ListTransfers": 1, "ImportTransfers": 0, "TransferStream": 0})
 
         # UTF-8, but not an account id: the ledger's own rule.
         for bad_id, message in (
