@@ -5,11 +5,12 @@
 
 #include <algorithm>
 #include <map>
-#include <memory>
 #include <stdexcept>
+#include <string>
 #include <string_view>
 #include <unordered_set>
 #include <utility>
+#include <vector>
 
 #include "proto/api_descriptor_set.h"
 
