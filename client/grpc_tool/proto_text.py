@@ -94,7 +94,8 @@ def message_text(message, comments, indent="", full_name=True):
         oneof = field.containing_oneof
         if oneof is not None and not _is_synthetic(oneof):
             if field is oneof.fields[0]:
-                block = _commented(comments, oneof.full_name, inner, [f"{inner}oneof {oneof.name} {{"])
+                block = _commented(comments, oneof.full_name, inner,
+                                   [f"{inner}oneof {oneof.name} {{"])
                 block += _members([field_block(member, inner + "  ") for member in oneof.fields])
                 blocks.append(block + [f"{inner}}}"])
             continue
