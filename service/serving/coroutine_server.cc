@@ -14,9 +14,7 @@ CoroutineServer::CoroutineServer(const std::string& address,
                                  const security::Authenticator& authenticator, int threads,
                                  int accepts_per_thread, int max_inflight,
                                  metrics::CallMetrics& metrics)
-    : limit_(max_inflight),
-      reflection_({ledger::v1::Ledger::service_full_name(),
-                   grpc::health::v1::Health::service_full_name()}) {
+    : limit_(max_inflight), reflection_({ledger::v1::Ledger::service_full_name()}) {
   grpc::ServerBuilder builder;
   AddStandardServices(builder, health_, reflection_);
   ApplyConnectionLimits(limits, builder);

@@ -8,8 +8,7 @@
 
 namespace ledger {
 
-HealthServer::HealthServer(const std::string& address, const ConnectionLimits& limits)
-    : reflection_({grpc::health::v1::Health::service_full_name()}) {
+HealthServer::HealthServer(const std::string& address, const ConnectionLimits& limits) {
   grpc::ServerBuilder builder;
   AddStandardServices(builder, health_, reflection_);
   ApplyConnectionLimits(limits, builder);

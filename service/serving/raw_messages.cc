@@ -24,10 +24,13 @@ bool SerializeMessage(const google::protobuf::MessageLite& message, grpc::ByteBu
       .ok();
 }
 
+std::string NotAValid(const std::string& type) {
+  return absl::StrCat("not a valid ", type,
+                      " (protobuf cannot parse it; string fields must be UTF-8)");
+}
+
 grpc::Status UnparseableRequest(const std::string& type) {
-  return grpc::Status(grpc::StatusCode::INTERNAL,
-                      absl::StrCat("the request is not a valid ", type,
-                                   " (protobuf cannot parse it; string fields must be UTF-8)"));
+  return grpc::Status(grpc::StatusCode::INTERNAL, "the request is " + NotAValid(type));
 }
 
 }  // namespace ledger

@@ -19,6 +19,10 @@ bool ParseMessage(grpc::ByteBuffer& bytes, google::protobuf::MessageLite& messag
 // False only for a message over 2 GiB, which the ledger never makes.
 bool SerializeMessage(const google::protobuf::MessageLite& message, grpc::ByteBuffer& bytes);
 
+// "not a valid <type> (protobuf cannot parse it; ...)": how a request and
+// a streamed message that do not parse are both described.
+std::string NotAValid(const std::string& type);
+
 // The status of a unary or server-streaming call whose request of type
 // `type` does not parse: INTERNAL, as gRPC itself answers such a call in
 // thread mode (and would in coroutine mode, unseen, were its methods typed),

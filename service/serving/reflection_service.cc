@@ -84,6 +84,7 @@ ServerReflectionResponse FileAnswer(const protobuf::FileDescriptor* file,
 
 ReflectionService::ReflectionService(std::vector<std::string> services)
     : services_(std::move(services)) {
+  services_.push_back(grpc::health::v1::Health::service_full_name());
   services_.push_back(grpc::reflection::v1alpha::ServerReflection::service_full_name());
   std::sort(services_.begin(), services_.end());
   Files();  // a descriptor set that does not build fails at start, not at the first call

@@ -15,15 +15,16 @@
 #include <string>
 #include <vector>
 
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 
 namespace ledger {
 
 class ReflectionService final : public grpc::reflection::v1alpha::ServerReflection::Service {
  public:
-  // `services`: the full names of every service of the server besides this
-  // one, which list_services names with this one.
-  explicit ReflectionService(std::vector<std::string> services);
+  // `services`: the full names of the server's own services, which
+  // list_services names with the two every server has, health and this one.
+  explicit ReflectionService(std::vector<std::string> services = {});
 
   grpc::Status ServerReflectionInfo(
       grpc::ServerContext* context,

@@ -15,10 +15,10 @@ bool StreamedRequests::Parse(grpc::ByteBuffer& message, v1::TransferRequest& req
 absl::Status StreamedRequests::Outcome(absl::Status ledger_status) const {
   if (malformed_ == 0) return ledger_status;
   return absl::InvalidArgumentError(
-      absl::StrCat("request ", malformed_, " of the stream is not a valid ",
-                   v1::TransferRequest::descriptor()->full_name(),
-                   " (protobuf cannot parse it; string fields must be UTF-8); the stream ends "
-                   "there: the requests before it were handled, none after it is read"));
+      absl::StrCat("request ", malformed_, " of the stream is ",
+                   NotAValid(v1::TransferRequest::descriptor()->full_name()),
+                   "; the stream ends there: the requests before it were handled, none after it "
+                   "is read"));
 }
 
 }  // namespace ledger

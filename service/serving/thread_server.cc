@@ -21,8 +21,7 @@ ThreadServer::ThreadServer(const std::string& address,
                            int max_inflight, metrics::CallMetrics& metrics)
     : limit_(max_inflight),
       handlers_(ledger, authenticator, limit_, metrics),
-      reflection_({ledger::v1::Ledger::service_full_name(),
-                   grpc::health::v1::Health::service_full_name()}) {
+      reflection_({ledger::v1::Ledger::service_full_name()}) {
   grpc::ServerBuilder builder;
   AddStandardServices(builder, health_, reflection_);
   ApplyConnectionLimits(limits, builder);
